@@ -1,0 +1,180 @@
+"""Run moto's server with Heal-Ops' extensions, in process or as ``python -m``."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from healops.local.context import EmbeddedContext
+
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
+
+    from healops.local.base import Extension
+
+logger = logging.getLogger(__name__)
+
+READY_LINE = "healops-embedded-cloud ready"
+
+
+class PortInUseError(RuntimeError):
+    """The endpoint's port is taken by another process."""
+
+
+def _configure_moto(ctx: EmbeddedContext) -> None:
+    # moto reads these when it builds ARNs and callbacks; set them before any backend exists.
+    os.environ["MOTO_PORT"] = str(ctx.port)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    from moto.core.config import default_user_config
+
+    # Step Functions only runs executions (in its ASL parser backend) with this switch on.
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+    # Lambda runs through healops.local.awslambda, never Docker.
+    default_user_config["lambda"]["use_docker"] = False
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedCloud:
+    """moto's threaded server plus the extensions, started and stopped as one.
+
+    ``port=0`` picks a free port (tests). Usable as a context manager.
+    """
+
+    def __init__(
+        self,
+        ctx: EmbeddedContext | None = None,
+        extensions: list[Extension] | None = None,
+    ) -> None:
+        self.ctx = ctx or EmbeddedContext()
+        if self.ctx.port == 0:
+            self.ctx.port = _free_port(self.ctx.host)
+        self._extensions = extensions
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._started: list[Extension] = []
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.ctx.endpoint_url
+
+    @property
+    def extensions(self) -> list[Extension]:
+        return list(self._started)
+
+    def start(self) -> EmbeddedCloud:
+        from moto.moto_server.threaded_moto_server import MotoRequestHandler
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        from healops.local import extensions as registry
+
+        _configure_moto(self.ctx)
+        # werkzeug logs every request at INFO: far too much for a long-running endpoint.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.ctx.state_dir.mkdir(parents=True, exist_ok=True)
+        exts = self._extensions if self._extensions is not None else registry.load()
+        for ext in exts:
+            ext.install(self.ctx)
+        app = DomainDispatcherApplication(create_backend_app)
+        try:
+            self._server = make_server(
+                self.ctx.host, self.ctx.port, app, threaded=True, request_handler=MotoRequestHandler
+            )
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUseError(
+                    f"port {self.ctx.port} on {self.ctx.host} is already in use: stop what holds it "
+                    f"(`healops down` if it is an earlier Heal-Ops, or see `ss -ltnp 'sport = :{self.ctx.port}'`) "
+                    "or choose another port with --port"
+                ) from exc
+            raise
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
+        self._thread.start()
+        try:
+            for ext in exts:
+                ext.start(self.ctx)
+                self._started.append(ext)
+        except BaseException:
+            self.stop()
+            raise
+        logger.info("embedded cloud listening on %s", self.endpoint_url)
+        return self
+
+    def stop(self) -> None:
+        self.ctx.stop_event.set()
+        for ext in reversed(self._started):
+            try:
+                ext.stop()
+            except Exception:
+                logger.exception("stopping extension %s failed", getattr(ext, "name", ext))
+        self._started.clear()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def __enter__(self) -> EmbeddedCloud:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the server process that ``healops up`` starts."""
+    parser = argparse.ArgumentParser(prog="python -m healops.local.server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--state-dir", type=Path, default=Path(".healops"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("HEALOPS_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        ctx = EmbeddedContext(
+            host=args.host, port=args.port, time_scale=args.time_scale, state_dir=args.state_dir
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    cloud = EmbeddedCloud(ctx)
+    try:
+        cloud.start()
+    except PortInUseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    done = threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    print(f"{READY_LINE} {cloud.endpoint_url}", flush=True)
+    done.wait()
+    cloud.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

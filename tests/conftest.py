@@ -1,0 +1,29 @@
+"""Fixtures shared by every test: boto3 clients for an embedded endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REGION = "us-east-1"
+
+
+def make_client(endpoint_url: str, service: str, **config: Any) -> Any:
+    """A boto3 client for ``service`` at ``endpoint_url`` with dummy credentials."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+    )
+
+
+@pytest.fixture
+def client_for() -> Callable[..., Any]:
+    return make_client
