@@ -151,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        ctx = EmbeddedContext(
-            host=args.host, port=args.port, time_scale=args.time_scale, state_dir=args.state_dir
-        )
+        ctx = EmbeddedContext(host=args.host, port=args.port, time_scale=args.time_scale, state_dir=args.state_dir)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

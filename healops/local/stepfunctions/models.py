@@ -23,9 +23,7 @@ def validate_definition(definition: str) -> dict[str, Any]:
     except Exception as exc:  # the parser raises several kinds; every one is a FAIL diagnostic
         return {
             "result": "FAIL",
-            "diagnostics": [
-                {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": str(exc)[:1000]}
-            ],
+            "diagnostics": [{"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": str(exc)[:1000]}],
             "truncated": False,
         }
     return {"result": "OK", "diagnostics": [], "truncated": False}

@@ -1,0 +1,48 @@
+# Heal-Ops: `make run` starts the system, `make test` runs every check. Both install first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run up down status test lint bench constraints clean
+
+install: $(STAMP)
+
+# Reinstalls only when the pins change; the stamp makes repeated runs instant.
+$(STAMP): pyproject.toml requirements/constraints.txt
+	@test -x $(PY) || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing pinned dependencies into $(VENV) (about 90 s on a fresh machine)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	$(VENV)/bin/healops up
+
+up: install
+	$(VENV)/bin/healops up --detach
+
+down:
+	$(VENV)/bin/healops down
+
+status:
+	$(VENV)/bin/healops status
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+bench: install
+	$(VENV)/bin/healops bench invoke
+	$(VENV)/bin/healops bench gsi
+	$(VENV)/bin/healops bench metrics
+	$(VENV)/bin/healops bench deploy
+
+constraints:
+	$(PY) -m pip freeze --exclude-editable | grep -v '^healops' \
+	  | sed '1i # Every package of the project'"'"'s environment, pinned (pip freeze). Regenerate with: make constraints' \
+	  > requirements/constraints.txt
+
+clean:
+	rm -rf build .healops .pytest_cache .ruff_cache

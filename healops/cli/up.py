@@ -1,0 +1,70 @@
+"""``healops up``: the whole system on this machine, in the foreground or detached."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import time
+
+from rich.console import Console
+from rich.panel import Panel
+
+from healops.deploy.errors import DeployError
+from healops.deploy.processes import server_process
+from healops.deploy.stack import StackInfo, StackOptions, down, up
+
+console = Console()
+
+
+def where_to_look(info: StackInfo) -> str:
+    names = info.outputs.get("function_names") or {}
+    injector = names.get("injector", "injector") if isinstance(names, dict) else "injector"
+    return (
+        f"endpoint     {info.endpoint_url}   (time scale x{info.time_scale:g})\n"
+        f"dashboard    not part of this release yet\n"
+        f"status       .venv/bin/healops status\n"
+        f"AWS CLI      .venv/bin/awslocal lambda list-functions    (AWS_ENDPOINT_URL={info.endpoint_url})\n"
+        f"inject       .venv/bin/awslocal lambda invoke --function-name {injector} "
+        '--cli-binary-format raw-in-base64-out --payload \'{"action": "list"}\' out.json\n'
+        f"stop         Ctrl-C here, or .venv/bin/healops down"
+    )
+
+
+def run_up(args: argparse.Namespace) -> int:
+    if args.time_scale <= 0:
+        raise DeployError(f"--time-scale must be a positive number, got {args.time_scale}")
+    options = StackOptions(host=args.host, port=args.port, time_scale=args.time_scale)
+    with console.status("starting Heal-Ops") as status:
+
+        def progress(step: str, detail: str) -> None:
+            status.update(f"[bold]{step}[/bold]: {detail}")
+
+        info = up(options, progress=progress)
+    t = info.timings
+    console.print(
+        f"[green]Heal-Ops is up[/green] in {t['total_s']:.1f} s "
+        f"(package {t['package_s']:.1f} s, cloud {t['cloud_s']:.1f} s, apply {t['apply_s']:.1f} s)"
+    )
+    console.print(Panel(where_to_look(info), title="where to look", expand=False))
+    if args.detach:
+        return 0
+    console.print("running in the foreground: EventBridge schedules fire, alarms are evaluated. Ctrl-C stops.")
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    managed = server_process(options.state_dir)
+    while not stopping:
+        if managed.running() is None:
+            console.print(f"[red]the embedded cloud exited[/red]; its log: {managed.log_file}")
+            down(options.state_dir)
+            return 1
+        time.sleep(0.5)
+    console.print("stopping ...")
+    down(options.state_dir)
+    console.print("stopped.")
+    return 0

@@ -1,0 +1,82 @@
+"""Settings the Lambda handlers read from their environment, named once.
+
+Terraform sets these variables on each function (``terraform/functions.tf``); tests set them
+with ``monkeypatch``. :func:`load` reads them once per process (handlers call it at module
+scope), and a missing variable is an error that names it, rather than a ``None`` that fails
+later inside a boto3 call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from functools import cache
+
+# Environment variable names, as Terraform sets them.
+INCIDENTS_TABLE = "HEALOPS_INCIDENTS_TABLE"
+REMEDIATIONS_TABLE = "HEALOPS_REMEDIATIONS_TABLE"
+AGENT_DECISIONS_TABLE = "HEALOPS_AGENT_DECISIONS_TABLE"
+FLEET_TABLE = "HEALOPS_FLEET_TABLE"
+INJECTIONS_TABLE = "HEALOPS_INJECTIONS_TABLE"
+DETECTOR_STATE_TABLE = "HEALOPS_DETECTOR_STATE_TABLE"
+IDEMPOTENCY_TABLE = "HEALOPS_IDEMPOTENCY_TABLE"
+INCIDENTS_QUEUE_URL = "HEALOPS_INCIDENTS_QUEUE_URL"
+ESCALATIONS_TOPIC_ARN = "HEALOPS_ESCALATIONS_TOPIC_ARN"
+STATE_MACHINE_ARN = "HEALOPS_STATE_MACHINE_ARN"
+ARTIFACTS_BUCKET = "HEALOPS_ARTIFACTS_BUCKET"
+METRICS_NAMESPACE = "HEALOPS_METRICS_NAMESPACE"
+SERVICE_LOG_GROUP_PREFIX = "HEALOPS_SERVICE_LOG_GROUP_PREFIX"
+
+# Dimension value of the metrics Heal-Ops emits about itself (not about a fleet service).
+SELF_SERVICE_NAME = "heal-ops"
+
+
+class MissingSettingError(RuntimeError):
+    """A handler needs an environment variable its function was not given."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The environment of one function; only the fields a handler reads must be set."""
+
+    incidents_table: str | None = None
+    remediations_table: str | None = None
+    agent_decisions_table: str | None = None
+    fleet_table: str | None = None
+    injections_table: str | None = None
+    detector_state_table: str | None = None
+    idempotency_table: str | None = None
+    incidents_queue_url: str | None = None
+    escalations_topic_arn: str | None = None
+    state_machine_arn: str | None = None
+    artifacts_bucket: str | None = None
+    metrics_namespace: str = "HealOps/Services"
+    service_log_group_prefix: str = "/healops/services"
+
+    def require(self, field_name: str) -> str:
+        """The value of ``field_name``, or an error naming its environment variable."""
+        value = getattr(self, field_name)
+        if not value:
+            raise MissingSettingError(
+                f"environment variable {ENV_NAMES[field_name]} is not set: "
+                "the function's Terraform configuration must provide it"
+            )
+        return str(value)
+
+
+# Each field's variable is HEALOPS_<FIELD NAME>, as the constants above spell it.
+ENV_NAMES: dict[str, str] = {f.name: f"HEALOPS_{f.name.upper()}" for f in fields(Settings)}
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``environ`` (the process environment by default); empty values count as unset."""
+    env = os.environ if environ is None else environ
+    values = {name: env[var] for name, var in ENV_NAMES.items() if env.get(var)}
+    return Settings(**values)
+
+
+@cache
+def current() -> Settings:
+    """The process environment's settings, read on first use (``current.cache_clear()`` re-reads)."""
+    return load()

@@ -1,0 +1,1 @@
+"""Deploying Heal-Ops: building the function zips and applying ``terraform/`` with tflocal."""

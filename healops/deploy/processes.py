@@ -1,0 +1,132 @@
+"""The processes ``healops up`` starts, tracked by pid files so ``down`` stops exactly those."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from healops.deploy.errors import DeployError
+from healops.local.server import READY_LINE
+
+logger = logging.getLogger(__name__)
+
+SERVER_MARKER = "healops.local.server"
+
+
+@dataclass(frozen=True)
+class ManagedProcess:
+    """A process of ours: its pid file, its log, and a marker its command line must carry."""
+
+    name: str
+    state_dir: Path
+    marker: str
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / f"{self.name}.log"
+
+    def running(self) -> psutil.Process | None:
+        """The live process the pid file names, if it is still ours (pids get reused)."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            proc = psutil.Process(pid)
+            if proc.status() != psutil.STATUS_ZOMBIE and self.marker in " ".join(proc.cmdline()):
+                return proc
+        except (FileNotFoundError, ValueError, psutil.Error):
+            pass
+        return None
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """SIGTERM, then SIGKILL after ``timeout``; True if something was stopped."""
+        proc = self.running()
+        stopped = False
+        if proc is not None:
+            with contextlib.suppress(psutil.Error):
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout)
+                except psutil.TimeoutExpired:
+                    logger.warning("%s (pid %s) did not stop in %ss: killing it", self.name, proc.pid, timeout)
+                    proc.kill()
+                    proc.wait(5)
+                stopped = True
+        self.pid_file.unlink(missing_ok=True)
+        return stopped
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def server_process(state_dir: Path) -> ManagedProcess:
+    return ManagedProcess("server", state_dir, SERVER_MARKER)
+
+
+def start_server(state_dir: Path, host: str, port: int, time_scale: float, timeout: float = 60.0) -> int:
+    """Start the embedded cloud in its own session (Ctrl-C in the terminal is ours to forward).
+
+    Returns its pid once it prints its ready line; on failure nothing is left running.
+    """
+    managed = server_process(state_dir)
+    if managed.running() is not None:
+        raise DeployError(
+            f"an embedded cloud started by Heal-Ops is already running (pid {managed.running().pid}); "  # type: ignore[union-attr]
+            "run `healops down` first, or `healops status` to see it"
+        )
+    if not port_is_free(host, port):
+        raise DeployError(
+            f"port {port} on {host} is already in use by another program: stop it "
+            f"(`ss -ltnp 'sport = :{port}'` shows which) or choose another port with --port"
+        )
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log = managed.log_file.open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            SERVER_MARKER,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--time-scale",
+            str(time_scale),
+            "--state-dir",
+            str(state_dir / "cloud"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    managed.pid_file.write_text(str(proc.pid))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if READY_LINE in managed.log_file.read_text(errors="replace"):
+            return proc.pid
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    managed.stop()
+    tail = "\n".join(managed.log_file.read_text(errors="replace").splitlines()[-20:])
+    raise DeployError(f"the embedded cloud did not start (log: {managed.log_file}):\n{tail}")

@@ -1,0 +1,134 @@
+"""Bring the whole stack up on the embedded cloud, and down again.
+
+``up``: build the zips, start the embedded cloud, apply ``terraform/`` with tflocal, check the
+deployment answers. Any failure stops what was started, so nothing is left half-running.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from healops import paths
+from healops.deploy.errors import DeployError
+from healops.deploy.processes import server_process, start_server
+from healops.deploy.terraform import TerraformRunner, check_tools
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class StackOptions:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    time_scale: float = 1.0
+    state_dir: Path = field(default_factory=paths.state_dir)
+    terraform_dir: Path = paths.TERRAFORM_DIR
+    build_dir: Path = paths.BUILD_DIR
+    variables: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def tflocal(self) -> Path:
+        return Path(sys.executable).parent / "tflocal"
+
+    @property
+    def stack_file(self) -> Path:
+        return self.state_dir / "stack.json"
+
+
+@dataclass
+class StackInfo:
+    endpoint_url: str
+    server_pid: int
+    time_scale: float
+    outputs: dict[str, Any]
+    timings: dict[str, float]
+
+
+def terraform_runner(options: StackOptions) -> TerraformRunner:
+    variables = {"build_dir": str(options.build_dir), **options.variables}
+    return TerraformRunner(
+        source_dir=options.terraform_dir,
+        work_dir=options.state_dir / "terraform",
+        endpoint_url=options.endpoint_url,
+        tflocal=options.tflocal,
+        variables=variables,
+    )
+
+
+def package(build_dir: Path) -> None:
+    script = paths.PROJECT_ROOT / "scripts" / "package.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--out", str(build_dir)], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise DeployError(f"packaging the functions failed:\n{proc.stdout}{proc.stderr}")
+
+
+def up(options: StackOptions, progress: Any = None) -> StackInfo:
+    """Package, start the embedded cloud, apply Terraform. ``progress(step, detail)`` reports each step."""
+
+    def report(step: str, detail: str = "") -> None:
+        if progress is not None:
+            progress(step, detail)
+
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    check_tools(options.tflocal)
+    report("package", "building one zip per function")
+    package(options.build_dir)
+    timings["package_s"] = time.monotonic() - started
+
+    report("cloud", f"starting the embedded cloud on {options.endpoint_url}")
+    pid = start_server(options.state_dir, options.host, options.port, options.time_scale)
+    timings["cloud_s"] = time.monotonic() - started - timings["package_s"]
+    try:
+        runner = terraform_runner(options)
+        runner.prepare(fresh_state=True)
+        report("init", "tflocal init")
+        runner.init()
+        created = 0
+
+        def on_apply_line(line: str) -> None:
+            nonlocal created
+            if "Creation complete" in line:
+                created += 1
+                report("apply", f"{created} resources created")
+
+        report("apply", "tflocal apply")
+        timings["apply_s"] = runner.apply(on_line=on_apply_line)
+        outputs = runner.outputs()
+    except BaseException:
+        server_process(options.state_dir).stop()
+        raise
+    timings["total_s"] = time.monotonic() - started
+    info = StackInfo(options.endpoint_url, pid, options.time_scale, outputs, timings)
+    options.stack_file.write_text(json.dumps(asdict(info), indent=2))
+    return info
+
+
+def down(state_dir: Path) -> list[str]:
+    """Stop every process ``up`` started; returns the names of those stopped."""
+    stopped = []
+    managed = server_process(state_dir)
+    if managed.stop():
+        stopped.append(managed.name)
+    (state_dir / "stack.json").unlink(missing_ok=True)
+    return stopped
+
+
+def read_stack(state_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((state_dir / "stack.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None

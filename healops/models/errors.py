@@ -1,0 +1,17 @@
+"""Turn a pydantic ValidationError into one line that names each bad field and what is accepted."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """``field: what is accepted (got <value>)`` for each error, joined by ``; ``."""
+    parts = []
+    for error in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in error["loc"]) or "(the whole payload)"
+        got = repr(error.get("input"))
+        if len(got) > 80:
+            got = got[:77] + "..."
+        parts.append(f"{field}: {error['msg']} (got {got})")
+    return "; ".join(parts)
