@@ -16,6 +16,7 @@ from functools import cache
 # Environment variable names, as Terraform sets them.
 INCIDENTS_TABLE = "HEALOPS_INCIDENTS_TABLE"
 REMEDIATIONS_TABLE = "HEALOPS_REMEDIATIONS_TABLE"
+LLM_ACTIONS_TABLE = "HEALOPS_LLM_ACTIONS_TABLE"
 AGENT_DECISIONS_TABLE = "HEALOPS_AGENT_DECISIONS_TABLE"
 FLEET_TABLE = "HEALOPS_FLEET_TABLE"
 INJECTIONS_TABLE = "HEALOPS_INJECTIONS_TABLE"
@@ -25,6 +26,8 @@ INCIDENTS_QUEUE_URL = "HEALOPS_INCIDENTS_QUEUE_URL"
 ESCALATIONS_TOPIC_ARN = "HEALOPS_ESCALATIONS_TOPIC_ARN"
 STATE_MACHINE_ARN = "HEALOPS_STATE_MACHINE_ARN"
 ARTIFACTS_BUCKET = "HEALOPS_ARTIFACTS_BUCKET"
+LOG_ARCHIVE_BUCKET = "HEALOPS_LOG_ARCHIVE_BUCKET"
+METRIC_ARCHIVE_BUCKET = "HEALOPS_METRIC_ARCHIVE_BUCKET"
 METRICS_NAMESPACE = "HEALOPS_METRICS_NAMESPACE"
 SERVICE_LOG_GROUP_PREFIX = "HEALOPS_SERVICE_LOG_GROUP_PREFIX"
 
@@ -42,6 +45,7 @@ class Settings:
 
     incidents_table: str | None = None
     remediations_table: str | None = None
+    llm_actions_table: str | None = None
     agent_decisions_table: str | None = None
     fleet_table: str | None = None
     injections_table: str | None = None
@@ -51,6 +55,8 @@ class Settings:
     escalations_topic_arn: str | None = None
     state_machine_arn: str | None = None
     artifacts_bucket: str | None = None
+    log_archive_bucket: str | None = None
+    metric_archive_bucket: str | None = None
     metrics_namespace: str = "HealOps/Services"
     service_log_group_prefix: str = "/healops/services"
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from healops.deploy.stack import StackOptions, down, terraform_runner, up
-from healops.local.server import _free_port
+from healops.local.server import free_port
 
 console = Console()
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="endpoint port (default: a free one)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="healops-bench-deploy-") as tmp:
-        options = StackOptions(port=args.port or _free_port("127.0.0.1"), state_dir=Path(tmp))
+        options = StackOptions(port=args.port or free_port("127.0.0.1"), state_dir=Path(tmp))
         try:
             with console.status("healops up --detach") as status:
                 info = up(options, progress=lambda step, detail: status.update(f"{step}: {detail}"))

@@ -56,7 +56,7 @@ def run_status() -> int:
         return 1
     lam = aws.client("lambda", endpoint_url=endpoint)
     deployed = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
-    expected = stack["outputs"].get("function_names") or {}
+    expected = stack["outputs"].get("lambda_function_names") or {}
     wanted = sorted(expected.values()) if isinstance(expected, dict) else sorted(deployed)
     missing = [name for name in wanted if name not in deployed]
     console.print(

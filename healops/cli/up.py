@@ -17,7 +17,7 @@ console = Console()
 
 
 def where_to_look(info: StackInfo) -> str:
-    names = info.outputs.get("function_names") or {}
+    names = info.outputs.get("lambda_function_names") or {}
     injector = names.get("injector", "injector") if isinstance(names, dict) else "injector"
     return (
         f"endpoint     {info.endpoint_url}   (time scale x{info.time_scale:g})\n"

@@ -20,7 +20,8 @@ from healops.local.server import READY_LINE
 
 logger = logging.getLogger(__name__)
 
-SERVER_MARKER = "healops.local.server"
+SERVER_MODULE = "healops.local"
+SERVER_MARKER = SERVER_MODULE
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def start_server(state_dir: Path, host: str, port: int, time_scale: float, timeo
         [
             sys.executable,
             "-m",
-            SERVER_MARKER,
+            SERVER_MODULE,
             "--host",
             host,
             "--port",

@@ -29,8 +29,10 @@ class PortInUseError(RuntimeError):
     """The endpoint's port is taken by another process."""
 
 
-def _configure_moto(ctx: EmbeddedContext) -> None:
-    # moto reads these when it builds ARNs and callbacks; set them before any backend exists.
+def _configure_moto(ctx: EmbeddedContext) -> str | None:
+    """Configure moto for this cloud; returns the MOTO_PORT it replaced, for ``stop`` to restore."""
+    previous_port = os.environ.get("MOTO_PORT")
+    # moto builds callbacks (Step Functions' Lambda tasks among them) to MOTO_PORT.
     os.environ["MOTO_PORT"] = str(ctx.port)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
@@ -41,9 +43,10 @@ def _configure_moto(ctx: EmbeddedContext) -> None:
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     # Lambda runs through healops.local.awslambda, never Docker.
     default_user_config["lambda"]["use_docker"] = False
+    return previous_port
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
@@ -62,11 +65,12 @@ class EmbeddedCloud:
     ) -> None:
         self.ctx = ctx or EmbeddedContext()
         if self.ctx.port == 0:
-            self.ctx.port = _free_port(self.ctx.host)
+            self.ctx.port = free_port(self.ctx.host)
         self._extensions = extensions
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._started: list[Extension] = []
+        self._previous_moto_port: str | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -83,7 +87,7 @@ class EmbeddedCloud:
 
         from healops.local import extensions as registry
 
-        _configure_moto(self.ctx)
+        self._previous_moto_port = _configure_moto(self.ctx)
         # werkzeug logs every request at INFO: far too much for a long-running endpoint.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.ctx.state_dir.mkdir(parents=True, exist_ok=True)
@@ -92,11 +96,12 @@ class EmbeddedCloud:
             ext.install(self.ctx)
         app = DomainDispatcherApplication(create_backend_app)
         try:
+            # werkzeug answers a taken port with a message and sys.exit(1): turn that into our error.
             self._server = make_server(
                 self.ctx.host, self.ctx.port, app, threaded=True, request_handler=MotoRequestHandler
             )
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
+        except (OSError, SystemExit) as exc:
+            if isinstance(exc, SystemExit) or exc.errno == errno.EADDRINUSE:
                 raise PortInUseError(
                     f"port {self.ctx.port} on {self.ctx.host} is already in use: stop what holds it "
                     f"(`healops down` if it is an earlier Heal-Ops, or see `ss -ltnp 'sport = :{self.ctx.port}'`) "
@@ -130,6 +135,11 @@ class EmbeddedCloud:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
+        # Another cloud in this process (tests run several in turn) gets its port back.
+        if self._previous_moto_port is None:
+            os.environ.pop("MOTO_PORT", None)
+        else:
+            os.environ["MOTO_PORT"] = self._previous_moto_port
 
     def __enter__(self) -> EmbeddedCloud:
         return self.start()
@@ -140,7 +150,7 @@ class EmbeddedCloud:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the server process that ``healops up`` starts."""
-    parser = argparse.ArgumentParser(prog="python -m healops.local.server")
+    parser = argparse.ArgumentParser(prog="python -m healops.local")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--time-scale", type=float, default=1.0)

@@ -1,0 +1,167 @@
+################################################################################
+# IAM catalogue: each function's access, least privilege
+#
+# Each entry is a list of statements scoped to the stack's own resources. Resource "*" only
+# where the action has no resource-level permission (cloudwatch:GetMetricData,
+# cloudwatch:PutMetricData, the latter narrowed by a namespace condition);
+# tests/unit/test_terraform_conventions.py holds that list of exceptions.
+################################################################################
+
+locals {
+  table_arns = { for key, table in aws_dynamodb_table.this : key => table.arn }
+  # Table ARN plus its indexes, for Query on a GSI.
+  table_and_index_arns = { for key, arn in local.table_arns : key => [arn, "${arn}/index/*"] }
+
+  state_machine_name = "${var.name_prefix}-remediation"
+  # Built from its parts: the remediator needs it and the machine needs the remediator's ARN.
+  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
+
+  service_log_group_prefix = "/${var.name_prefix}/services"
+  service_log_group_arns   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.service_log_group_prefix}/*"]
+  service_log_stream_arns  = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.service_log_group_prefix}/*:log-stream:*"]
+
+  function_policy_statements = {
+    detector = [
+      {
+        sid       = "IncidentsWrite"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+        resources = local.table_and_index_arns.incidents
+      },
+      {
+        sid       = "DecisionsWrite"
+        actions   = ["dynamodb:PutItem"]
+        resources = [local.table_arns.agent_decisions]
+      },
+      {
+        sid       = "DetectorStateReadWrite"
+        actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources = [local.table_arns.detector_state]
+      },
+      {
+        sid       = "IncidentsEnqueue"
+        actions   = ["sqs:SendMessage"]
+        resources = [aws_sqs_queue.incidents.arn]
+      },
+      {
+        sid       = "MetricsRead"
+        actions   = ["cloudwatch:GetMetricData"]
+        resources = ["*"]
+      },
+      {
+        sid       = "ServiceLogsRead"
+        actions   = ["logs:FilterLogEvents"]
+        resources = local.service_log_group_arns
+      },
+      {
+        sid       = "ArtifactsWrite"
+        actions   = ["s3:PutObject"]
+        resources = ["${aws_s3_bucket.this["artifacts"].arn}/*"]
+      },
+    ]
+    remediator = [
+      {
+        sid       = "IncidentsConsume"
+        actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+        resources = [aws_sqs_queue.incidents.arn]
+      },
+      {
+        sid       = "RemediationStart"
+        actions   = ["states:StartExecution"]
+        resources = [local.state_machine_arn]
+      },
+      {
+        sid       = "RemediationRecords"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+        resources = concat(local.table_and_index_arns.remediations, [local.table_arns.agent_decisions])
+      },
+      {
+        sid       = "Idempotency"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+        resources = [local.table_arns.idempotency]
+      },
+      {
+        sid       = "Escalate"
+        actions   = ["sns:Publish"]
+        resources = [aws_sns_topic.escalations.arn]
+      },
+    ]
+    injector = [
+      {
+        sid       = "FleetReadWrite"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"]
+        resources = [local.table_arns.fleet]
+      },
+      {
+        sid       = "InjectionsReadWrite"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+        resources = local.table_and_index_arns.injections
+      },
+    ]
+    metrics_generator = [
+      {
+        sid       = "MetricsWrite"
+        actions   = ["cloudwatch:PutMetricData"]
+        resources = ["*"]
+        conditions = [
+          { test = "StringEquals", variable = "cloudwatch:namespace", values = [var.metrics_namespace] },
+        ]
+      },
+      {
+        sid       = "ServiceLogsWrite"
+        actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        resources = concat(local.service_log_group_arns, local.service_log_stream_arns)
+      },
+      {
+        sid       = "FleetRead"
+        actions   = ["dynamodb:GetItem", "dynamodb:Scan"]
+        resources = [local.table_arns.fleet]
+      },
+      {
+        sid       = "ArchivesWrite"
+        actions   = ["s3:PutObject"]
+        resources = ["${aws_s3_bucket.this["log_archive"].arn}/*", "${aws_s3_bucket.this["metric_archive"].arn}/*"]
+      },
+    ]
+  }
+}
+
+################################################################################
+# Step Functions role: invoke the remediator, publish escalations
+################################################################################
+
+data "aws_iam_policy_document" "sfn_assume" {
+  statement {
+    sid     = "StatesAssumeRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "sfn" {
+  name               = "${var.name_prefix}-remediation-sfn"
+  assume_role_policy = data.aws_iam_policy_document.sfn_assume.json
+}
+
+data "aws_iam_policy_document" "sfn" {
+  statement {
+    sid       = "InvokeRemediator"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [module.lambda_function["remediator"].lambda_function_arn, "${module.lambda_function["remediator"].lambda_function_arn}:*"]
+  }
+
+  statement {
+    sid       = "Escalate"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.escalations.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "sfn" {
+  name   = "${var.name_prefix}-remediation-sfn"
+  role   = aws_iam_role.sfn.id
+  policy = data.aws_iam_policy_document.sfn.json
+}

@@ -1,0 +1,215 @@
+################################################################################
+# General
+################################################################################
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (tables, queues, functions, alarms, log groups, buckets)."
+  type        = string
+  default     = "healops"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,23}$", var.name_prefix))
+    error_message = "name_prefix must be 2 to 24 characters: lower-case letters, digits and '-', starting with a letter."
+  }
+}
+
+variable "function_name_prefix" {
+  description = "Prefix of the four function names (empty by default, so the functions are detector, remediator, injector and metrics_generator, as the README's commands use them)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{0,24}$", var.function_name_prefix))
+    error_message = "function_name_prefix must be at most 24 characters: letters, digits, '-' and '_'."
+  }
+}
+
+variable "aws_region" {
+  description = "AWS region to deploy into."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "tags" {
+  description = "Tags added to every resource, on top of Project and Stack."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Lambda functions
+################################################################################
+
+variable "build_dir" {
+  description = "Folder holding the function zips built by scripts/package.py (<function>.zip), relative to the Terraform working directory or absolute."
+  type        = string
+  default     = "../build"
+}
+
+variable "lambda_runtime" {
+  description = "Python runtime of every function. Allowed: python3.11, python3.12."
+  type        = string
+  default     = "python3.11"
+
+  validation {
+    condition     = contains(["python3.11", "python3.12"], var.lambda_runtime)
+    error_message = "lambda_runtime must be one of: python3.11, python3.12."
+  }
+}
+
+variable "lambda_memory_size" {
+  description = "Memory (MB) of every function."
+  type        = number
+  default     = 256
+}
+
+variable "lambda_timeouts" {
+  description = "Timeout in seconds per function: detector, remediator, injector, metrics_generator."
+  type = object({
+    detector          = optional(number, 60)
+    remediator        = optional(number, 60)
+    injector          = optional(number, 30)
+    metrics_generator = optional(number, 60)
+  })
+  default = {}
+}
+
+variable "log_level" {
+  description = "Log level of the functions' Powertools Logger. Allowed: DEBUG, INFO, WARNING, ERROR."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be one of: DEBUG, INFO, WARNING, ERROR."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of every log group, in days (one of the values CloudWatch Logs accepts)."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+################################################################################
+# Messaging
+################################################################################
+
+variable "incidents_visibility_timeout_s" {
+  description = "Visibility timeout of the incidents queue in seconds; null means 6 x the remediator's timeout (AWS's advice for event source mappings). Tests set it low so redrive takes seconds."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.incidents_visibility_timeout_s == null ? true : var.incidents_visibility_timeout_s >= 1 && var.incidents_visibility_timeout_s <= 43200
+    error_message = "incidents_visibility_timeout_s must be between 1 and 43200 seconds, or null."
+  }
+}
+
+variable "incidents_max_receive_count" {
+  description = "Receives of an incident message before it moves to the dead-letter queue."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.incidents_max_receive_count >= 1 && var.incidents_max_receive_count <= 1000
+    error_message = "incidents_max_receive_count must be between 1 and 1000."
+  }
+}
+
+variable "remediator_batch_size" {
+  description = "Incident messages handed to the remediator per invocation."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.remediator_batch_size >= 1 && var.remediator_batch_size <= 10
+    error_message = "remediator_batch_size must be between 1 and 10."
+  }
+}
+
+################################################################################
+# Schedules
+################################################################################
+
+variable "tick_schedule" {
+  description = "Schedule expression of the tick that runs metrics_generator and detector, e.g. rate(1 minute)."
+  type        = string
+  default     = "rate(1 minute)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.tick_schedule))
+    error_message = "tick_schedule must be a rate(...) or cron(...) expression."
+  }
+}
+
+variable "chaos_enabled" {
+  description = "Whether the chaos schedule invokes the injector; the rule exists but is DISABLED otherwise."
+  type        = bool
+  default     = false
+}
+
+variable "chaos_schedule" {
+  description = "Schedule expression of the chaos rule, e.g. rate(10 minutes)."
+  type        = string
+  default     = "rate(10 minutes)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.chaos_schedule))
+    error_message = "chaos_schedule must be a rate(...) or cron(...) expression."
+  }
+}
+
+################################################################################
+# Services and alarms
+################################################################################
+
+variable "services" {
+  description = "Names of the fleet services: one error-rate alarm and one log group each."
+  type        = list(string)
+  default     = ["edge", "checkout", "payments", "ledger-db", "inventory", "search", "auth", "notifications"]
+
+  validation {
+    condition     = alltrue([for s in var.services : can(regex("^[a-z0-9][a-z0-9-]{0,62}$", s))])
+    error_message = "Each service name must be lower-case letters, digits and '-' (at most 63 characters)."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the services' metrics and of Heal-Ops' own heartbeat."
+  type        = string
+  default     = "HealOps/Services"
+}
+
+variable "error_rate_threshold" {
+  description = "Error rate (percent) above which a service's alarm fires, for 3 of 3 one-minute periods."
+  type        = number
+  default     = 5
+}
+
+################################################################################
+# Storage
+################################################################################
+
+variable "archive_expiration_days" {
+  description = "Days after which objects in the log and metric archive buckets expire."
+  type        = number
+  default     = 30
+}
+
+variable "s3_force_destroy" {
+  description = "Whether destroying the stack deletes buckets that still hold objects (true for throw-away local stacks)."
+  type        = bool
+  default     = false
+}
+
+variable "dynamodb_point_in_time_recovery" {
+  description = "Whether the DynamoDB tables keep point-in-time recovery backups."
+  type        = bool
+  default     = true
+}

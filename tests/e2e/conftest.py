@@ -1,0 +1,50 @@
+"""One embedded stack per test session: the real zips, the real Terraform, applied once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from healops.deploy.stack import StackInfo, StackOptions, down, up
+from healops.local.server import free_port
+from tests.conftest import make_client
+
+# A rate(1 minute) schedule fires every second; alarm periods of 60 s span one real second.
+TIME_SCALE = 60.0
+# Short queue timings keep the redrive test to seconds; production defaults are in variables.tf.
+TEST_VARIABLES: dict[str, Any] = {
+    "lambda_timeouts": {"remediator": 3},
+    "incidents_visibility_timeout_s": 3,
+}
+
+
+@pytest.fixture(scope="session")
+def stack_options(tmp_path_factory: pytest.TempPathFactory) -> StackOptions:
+    return StackOptions(
+        port=free_port("127.0.0.1"),
+        state_dir=Path(tmp_path_factory.mktemp("stack")),
+        time_scale=TIME_SCALE,
+        variables=TEST_VARIABLES,
+    )
+
+
+@pytest.fixture(scope="session")
+def stack(stack_options: StackOptions) -> Iterator[StackInfo]:
+    info = up(stack_options)
+    try:
+        yield info
+    finally:
+        down(stack_options.state_dir)
+
+
+@pytest.fixture(scope="session")
+def aws(stack: StackInfo) -> Any:
+    """``aws("sqs")``: a client for the session's stack."""
+
+    def client(service: str) -> Any:
+        return make_client(stack.endpoint_url, service)
+
+    return client

@@ -1,0 +1,152 @@
+"""The real Terraform applied to the embedded cloud, exercised through real boto3 calls."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from healops.deploy.stack import StackInfo, StackOptions, terraform_runner
+
+
+def eventually(check: Callable[[], Any], timeout: float = 30, interval: float = 0.3) -> Any:
+    """Poll ``check`` until it returns something truthy; fail with its last answer otherwise."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s; last answer: {last!r}")
+
+
+def log_messages(logs: Any, group: str, pattern: str) -> list[str]:
+    try:
+        events = logs.filter_log_events(logGroupName=group, filterPattern=pattern)["events"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    return [e["message"] for e in events]
+
+
+def incident(incident_id: str, service: str = "checkout") -> str:
+    return json.dumps(
+        {
+            "incident_id": incident_id,
+            "service": service,
+            "kind": "error_rate",
+            "opened_at": datetime.now(tz=UTC).isoformat(),
+            "summary": "end-to-end test incident",
+        }
+    )
+
+
+def test_every_function_is_deployed_under_its_plain_name(stack: StackInfo, aws: Any) -> None:
+    names = {f["FunctionName"] for f in aws("lambda").list_functions()["Functions"]}
+    assert {"detector", "remediator", "injector", "metrics_generator"} <= names
+    assert stack.outputs["lambda_function_names"]["injector"] == "injector"
+
+
+def test_direct_invoke_answers_and_bad_input_is_a_function_error(aws: Any) -> None:
+    lam = aws("lambda")
+    ok = lam.invoke(FunctionName="injector", Payload=json.dumps({"action": "list"}))
+    assert "FunctionError" not in ok, ok["Payload"].read()
+    assert "inject" in json.dumps(json.loads(ok["Payload"].read()))
+
+    bad = lam.invoke(FunctionName="injector", Payload=json.dumps({"action": "explode"}))
+    assert bad["FunctionError"] == "Unhandled"
+    error = json.loads(bad["Payload"].read())
+    assert "action" in error["errorMessage"] and "inject" in error["errorMessage"]
+
+
+def test_schedule_rule_fires_metrics_generator_which_writes_its_heartbeat(stack: StackInfo, aws: Any) -> None:
+    cloudwatch = aws("cloudwatch")
+    namespace = stack.outputs["cloudwatch_metrics_namespace"]
+
+    def heartbeats() -> float:
+        now = datetime.now(tz=UTC)
+        stats = cloudwatch.get_metric_statistics(
+            Namespace=namespace,
+            MetricName="Heartbeat",
+            Dimensions=[{"Name": "Service", "Value": "heal-ops"}],
+            StartTime=datetime.fromtimestamp(now.timestamp() - 600, tz=UTC),
+            EndTime=now,
+            Period=600,
+            Statistics=["SampleCount"],
+        )["Datapoints"]
+        return sum(d["SampleCount"] for d in stats)
+
+    # At time scale 60 the tick fires every second: several heartbeats within seconds.
+    assert eventually(lambda: heartbeats() >= 3, timeout=30)
+    logs = aws("logs")
+    assert eventually(lambda: log_messages(logs, "/aws/lambda/detector", '"REPORT RequestId"'))
+
+
+def test_metric_over_alarm_threshold_changes_state_and_the_event_reaches_the_detector(
+    stack: StackInfo, aws: Any
+) -> None:
+    cloudwatch, logs = aws("cloudwatch"), aws("logs")
+    alarm = stack.outputs["cloudwatch_error_rate_alarm_names"]["payments"]
+    namespace = stack.outputs["cloudwatch_metrics_namespace"]
+
+    def breach() -> bool:
+        cloudwatch.put_metric_data(
+            Namespace=namespace,
+            MetricData=[
+                {"MetricName": "ErrorRate", "Value": 60.0, "Dimensions": [{"Name": "Service", "Value": "payments"}]}
+            ],
+        )
+        state = cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"]
+        return state == "ALARM"
+
+    eventually(breach, timeout=60, interval=0.25)
+    found = eventually(
+        lambda: [m for m in log_messages(logs, "/aws/lambda/detector", '"alarm state change"') if alarm in m],
+        timeout=30,
+    )
+    line = json.loads(found[0])
+    assert line["alarm_name"] == alarm
+
+
+def test_incident_message_starts_one_execution_and_a_poison_message_lands_in_the_dlq(
+    stack: StackInfo, aws: Any
+) -> None:
+    sqs, sfn = aws("sqs"), aws("stepfunctions")
+    queue = stack.outputs["sqs_incidents_queue_url"]
+    dlq = stack.outputs["sqs_incidents_dlq_url"]
+    machine = stack.outputs["sfn_state_machine_arn"]
+    # One batch: a valid incident (delivered twice, as at-least-once delivery may) and a poison message.
+    sqs.send_message_batch(
+        QueueUrl=queue,
+        Entries=[
+            {"Id": "good", "MessageBody": incident("e2e-incident-1")},
+            {"Id": "again", "MessageBody": incident("e2e-incident-1")},
+            {"Id": "poison", "MessageBody": '{"incident_id": "not a valid id!", "service": "x"}'},
+        ],
+    )
+    executions = eventually(
+        lambda: [
+            e for e in sfn.list_executions(stateMachineArn=machine)["executions"] if e["name"] == "e2e-incident-1"
+        ],
+        timeout=30,
+    )
+    assert len(executions) == 1
+    moved = eventually(
+        lambda: sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1, AttributeNames=["All"]).get("Messages"),
+        timeout=60,
+    )
+    assert "not a valid id!" in moved[0]["Body"]
+    assert int(moved[0]["Attributes"]["ApproximateReceiveCount"]) >= 3
+    # With no planner deployed yet, the plan is empty and the execution escalates: never silence.
+    final = eventually(
+        lambda: (d := sfn.describe_execution(executionArn=executions[0]["executionArn"]))["status"] != "RUNNING" and d,
+        timeout=30,
+    )
+    assert final["status"] == "FAILED"
+    assert final.get("error") == "Remediation.Escalated"
+
+
+def test_second_plan_right_after_apply_reports_no_changes(stack: StackInfo, stack_options: StackOptions) -> None:
+    assert terraform_runner(stack_options).plan_has_changes() is False

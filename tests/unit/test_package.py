@@ -1,0 +1,90 @@
+"""scripts/package.py: reproducible, minimal, complete Lambda zips."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_packager():
+    spec = importlib.util.spec_from_file_location("healops_package_script", REPO_ROOT / "scripts" / "package.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+package = _load_packager()
+
+
+@pytest.fixture(scope="module")
+def remediator_zip(tmp_path_factory) -> Path:
+    return package.build("remediator", tmp_path_factory.mktemp("build")).path
+
+
+def test_two_builds_are_byte_identical(remediator_zip, tmp_path):
+    again = package.build("remediator", tmp_path, check=False)
+
+    assert again.rebuilt
+    assert again.path.read_bytes() == remediator_zip.read_bytes()
+
+
+def test_zip_holds_the_handler_healops_and_runtime_deps_but_not_what_lambda_provides(remediator_zip):
+    with zipfile.ZipFile(remediator_zip) as archive:
+        names = archive.namelist()
+        infos = archive.infolist()
+    tops = {name.split("/")[0] for name in names}
+
+    assert "app.py" in names
+    assert {"healops", "pydantic", "pydantic_core", "aws_lambda_powertools", "typing_extensions.py"} <= tops
+    assert not tops & {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py", "moto"}
+    assert "healops/local/__init__.py" not in names  # the embedded cloud never runs inside Lambda
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert names == sorted(names)
+    assert {(i.date_time, i.external_attr >> 16) for i in infos} == {((1980, 1, 1, 0, 0, 0), 0o100644)}
+
+
+def test_only_what_the_handler_imports_from_healops_is_vendored(remediator_zip):
+    with zipfile.ZipFile(remediator_zip) as archive:
+        vendored = sorted(n for n in archive.namelist() if n.startswith("healops/"))
+
+    assert "healops/config.py" in vendored
+    assert "healops/models/incident.py" in vendored
+    assert all(n.startswith(("healops/models/", "healops/config.py", "healops/__init__.py")) for n in vendored)
+
+
+def test_zip_is_rewritten_only_when_the_code_changes(tmp_path, monkeypatch):
+    functions = tmp_path / "functions"
+    (functions / "probe").mkdir(parents=True)
+    handler = functions / "probe" / "app.py"
+    handler.write_text("from healops import config\n\ndef handler(event, context):\n    return 1\n")
+    monkeypatch.setattr(package, "FUNCTIONS_DIR", functions)
+    out = tmp_path / "build"
+
+    first = package.build("probe", out, check=False)
+    unchanged = package.build("probe", out, check=False)
+    handler.write_text(handler.read_text().replace("return 1", "return 2"))
+    changed = package.build("probe", out, check=False)
+
+    assert first.rebuilt and not unchanged.rebuilt and changed.rebuilt
+    assert unchanged.sha256 == first.sha256
+    assert changed.sha256 != first.sha256
+
+
+def test_import_check_catches_a_missing_dependency(tmp_path):
+    # Without pydantic in the closure, the remediator's `import app` must fail in isolation.
+    with pytest.raises(package.PackagingError, match="pydantic"):
+        package.build("remediator", tmp_path, requirements=("aws-lambda-powertools",))
+    assert not (tmp_path / "remediator.zip").exists()
+
+
+def test_unknown_function_is_refused_with_the_known_ones(tmp_path):
+    with pytest.raises(package.PackagingError, match="detector"):
+        package.build("no_such_function", tmp_path)
