@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# `make run TIME_SCALE=60`: schedules, alarm periods and waits 60 times faster.
+TIME_SCALE ?= 1
 
 .PHONY: install run up down status test lint bench constraints clean
 
@@ -17,10 +19,10 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	@touch $(STAMP)
 
 run: install
-	$(VENV)/bin/healops up
+	$(VENV)/bin/healops up --time-scale $(TIME_SCALE)
 
 up: install
-	$(VENV)/bin/healops up --detach
+	$(VENV)/bin/healops up --detach --time-scale $(TIME_SCALE)
 
 down:
 	$(VENV)/bin/healops down

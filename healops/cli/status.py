@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,21 +9,18 @@ from rich.console import Console
 from rich.table import Table
 
 from healops import aws, paths
+from healops.deploy import health
 from healops.deploy.processes import server_process
 from healops.deploy.stack import down, read_stack
 
 console = Console()
 
 
-def endpoint_answers(endpoint_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{endpoint_url}/moto-api/data.json", timeout=3) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
+def _ago(at: datetime) -> str:
+    return f"{at:%H:%M:%S} UTC ({(datetime.now(tz=UTC) - at).total_seconds():.0f} s ago)"
 
 
-def last_invocation(logs: Any, function_name: str) -> str:
+def last_log_event(logs: Any, function_name: str) -> str:
     """When the function last wrote to its log group: works on any runtime, AWS included."""
     try:
         streams = logs.describe_log_streams(
@@ -34,9 +30,30 @@ def last_invocation(logs: Any, function_name: str) -> str:
         return "never"
     if not streams or "lastEventTimestamp" not in streams[0]:
         return "never"
-    at = datetime.fromtimestamp(streams[0]["lastEventTimestamp"] / 1000, tz=UTC)
-    ago = (datetime.now(tz=UTC) - at).total_seconds()
-    return f"{at:%H:%M:%S} UTC ({ago:.0f} s ago)"
+    return _ago(datetime.fromtimestamp(streams[0]["lastEventTimestamp"] / 1000, tz=UTC))
+
+
+def function_table(endpoint: str, names: dict[str, str]) -> Table:
+    records = health.lambda_invocations(endpoint)
+    table = Table("function", "last invocation", "outcome", "invocations", "errors")
+    logs = aws.client("logs", endpoint_url=endpoint)
+    for name in sorted(names.values()):
+        record = (records or {}).get(name)
+        if record is None:
+            # Not invoked since the cloud started, or an endpoint without the embedded runtime.
+            table.add_row(name, last_log_event(logs, name), "-", "-", "-")
+            continue
+        outcome = record["last_outcome"]
+        if record.get("last_error_type"):
+            outcome += f" ({record['last_error_type']})"
+        table.add_row(
+            name,
+            _ago(datetime.fromisoformat(record["last_invoked_at"])),
+            outcome if record["last_outcome"] == "success" else f"[red]{outcome}[/red]",
+            str(record["invocations"]),
+            str(record["errors"]),
+        )
+    return table
 
 
 def run_status() -> int:
@@ -47,28 +64,20 @@ def run_status() -> int:
         console.print("endpoint    [red]not running[/red] (start it with `healops up`)")
         return 1
     endpoint = stack["endpoint_url"]
-    up_now = endpoint_answers(endpoint)
+    answers = health.endpoint_answers(endpoint)
     console.print(
-        f"endpoint    {endpoint}  {'[green]up[/green]' if up_now else '[red]not answering[/red]'}"
+        f"endpoint    {endpoint}  {'[green]up[/green]' if answers else '[red]not answering[/red]'}"
         f"  (pid {proc.pid}, time scale x{stack['time_scale']:g})"
     )
-    if not up_now:
+    if not answers:
         return 1
-    lam = aws.client("lambda", endpoint_url=endpoint)
-    deployed = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
-    expected = stack["outputs"].get("lambda_function_names") or {}
-    wanted = sorted(expected.values()) if isinstance(expected, dict) else sorted(deployed)
-    missing = [name for name in wanted if name not in deployed]
-    console.print(
-        f"deployed    {'[green]yes[/green]' if not missing else '[red]incomplete[/red]'}: "
-        f"{len(deployed)} functions" + (f", missing {', '.join(missing)}" if missing else "")
-    )
-    logs = aws.client("logs", endpoint_url=endpoint)
-    table = Table("function", "last invocation")
-    for name in wanted:
-        table.add_row(name, last_invocation(logs, name) if name in deployed else "[red]not deployed[/red]")
-    console.print(table)
-    return 0 if not missing else 1
+    verdict = health.check(endpoint, stack["outputs"])
+    if verdict.healthy:
+        console.print("deployed    [green]yes[/green], healthy")
+    else:
+        console.print("deployed    [red]not healthy[/red]:\n  - " + "\n  - ".join(verdict.problems))
+    console.print(function_table(endpoint, stack["outputs"].get("lambda_function_names") or {}))
+    return 0 if verdict.healthy else 1
 
 
 def run_down() -> int:

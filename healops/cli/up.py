@@ -25,7 +25,8 @@ def where_to_look(info: StackInfo) -> str:
         f"status       .venv/bin/healops status\n"
         f"AWS CLI      .venv/bin/awslocal lambda list-functions    (AWS_ENDPOINT_URL={info.endpoint_url})\n"
         f"inject       .venv/bin/awslocal lambda invoke --function-name {injector} "
-        '--cli-binary-format raw-in-base64-out --payload \'{"action": "list"}\' out.json\n'
+        '--payload \'{"action": "list"}\' out.json\n'
+        "             (the venv's AWS CLI is v1; with AWS CLI v2 add --cli-binary-format raw-in-base64-out)\n"
         f"stop         Ctrl-C here, or .venv/bin/healops down"
     )
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from healops import paths
+from healops.deploy import health
 from healops.deploy.errors import DeployError
 from healops.deploy.processes import server_process, start_server
 from healops.deploy.terraform import TerraformRunner, check_tools
@@ -76,7 +77,7 @@ def package(build_dir: Path) -> None:
 
 
 def up(options: StackOptions, progress: Any = None) -> StackInfo:
-    """Package, start the embedded cloud, apply Terraform. ``progress(step, detail)`` reports each step."""
+    """Package, start the embedded cloud, apply Terraform, check health. ``progress(step, detail)`` reports."""
 
     def report(step: str, detail: str = "") -> None:
         if progress is not None:
@@ -108,6 +109,10 @@ def up(options: StackOptions, progress: Any = None) -> StackInfo:
         report("apply", "tflocal apply")
         timings["apply_s"] = runner.apply(on_line=on_apply_line)
         outputs = runner.outputs()
+        report("health", "checking the deployment answers")
+        verdict = health.check(options.endpoint_url, outputs)
+        if not verdict.healthy:
+            raise DeployError("the stack was applied but is not healthy:\n- " + "\n- ".join(verdict.problems))
     except BaseException:
         server_process(options.state_dir).stop()
         raise

@@ -13,16 +13,19 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from healops.local import routes
 from healops.local.context import EmbeddedContext
 
 if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
+    from werkzeug.wrappers import Request, Response
 
     from healops.local.base import Extension
 
 logger = logging.getLogger(__name__)
 
 READY_LINE = "healops-embedded-cloud ready"
+HEALTH_PATH = "/_healops/health"
 
 
 class PortInUseError(RuntimeError):
@@ -94,6 +97,7 @@ class EmbeddedCloud:
         exts = self._extensions if self._extensions is not None else registry.load()
         for ext in exts:
             ext.install(self.ctx)
+        routes.register_route(HEALTH_PATH, self._health)
         app = DomainDispatcherApplication(create_backend_app)
         try:
             # werkzeug answers a taken port with a message and sys.exit(1): turn that into our error.
@@ -119,6 +123,15 @@ class EmbeddedCloud:
             raise
         logger.info("embedded cloud listening on %s", self.endpoint_url)
         return self
+
+    def _health(self, _request: Request) -> Response:
+        return routes.json_response(
+            {
+                "status": "running" if self._server is not None else "stopping",
+                "time_scale": self.ctx.time_scale,
+                "extensions": [getattr(ext, "name", type(ext).__name__) for ext in self._started],
+            }
+        )
 
     def stop(self) -> None:
         self.ctx.stop_event.set()

@@ -136,6 +136,9 @@ def test_function_environment_names_are_the_ones_healops_config_reads():
     assert table_names | literal_names == set(config.ENV_NAMES.values())
 
 
-def test_queue_visibility_covers_six_remediator_timeouts():
+def test_queue_visibility_defaults_to_six_remediator_timeouts():
     body = (TERRAFORM_DIR / "messaging.tf").read_text()
-    assert "visibility_timeout_seconds = 6 * local.lambda_timeouts.remediator" in body
+    expected = "coalesce(var.incidents_visibility_timeout_s, 6 * local.lambda_timeouts.remediator)"
+    assert f"visibility_timeout_seconds = {expected}" in body
+    declared = {name: body for _, name, body in blocks("variable")}
+    assert declared["incidents_visibility_timeout_s"]["default"] is None

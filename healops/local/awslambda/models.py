@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from healops.local.awslambda import logformat, routes
+from healops.local import routes
+from healops.local.awslambda import logformat
 from healops.local.awslambda.packaging import ensure_code_dir, ensure_runtime_dir
 from healops.local.awslambda.workers import FunctionWorkers, WorkerOutcome, WorkerProcess, WorkerSpec
 
