@@ -7,7 +7,6 @@ import signal
 import time
 
 from rich.console import Console
-from rich.panel import Panel
 
 from healops.deploy.errors import DeployError
 from healops.deploy.processes import server_process
@@ -46,7 +45,8 @@ def run_up(args: argparse.Namespace) -> int:
         f"[green]Heal-Ops is up[/green] in {t['total_s']:.1f} s "
         f"(package {t['package_s']:.1f} s, cloud {t['cloud_s']:.1f} s, apply {t['apply_s']:.1f} s)"
     )
-    console.print(Panel(where_to_look(info), title="where to look", expand=False))
+    # Plain lines, never wrapped: the commands must stay copy-pastable in any terminal width.
+    console.print(where_to_look(info), soft_wrap=True, highlight=False)
     if args.detach:
         return 0
     console.print("running in the foreground: EventBridge schedules fire, alarms are evaluated. Ctrl-C stops.")
