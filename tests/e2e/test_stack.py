@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from healops.deploy.stack import StackInfo, StackOptions, terraform_runner
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30, interval: float = 0.3) -> Any:
-    """Poll ``check`` until it returns something truthy; fail with its last answer otherwise."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s; last answer: {last!r}")
+from tests.helpers import wait_for
 
 
 def log_messages(logs: Any, group: str, pattern: str) -> list[str]:
@@ -79,9 +66,9 @@ def test_schedule_rule_fires_metrics_generator_which_writes_its_heartbeat(stack:
         return sum(d["SampleCount"] for d in stats)
 
     # At time scale 60 the tick fires every second: several heartbeats within seconds.
-    assert eventually(lambda: heartbeats() >= 3, timeout=30)
+    assert wait_for(lambda: heartbeats() >= 3, timeout=30)
     logs = aws("logs")
-    assert eventually(lambda: log_messages(logs, "/aws/lambda/detector", '"REPORT RequestId"'))
+    assert wait_for(lambda: log_messages(logs, "/aws/lambda/detector", '"REPORT RequestId"'))
 
 
 def test_metric_over_alarm_threshold_changes_state_and_the_event_reaches_the_detector(
@@ -101,8 +88,8 @@ def test_metric_over_alarm_threshold_changes_state_and_the_event_reaches_the_det
         state = cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"]
         return state == "ALARM"
 
-    eventually(breach, timeout=60, interval=0.25)
-    found = eventually(
+    wait_for(breach, timeout=60, interval=0.25)
+    found = wait_for(
         lambda: [m for m in log_messages(logs, "/aws/lambda/detector", '"alarm state change"') if alarm in m],
         timeout=30,
     )
@@ -126,21 +113,21 @@ def test_incident_message_starts_one_execution_and_a_poison_message_lands_in_the
             {"Id": "poison", "MessageBody": '{"incident_id": "not a valid id!", "service": "x"}'},
         ],
     )
-    executions = eventually(
+    executions = wait_for(
         lambda: [
             e for e in sfn.list_executions(stateMachineArn=machine)["executions"] if e["name"] == "e2e-incident-1"
         ],
         timeout=30,
     )
     assert len(executions) == 1
-    moved = eventually(
+    moved = wait_for(
         lambda: sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1, AttributeNames=["All"]).get("Messages"),
         timeout=60,
     )
     assert "not a valid id!" in moved[0]["Body"]
     assert int(moved[0]["Attributes"]["ApproximateReceiveCount"]) >= 3
     # With no planner deployed yet, the plan is empty and the execution escalates: never silence.
-    final = eventually(
+    final = wait_for(
         lambda: (d := sfn.describe_execution(executionArn=executions[0]["executionArn"]))["status"] != "RUNNING" and d,
         timeout=30,
     )

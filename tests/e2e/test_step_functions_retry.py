@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 import time
-import zipfile
 from typing import Any
 
+from tests.helpers import zipped
+
 FLAKY_HANDLER = """
-import os
 
 CALLS = {"n": 0}
 
@@ -21,13 +20,6 @@ def handler(event, context):
         raise RuntimeError("transient failure on the first call")
     return {"calls": CALLS["n"], "echo": event}
 """
-
-
-def _zip(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", source)
-    return buf.getvalue()
 
 
 def _wait_for_end(sfn: Any, execution_arn: str, timeout: float = 60) -> dict[str, Any]:
@@ -58,7 +50,7 @@ def test_lambda_task_that_fails_once_is_retried_and_succeeds(aws: Any) -> None:
         Runtime="python3.11",
         Role=role,
         Handler="app.handler",
-        Code={"ZipFile": _zip(FLAKY_HANDLER)},
+        Code={"ZipFile": zipped({"app.py": FLAKY_HANDLER})},
         Timeout=10,
     )["FunctionArn"]
     definition = {

@@ -9,7 +9,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from healops.local.cloudwatch import CloudWatchExtension
 from healops.local.context import EmbeddedContext
 from healops.local.server import EmbeddedCloud
 from tests.conftest import make_client
+from tests.helpers import wait_for
 
 TIME_SCALE = 20.0
 
@@ -66,16 +67,6 @@ class Feeder:
         self._thread.join(5)
 
 
-def _wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {seconds} s waiting for {what}")
-
-
 def _alarm(cloudwatch: Any, name: str) -> dict[str, Any]:
     (alarm,) = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
     return alarm
@@ -102,7 +93,7 @@ def _next_event(sqs: Any, queue_url: str) -> dict[str, Any]:
     def receive() -> Any:
         return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=1).get("Messages")
 
-    (message,) = _wait_for(receive, 20, "a message on the queue")
+    (message,) = wait_for(receive, 20, "a message on the queue")
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     return json.loads(message["Body"])
 
@@ -136,13 +127,13 @@ def test_ok_alarm_ok_with_events_history_and_sns_action(endpoint: str) -> None:
             AlarmActions=[topic_arn],
         )
         assert _alarm(cloudwatch, name)["StateValue"] == "INSUFFICIENT_DATA"
-        _wait_for(lambda: _alarm(cloudwatch, name)["StateValue"] == "OK", 15, "OK on low values")
+        wait_for(lambda: _alarm(cloudwatch, name)["StateValue"] == "OK", 15, "OK on low values")
         first = _next_event(sqs, events_queue)
         assert first["detail"]["state"]["value"] == "OK"
         assert first["detail"]["previousState"]["value"] == "INSUFFICIENT_DATA"
 
         feeder.value = 95.0
-        alarm = _wait_for(
+        alarm = wait_for(
             lambda: (a := _alarm(cloudwatch, name))["StateValue"] == "ALARM" and a, 20, "ALARM on high values"
         )
         assert alarm["StateReason"].startswith("Threshold Crossed: 2 out of the last 3 datapoints")
@@ -166,7 +157,7 @@ def test_ok_alarm_ok_with_events_history_and_sns_action(endpoint: str) -> None:
             "dimensions": {"Service": service},
         }
 
-        (sns_message,) = _wait_for(
+        (sns_message,) = wait_for(
             lambda: sqs.receive_message(QueueUrl=sns_queue, WaitTimeSeconds=1).get("Messages"), 10, "SNS action"
         )
         notification = json.loads(json.loads(sns_message["Body"])["Message"])
@@ -174,7 +165,7 @@ def test_ok_alarm_ok_with_events_history_and_sns_action(endpoint: str) -> None:
         assert notification["OldStateValue"] == "OK"
 
         feeder.value = 20.0
-        _wait_for(lambda: _alarm(cloudwatch, name)["StateValue"] == "OK", 20, "OK again")
+        wait_for(lambda: _alarm(cloudwatch, name)["StateValue"] == "OK", 20, "OK again")
         back = _next_event(sqs, events_queue)
         assert back["detail"]["previousState"]["value"] == "ALARM" and back["detail"]["state"]["value"] == "OK"
         assert "not greater than the threshold (80.0)" in back["detail"]["state"]["reason"]
@@ -216,9 +207,9 @@ def test_silence_under_each_treat_missing_data(endpoint: str) -> None:
                 ComparisonOperator="GreaterThanOrEqualToThreshold",
                 TreatMissingData=treat,
             )
-        _wait_for(lambda: set(states().values()) == {"OK"}, 15, "OK while data flows")
+        wait_for(lambda: set(states().values()) == {"OK"}, 15, "OK while data flows")
         feeder.value = None
-        _wait_for(lambda: states() == expected, 15, f"{expected} on silence")
+        wait_for(lambda: states() == expected, 15, f"{expected} on silence")
     time.sleep(60 / TIME_SCALE)  # another period of silence changes nothing
     assert states() == expected
 
@@ -241,7 +232,7 @@ def test_time_scale_sets_the_window_length(endpoint: str) -> None:
             Threshold=50.0,
             ComparisonOperator="GreaterThanThreshold",
         )
-        alarm = _wait_for(lambda: (a := _alarm(cloudwatch, name))["StateValue"] == "ALARM" and a, 40, "ALARM")
+        alarm = wait_for(lambda: (a := _alarm(cloudwatch, name))["StateValue"] == "ALARM" and a, 40, "ALARM")
     assert time.monotonic() - started < 20, "a 120 s period must not take 120 real seconds"
     (point,) = json.loads(alarm["StateReasonData"])["evaluatedDatapoints"]
     window_start = datetime.strptime(point["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z")

@@ -18,6 +18,7 @@ from healops.local.events import EventBridgeDelivery, last_firings
 from healops.local.server import EmbeddedCloud
 from healops.local.stepfunctions import StepFunctionsExtras
 from tests.conftest import make_client
+from tests.helpers import make_queue
 
 TIME_SCALE = 60  # a simulated minute per real second
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -38,12 +39,6 @@ def client(cloud: EmbeddedCloud) -> Callable[[str], Any]:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
-
-
-def make_queue(client: Callable[[str], Any], name: str) -> tuple[str, str]:
-    sqs = client("sqs")
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 def collect(client: Callable[[str], Any], url: str, seconds: float) -> list[tuple[float, dict[str, Any]]]:

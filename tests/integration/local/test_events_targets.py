@@ -17,6 +17,7 @@ from healops.local.events import EventBridgeDelivery, last_firings
 from healops.local.server import EmbeddedCloud
 from healops.local.stepfunctions import StepFunctionsExtras
 from tests.conftest import make_client
+from tests.helpers import make_queue
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -61,12 +62,6 @@ def client(cloud: EmbeddedCloud) -> Callable[[str], Any]:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
-
-
-def make_queue(client: Callable[[str], Any], name: str) -> tuple[str, str]:
-    sqs = client("sqs")
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 def make_machine(client: Callable[[str], Any], name: str) -> str:

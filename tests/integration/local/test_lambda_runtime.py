@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import threading
 import time
 import urllib.request
 import uuid
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,16 +19,9 @@ from healops.local.awslambda import LambdaRuntime
 from healops.local.context import EmbeddedContext
 from healops.local.server import EmbeddedCloud
 from tests.conftest import make_client
+from tests.helpers import zipped
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def zipped(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def unique(prefix: str) -> str:

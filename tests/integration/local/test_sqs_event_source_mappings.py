@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from healops.local.context import EmbeddedContext
 from healops.local.server import EmbeddedCloud
 from healops.local.sqs import EventSourceMappingPoller
 from tests.conftest import make_client
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -49,16 +50,6 @@ def handler(event, context):
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 class Setup:

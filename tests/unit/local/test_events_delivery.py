@@ -20,6 +20,7 @@ from moto import mock_aws
 
 from healops.local.context import EmbeddedContext
 from healops.local.events import EventBridgeDelivery, last_firings
+from tests.helpers import make_queue, wait_for
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -84,13 +85,6 @@ def make_function(client_for: Callable[[str], Any], name: str) -> str:
     )["FunctionArn"]
 
 
-def make_queue(client_for: Callable[[str], Any], name: str) -> tuple[str, str]:
-    sqs = client_for("sqs")
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return url, arn
-
-
 def pattern_rule(client_for: Callable[[str], Any], name: str, targets: list[dict[str, Any]], **extra: Any) -> str:
     events = client_for("events")
     arn = events.put_rule(Name=name, EventPattern=json.dumps({"source": ["healops.test"]}), **extra)["RuleArn"]
@@ -104,16 +98,6 @@ def put_event(client_for: Callable[[str], Any], detail: dict[str, Any]) -> dict[
             Entries=[{"Source": "healops.test", "DetailType": "Test Event", "Detail": json.dumps(detail)}]
         )
     )
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def receive_all(client_for: Callable[[str], Any], url: str, expected: int) -> list[dict[str, Any]]:
