@@ -1,0 +1,139 @@
+"""The rules every DynamoDB repository keeps: typed items, conditional writes, paged key queries."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class ConditionFailedError(RuntimeError):
+    """A conditional write found the item not as expected (exists already, or another version)."""
+
+
+def _to_dynamo(value: Any) -> Any:
+    # DynamoDB numbers are Decimals; floats are converted through str to keep their digits.
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, Mapping):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    if isinstance(value, set):
+        return {_from_dynamo(v) for v in value}
+    return value
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A plain dict (ints, floats, str, bool, None, lists, dicts) as DynamoDB attribute values."""
+    return {k: _serializer.serialize(_to_dynamo(v)) for k, v in item.items()}
+
+
+def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values back to plain Python (whole numbers as int, others as float)."""
+    return {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def encode_page_token(key: Mapping[str, Any] | None) -> str | None:
+    """A LastEvaluatedKey as an opaque, URL-safe token (for APIs that page)."""
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def decode_page_token(token: str | None) -> dict[str, Any] | None:
+    if not token:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except ValueError as exc:
+        raise ValueError("page token is not one this API issued") from exc
+    if not isinstance(decoded, dict):
+        raise ValueError("page token is not one this API issued")
+    return decoded
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]] = field(default_factory=list)
+    next_token: str | None = None
+
+
+class DynamoRepository:
+    """Base of every table's repository: the table name and an injected low-level client."""
+
+    def __init__(self, table_name: str, dynamodb_client: Any | None = None) -> None:
+        self.table_name = table_name
+        self.client = dynamodb_client if dynamodb_client is not None else boto3.client("dynamodb")
+
+    def _put(self, item: Mapping[str, Any], condition: str | None = None, **condition_values: Any) -> None:
+        """Put ``item``; with ``condition``, a failed condition raises :class:`ConditionFailedError`."""
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": serialize(item)}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+            names = {k: v for k, v in condition_values.items() if k.startswith("#")}
+            values = {k: v for k, v in condition_values.items() if k.startswith(":")}
+            if names:
+                kwargs["ExpressionAttributeNames"] = names
+            if values:
+                kwargs["ExpressionAttributeValues"] = serialize(values)
+        try:
+            self.client.put_item(**kwargs)
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            raise ConditionFailedError(f"{self.table_name}: condition {condition!r} failed") from exc
+
+    def _get(self, key: Mapping[str, Any], consistent: bool = True) -> dict[str, Any] | None:
+        response = self.client.get_item(TableName=self.table_name, Key=serialize(key), ConsistentRead=consistent)
+        item = response.get("Item")
+        return deserialize(item) if item else None
+
+    def _query(
+        self,
+        key_condition: str,
+        values: Mapping[str, Any],
+        names: Mapping[str, str] | None = None,
+        index: str | None = None,
+        limit: int = 50,
+        newest_first: bool = True,
+        page_token: str | None = None,
+    ) -> Page:
+        """One page of a key-condition query (on the table or a GSI); never a scan."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": key_condition,
+            "ExpressionAttributeValues": serialize(values),
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        if names:
+            kwargs["ExpressionAttributeNames"] = dict(names)
+        if index:
+            kwargs["IndexName"] = index
+        start = decode_page_token(page_token)
+        if start:
+            kwargs["ExclusiveStartKey"] = serialize(start)
+        response = self.client.query(**kwargs)
+        last = response.get("LastEvaluatedKey")
+        return Page(
+            items=[deserialize(i) for i in response.get("Items", [])],
+            next_token=encode_page_token(deserialize(last)) if last else None,
+        )
