@@ -30,6 +30,10 @@ LOG_ARCHIVE_BUCKET = "HEALOPS_LOG_ARCHIVE_BUCKET"
 METRIC_ARCHIVE_BUCKET = "HEALOPS_METRIC_ARCHIVE_BUCKET"
 METRICS_NAMESPACE = "HEALOPS_METRICS_NAMESPACE"
 SERVICE_LOG_GROUP_PREFIX = "HEALOPS_SERVICE_LOG_GROUP_PREFIX"
+LLM_PARAMETERS_PATH = "HEALOPS_LLM_PARAMETERS_PATH"
+TICK_SECONDS = "HEALOPS_TICK_SECONDS"
+FLEET_TIME_SCALE = "HEALOPS_FLEET_TIME_SCALE"
+FLEET_SEED = "HEALOPS_FLEET_SEED"
 
 # Dimension value of the metrics Heal-Ops emits about itself (not about a fleet service).
 SELF_SERVICE_NAME = "heal-ops"
@@ -59,6 +63,11 @@ class Settings:
     metric_archive_bucket: str | None = None
     metrics_namespace: str = "HealOps/Services"
     service_log_group_prefix: str = "/healops/services"
+    llm_parameters_path: str | None = None
+    # The simulated fleet's clock and randomness (healops/fleet/clock.py, telemetry.py).
+    tick_seconds: str = "60"
+    fleet_time_scale: str = "1"
+    fleet_seed: str = "1"
 
     def require(self, field_name: str) -> str:
         """The value of ``field_name``, or an error naming its environment variable."""

@@ -9,6 +9,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = PROJECT_ROOT / "terraform"
 BUILD_DIR = PROJECT_ROOT / "build"
+FLEET_DEFINITION_FILE = PROJECT_ROOT / "healops" / "fleet" / "fleet.json"
 
 
 def state_dir() -> Path:

@@ -3,7 +3,7 @@
 ################################################################################
 
 resource "aws_cloudwatch_metric_alarm" "error_rate" {
-  for_each = toset(var.services)
+  for_each = toset(local.services)
 
   alarm_name          = "${var.name_prefix}-${each.key}-error-rate"
   alarm_description   = "Error rate of ${each.key} above ${var.error_rate_threshold}% for 3 consecutive minutes."
@@ -21,7 +21,7 @@ resource "aws_cloudwatch_metric_alarm" "error_rate" {
 
 # metrics_generator writes each service's log lines here; the detector reads them.
 resource "aws_cloudwatch_log_group" "services" {
-  for_each = toset(var.services)
+  for_each = toset(local.services)
 
   name              = "${local.service_log_group_prefix}/${each.key}"
   retention_in_days = var.log_retention_days

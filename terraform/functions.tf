@@ -24,6 +24,10 @@ locals {
       HEALOPS_METRIC_ARCHIVE_BUCKET    = aws_s3_bucket.this["metric_archive"].id
       HEALOPS_METRICS_NAMESPACE        = var.metrics_namespace
       HEALOPS_SERVICE_LOG_GROUP_PREFIX = local.service_log_group_prefix
+      HEALOPS_TICK_SECONDS             = tostring(local.tick_seconds)
+      HEALOPS_FLEET_TIME_SCALE         = tostring(var.fleet_time_scale)
+      HEALOPS_FLEET_SEED               = tostring(var.fleet_seed)
+      HEALOPS_LLM_PARAMETERS_PATH      = local.llm_parameters_path
       POWERTOOLS_LOG_LEVEL             = var.log_level
       POWERTOOLS_METRICS_NAMESPACE     = var.metrics_namespace
     },

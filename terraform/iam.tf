@@ -84,11 +84,24 @@ locals {
         actions   = ["sns:Publish"]
         resources = [aws_sns_topic.escalations.arn]
       },
+      {
+        sid       = "LlmSettingsRead"
+        actions   = ["ssm:GetParametersByPath", "ssm:GetParameter", "ssm:GetParameters"]
+        resources = local.llm_parameter_arns
+      },
+      {
+        sid       = "LlmKeysDecrypt"
+        actions   = ["kms:Decrypt"]
+        resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
+        conditions = [
+          { test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] },
+        ]
+      },
     ]
     injector = [
       {
         sid       = "FleetReadWrite"
-        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"]
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan"]
         resources = [local.table_arns.fleet]
       },
       {
@@ -112,14 +125,21 @@ locals {
         resources = concat(local.service_log_group_arns, local.service_log_stream_arns)
       },
       {
-        sid       = "FleetRead"
-        actions   = ["dynamodb:GetItem", "dynamodb:Scan"]
+        # Scan reads the fleet each tick; PutItem records a benign deploy (conditional on the version).
+        sid       = "FleetReadDeploy"
+        actions   = ["dynamodb:GetItem", "dynamodb:Scan", "dynamodb:PutItem"]
         resources = [local.table_arns.fleet]
       },
       {
+        # Each tick's object, and the hourly compaction (read the hour's tick objects, delete them).
         sid       = "ArchivesWrite"
-        actions   = ["s3:PutObject"]
+        actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
         resources = ["${aws_s3_bucket.this["log_archive"].arn}/*", "${aws_s3_bucket.this["metric_archive"].arn}/*"]
+      },
+      {
+        sid       = "ArchivesList"
+        actions   = ["s3:ListBucket"]
+        resources = [aws_s3_bucket.this["log_archive"].arn, aws_s3_bucket.this["metric_archive"].arn]
       },
     ]
   }

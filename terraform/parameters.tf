@@ -18,8 +18,9 @@ resource "aws_ssm_parameter" "stack" {
     functions           = { for key, fn in module.lambda_function : key => fn.lambda_function_name }
     buckets             = { for key, bucket in aws_s3_bucket.this : key => bucket.id }
     metrics_namespace   = var.metrics_namespace
-    services            = var.services
-    service_log_groups  = { for key, group in aws_cloudwatch_log_group.services : key => group.name }
-    error_rate_alarms   = { for key, alarm in aws_cloudwatch_metric_alarm.error_rate : key => alarm.alarm_name }
+    # Patterns, not per-service lists: a 1,000-service fleet's names would pass SSM's 4 KB limit.
+    service_count             = length(local.services)
+    service_log_group_pattern = "${local.service_log_group_prefix}/{service}"
+    error_rate_alarm_pattern  = "${var.name_prefix}-{service}-error-rate"
   })
 }

@@ -31,7 +31,15 @@ locals {
     tick-metrics-generator = { rule = "tick", function = "metrics_generator", input = null }
     tick-detector          = { rule = "tick", function = "detector", input = null }
     alarm-detector         = { rule = "alarm-state-change", function = "detector", input = null }
-    chaos-injector         = { rule = "chaos", function = "injector", input = jsonencode({ action = "chaos" }) }
+    chaos-injector         = { rule = "chaos", function = "injector", input = null }
+  }
+
+  # The chaos payload carries the firing's time: the injector's choice is a function of it and the seed.
+  rule_input_transformers = {
+    chaos-injector = {
+      input_paths    = { time = "$.time" }
+      input_template = "{\"action\": \"chaos\", \"time\": <time>, \"rate\": ${var.chaos_rate}, \"requested_by\": \"chaos\"}"
+    }
   }
 }
 
@@ -52,6 +60,15 @@ resource "aws_cloudwatch_event_target" "this" {
   target_id = each.key
   arn       = module.lambda_function[each.value.function].lambda_function_arn
   input     = each.value.input
+
+  dynamic "input_transformer" {
+    for_each = contains(keys(local.rule_input_transformers), each.key) ? [local.rule_input_transformers[each.key]] : []
+
+    content {
+      input_paths    = input_transformer.value.input_paths
+      input_template = input_transformer.value.input_template
+    }
+  }
 }
 
 resource "aws_lambda_permission" "events" {

@@ -170,12 +170,12 @@ variable "chaos_schedule" {
 ################################################################################
 
 variable "services" {
-  description = "Names of the fleet services: one error-rate alarm and one log group each."
+  description = "Services that get an error-rate alarm and a log group; null (the default) means every service of the fleet (fleet.tf)."
   type        = list(string)
-  default     = ["edge", "checkout", "payments", "ledger-db", "inventory", "search", "auth", "notifications"]
+  default     = null
 
   validation {
-    condition     = alltrue([for s in var.services : can(regex("^[a-z0-9][a-z0-9-]{0,62}$", s))])
+    condition     = var.services == null ? true : alltrue([for s in var.services : can(regex("^[a-z0-9][a-z0-9-]{0,62}$", s))])
     error_message = "Each service name must be lower-case letters, digits and '-' (at most 63 characters)."
   }
 }
@@ -212,4 +212,53 @@ variable "dynamodb_point_in_time_recovery" {
   description = "Whether the DynamoDB tables keep point-in-time recovery backups."
   type        = bool
   default     = true
+}
+
+################################################################################
+# The simulated fleet
+################################################################################
+
+variable "fleet_size" {
+  description = "Number of services in the simulated fleet: the definition's named services first, then copies of their graph (fleet.tf)."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.fleet_size >= 1 && var.fleet_size <= 5000 && floor(var.fleet_size) == var.fleet_size
+    error_message = "fleet_size must be a whole number between 1 and 5000."
+  }
+}
+
+variable "fleet_definition_file" {
+  description = "Path of the fleet definition (JSON with a version field and the named services), relative to the Terraform working directory or absolute."
+  type        = string
+  default     = "../healops/fleet/fleet.json"
+}
+
+variable "fleet_seed" {
+  description = "Seed of the fleet's telemetry noise, benign spikes and deploys, and of the chaos schedule's choices."
+  type        = number
+  default     = 1
+}
+
+variable "fleet_time_scale" {
+  description = "How many times faster than the wall clock the fleet's ticks run: set it to the embedded cloud's --time-scale so each scheduled tick is a new tick."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.fleet_time_scale > 0
+    error_message = "fleet_time_scale must be a positive number."
+  }
+}
+
+variable "chaos_rate" {
+  description = "Chance (0 to 1) that one firing of the chaos schedule injects a fault."
+  type        = number
+  default     = 0.5
+
+  validation {
+    condition     = var.chaos_rate >= 0 && var.chaos_rate <= 1
+    error_message = "chaos_rate must be between 0 and 1."
+  }
 }

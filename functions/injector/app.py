@@ -1,28 +1,44 @@
-"""Injector: validates a fault-injection request before anything changes.
+"""Injector: injects and clears faults in the simulated fleet, lists the catalog, shows status.
 
-Accepted: ``{"action": "inject" | "clear" | "list" | "status" | "chaos", "service": ...,
-"fault": ..., "parameters": {...}}``. ``list`` answers the supported actions. The fleet and the
-fault catalog are not deployed yet, so the other actions fail with an error that says so.
+Payload: ``{"action": "inject" | "clear" | "list" | "status" | "chaos" | "seed", "service": ...,
+"fault": ..., "params": {...}, "duration_s": ...}``. Bad input raises (a Lambda FunctionError)
+with a message naming the field and what is accepted, and changes nothing. The logic lives in
+:mod:`healops.fleet.injector`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
-from healops.models import INJECTOR_ACTIONS, InjectorRequest, describe_validation_error
+from healops import config
+from healops.fleet.clock import SimClock
+from healops.fleet.injector import Injector, InjectorError
+from healops.models import InjectorRequest, describe_validation_error
+from healops.store.fleet import FleetRepository
+from healops.store.injections import InjectionsRepository
 
 logger = Logger()
 
+DEFAULT_CHAOS_RATE = 0.5
+
 
 class InvalidInjectorRequestError(ValueError):
-    """The payload is not a valid injector request; nothing was changed."""
+    """The payload is not a valid injector request, or the fleet refuses it; nothing was changed."""
 
 
-class FaultInjectionUnavailableError(RuntimeError):
-    """The request is valid but the fleet it would act on does not exist yet."""
+def build_injector(settings: config.Settings, dynamodb: Any | None = None) -> Injector:
+    client = dynamodb if dynamodb is not None else boto3.client("dynamodb")
+    return Injector(
+        FleetRepository(settings.require("fleet_table"), client),
+        InjectionsRepository(settings.require("injections_table"), client),
+        SimClock(float(settings.tick_seconds), float(settings.fleet_time_scale)),
+        seed=int(settings.fleet_seed),
+        chaos_rate=DEFAULT_CHAOS_RATE,
+    )
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
@@ -30,9 +46,11 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         request = InjectorRequest.model_validate(event)
     except ValidationError as exc:
         raise InvalidInjectorRequestError(f"invalid injector request: {describe_validation_error(exc)}") from None
-    logger.info("injector request", extra={"action": request.action, "service": request.service})
-    if request.action == "list":
-        return {"actions": list(INJECTOR_ACTIONS)}
-    raise FaultInjectionUnavailableError(
-        f"fault injection is not available yet: the fleet is not deployed (action {request.action!r})"
+    logger.info(
+        "injector request", extra={"action": request.action, "service": request.service, "fault": request.fault}
     )
+    try:
+        return build_injector(config.current()).handle(request)
+    except InjectorError as exc:
+        logger.warning("injector request refused", extra={"action": request.action, "error": str(exc)})
+        raise InvalidInjectorRequestError(f"{request.action} refused: {exc}") from None

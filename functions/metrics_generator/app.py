@@ -1,8 +1,9 @@
-"""Metrics generator: on each tick, a Heartbeat metric for Heal-Ops itself.
+"""Metrics generator: on each tick, Heal-Ops' own Heartbeat and the fleet's telemetry.
 
-The fleet's telemetry (per-service metrics and logs from the fleet state) replaces this in a
-later issue; until then the heartbeat shows that the schedule, the function and CloudWatch
-are wired together.
+The tick number comes from the scheduled event's time (``healops.fleet.clock``); the metrics and
+log lines from the fleet state (``healops.fleet.telemetry``, a pure model); the shipping from
+``healops.fleet.generator``: batched PutMetricData, one PutLogEvents per service log group,
+the tick's records to the hourly archives in S3.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ import boto3
 from aws_lambda_powertools import Logger
 
 from healops import config
+from healops.fleet.archive import HourlyArchive
+from healops.fleet.clock import SimClock
+from healops.fleet.generator import MetricsGenerator
+from healops.store.fleet import FleetRepository
 
 logger = Logger()
 
@@ -26,8 +31,41 @@ def cloudwatch() -> Any:
     return boto3.client("cloudwatch")
 
 
+@cache
+def clients() -> dict[str, Any]:
+    return {name: boto3.client(name) for name in ("dynamodb", "logs", "s3")}
+
+
+def event_time(event: Any) -> datetime:
+    """The scheduled event's ``time`` (a direct invoke without one runs for now)."""
+    raw = event.get("time") if isinstance(event, dict) else None
+    if not raw:
+        return datetime.now(UTC)
+    return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+
+
+def build_generator(settings: config.Settings) -> MetricsGenerator:
+    c = clients()
+    return MetricsGenerator(
+        fleet=FleetRepository(settings.require("fleet_table"), c["dynamodb"]),
+        cloudwatch=cloudwatch(),
+        logs=c["logs"],
+        namespace=settings.metrics_namespace,
+        log_group_prefix=settings.service_log_group_prefix,
+        clock=SimClock(float(settings.tick_seconds), float(settings.fleet_time_scale)),
+        seed=int(settings.fleet_seed),
+        metric_archive=HourlyArchive(c["s3"], settings.metric_archive_bucket, "metrics")
+        if settings.metric_archive_bucket
+        else None,
+        log_archive=HourlyArchive(c["s3"], settings.log_archive_bucket, "logs")
+        if settings.log_archive_bucket
+        else None,
+    )
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    namespace = config.current().metrics_namespace
+    settings = config.current()
+    namespace = settings.metrics_namespace
     now = datetime.now(UTC)
     cloudwatch().put_metric_data(
         Namespace=namespace,
@@ -41,5 +79,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             }
         ],
     )
-    logger.info("tick", extra={"namespace": namespace, "metric": HEARTBEAT_METRIC, "at": now.isoformat()})
-    return {"namespace": namespace, "metrics": [HEARTBEAT_METRIC], "at": now.isoformat()}
+    answer: dict[str, Any] = {"namespace": namespace, "metrics": [HEARTBEAT_METRIC], "at": now.isoformat()}
+    if settings.fleet_table:
+        report = build_generator(settings).run(event_time(event))
+        answer["fleet"] = report.as_dict()
+    logger.info("tick", extra=answer)
+    return answer

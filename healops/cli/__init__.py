@@ -14,6 +14,9 @@ BENCHES = {
     "metrics": "healops.bench.metrics",
     "gsi": "healops.bench.gsi",
     "deploy": "healops.bench.deploy",
+    "llm": "healops.bench.llm",
+    "nab": "healops.bench.nab",
+    "fleet": "healops.bench.fleet",
 }
 
 
@@ -34,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("down", help="stop everything `healops up` started")
     sub.add_parser("status", help="endpoint, deployment and each function's last invocation")
+
+    from healops.cli.inject import add_parser as add_inject_parser
+
+    add_inject_parser(sub)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bench.add_argument("name", choices=sorted(BENCHES))
@@ -57,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
             from healops.cli.status import run_status
 
             return run_status()
+        if args.command == "inject":
+            from healops.cli.inject import run_inject
+
+            return run_inject(args)
         if args.command == "bench":
             module = importlib.import_module(BENCHES[args.name])
             return int(module.main(args.args))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from healops import aws, paths
 from healops.deploy import health
@@ -35,7 +35,7 @@ def last_log_event(logs: Any, function_name: str) -> str:
 
 def function_table(endpoint: str, names: dict[str, str]) -> Table:
     records = health.lambda_invocations(endpoint)
-    table = Table("function", "last invocation", "outcome", "invocations", "errors")
+    table = Table(Column("function", no_wrap=True), "last invocation", "outcome", "invocations", "errors")
     logs = aws.client("logs", endpoint_url=endpoint)
     for name in sorted(names.values()):
         record = (records or {}).get(name)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from healops.deploy import health
 from healops.deploy.errors import DeployError
 from healops.deploy.processes import server_process, start_server
 from healops.deploy.terraform import TerraformRunner, check_tools
+from healops.llm.deploy import split_secrets, terraform_variables_from_env
+from healops.llm.exceptions import SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +37,8 @@ class StackOptions:
     terraform_dir: Path = paths.TERRAFORM_DIR
     build_dir: Path = paths.BUILD_DIR
     variables: dict[str, Any] = field(default_factory=dict)
+    # Where the LLM settings come from (healops/llm/deploy.py); the process environment by default.
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
     @property
     def endpoint_url(self) -> str:
@@ -57,13 +63,27 @@ class StackInfo:
 
 
 def terraform_runner(options: StackOptions) -> TerraformRunner:
-    variables = {"build_dir": str(options.build_dir), **options.variables}
+    # The LLM settings of the environment `up` runs in (terraform/llm.tf); keys only as TF_VAR_.
+    try:
+        llm_plain, llm_secret = split_secrets(terraform_variables_from_env(options.environ))
+    except SettingsError as exc:
+        raise DeployError(str(exc)) from None
+    variables = {
+        "build_dir": str(options.build_dir),
+        # The working copy sits elsewhere: name the fleet definition absolutely; the fleet's
+        # ticks follow the cloud's time scale, so every scheduled tick is a new simulated tick.
+        "fleet_definition_file": str(paths.FLEET_DEFINITION_FILE),
+        "fleet_time_scale": options.time_scale,
+        **llm_plain,
+        **options.variables,
+    }
     return TerraformRunner(
         source_dir=options.terraform_dir,
         work_dir=options.state_dir / "terraform",
         endpoint_url=options.endpoint_url,
         tflocal=options.tflocal,
         variables=variables,
+        secret_variables=llm_secret,
     )
 
 

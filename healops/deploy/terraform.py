@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,8 @@ class TerraformRunner:
     tflocal: Path
     variables: Mapping[str, Any]
     region: str = "us-east-1"
+    # Sensitive variables (API keys): given to tflocal as TF_VAR_<name>, never written to a file.
+    secret_variables: Mapping[str, str] = field(default_factory=dict)
 
     def prepare(self, fresh_state: bool) -> None:
         """Copy the source tree in (keeping ``.terraform/`` for speed); drop state if ``fresh_state``."""
@@ -103,6 +105,7 @@ class TerraformRunner:
                 "CHECKPOINT_DISABLE": "1",
             }
         )
+        env.update({f"TF_VAR_{name}": value for name, value in self.secret_variables.items()})
         return env
 
     def run(self, *args: str, on_line: Callable[[str], None] | None = None, check: bool = True) -> int:

@@ -16,6 +16,8 @@ from tests.conftest import make_client
 TIME_SCALE = 60.0
 # Short queue timings keep the redrive test to seconds; production defaults are in variables.tf.
 TEST_VARIABLES: dict[str, Any] = {
+    # A fault-free chaos schedule: e2e tests inject their own faults.
+    "chaos_enabled": False,
     "lambda_timeouts": {"remediator": 3},
     "incidents_visibility_timeout_s": 3,
 }

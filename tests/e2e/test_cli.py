@@ -51,6 +51,7 @@ def test_status_shows_endpoint_health_and_function_invocations(
     stack: StackInfo, stack_options: StackOptions, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("HEALOPS_STATE_DIR", str(stack_options.state_dir))
+    monkeypatch.setenv("COLUMNS", "200")  # rich sizes tables to the terminal; pytest has none
     assert main(["status"]) == 0
     shown = capsys.readouterr().out
     assert stack.endpoint_url in shown and "healthy" in shown

@@ -1,0 +1,366 @@
+"""A local model server for tests and ``healops bench llm``: Gemini's and OpenAI's wire formats on 127.0.0.1.
+
+:class:`StubLLMServer` answers ``POST .../models/<model>:generateContent`` (Gemini) and
+``POST .../chat/completions`` (OpenAI, NIM) with whatever its responder returns for the request:
+an answer text, an HTTP status (429, 500, 400), a delay (for timeouts) or a raw body (malformed
+JSON). It records every request, so tests can count calls and look for leaked secrets. The real
+SDKs talk to it; nothing here needs the internet or a key.
+
+Responders: :func:`planning_responder` (a well-behaved model: a plan from the catalog in the
+prompt) and :func:`obeying_responder` (a model that follows instructions injected in the
+untrusted data). :func:`sample_catalog` and :func:`sample_context` build incidents of each
+fault kind the fleet simulates.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from healops.llm.prompt import estimate_tokens
+from healops.llm.providers.offline import fill_parameters
+from healops.llm.types import ActionSpec, IncidentContext, LogExcerpt, MetricSummary, RecentDeploy, Signal
+
+
+@dataclass
+class StubReply:
+    text: str | None = None
+    status: int = 200
+    delay_s: float = 0.0
+    raw_body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StubRequest:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def wire(self) -> str:
+        return "gemini" if ":generateContent" in self.path else "openai"
+
+    @property
+    def user_text(self) -> str:
+        if self.wire == "gemini":
+            return "".join(p.get("text", "") for c in self.body.get("contents", []) for p in c.get("parts", []))
+        return "".join(m.get("content", "") for m in self.body.get("messages", []) if m.get("role") == "user")
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The incident document the prompt carries."""
+        text = self.user_text
+        return json.loads(text[text.index("{") :])
+
+
+Responder = Callable[[StubRequest], StubReply]
+
+
+def _gemini_body(text: str, request: StubRequest) -> dict[str, Any]:
+    tokens_in = estimate_tokens(json.dumps(request.body))
+    return {
+        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {
+            "promptTokenCount": tokens_in,
+            "candidatesTokenCount": estimate_tokens(text),
+            "totalTokenCount": tokens_in + estimate_tokens(text),
+        },
+        "modelVersion": "stub",
+    }
+
+
+def _openai_body(text: str, request: StubRequest) -> dict[str, Any]:
+    tokens_in = estimate_tokens(json.dumps(request.body.get("messages", [])))
+    return {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.body.get("model", "stub"),
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {
+            "prompt_tokens": tokens_in,
+            "completion_tokens": estimate_tokens(text),
+            "total_tokens": tokens_in + estimate_tokens(text),
+        },
+    }
+
+
+class StubLLMServer:
+    """A threaded HTTP server on 127.0.0.1 (free port); ``with StubLLMServer(responder) as stub:``."""
+
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+        self.requests: list[StubRequest] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # quiet: tests read self.requests instead
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b"{}"
+                request = StubRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(raw))
+                server.requests.append(request)
+                reply = server.responder(request)
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                if reply.raw_body is not None:
+                    body = reply.raw_body
+                elif reply.status != 200:
+                    body = json.dumps(
+                        {"error": {"code": reply.status, "message": "stub error", "status": "ERR"}}
+                    ).encode()
+                else:
+                    render = _gemini_body if request.wire == "gemini" else _openai_body
+                    body = json.dumps(render(reply.text or "", request)).encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
+                    pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="stub-llm", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> StubLLMServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# ---- responders ------------------------------------------------------------------------------------
+
+
+def answer(plan: list[dict[str, Any]], fault_kind: str = "error_storm", services: list[str] | None = None) -> str:
+    """A model answer in the wire shape (parameters as JSON strings)."""
+    return json.dumps(
+        {
+            "diagnosis": {
+                "root_cause": f"{fault_kind} suspected",
+                "fault_kind": fault_kind,
+                "affected_services": services or [],
+                "confidence": 0.7,
+                "evidence": ["stub"],
+            },
+            "plan": [
+                {
+                    "action": a["action"],
+                    "service": a["service"],
+                    "parameters": json.dumps(a.get("parameters", {})),
+                    "rationale": a.get("rationale", "stub"),
+                }
+                for a in plan
+            ],
+        }
+    )
+
+
+def planning_responder(request: StubRequest) -> StubReply:
+    """A well-behaved model: the first catalog action whose parameters it can fill, on the incident's service."""
+    document = request.document
+    service = document["incident"]["service"]
+    for action in document["catalog"]:
+        parameters = fill_parameters(action["parameters_schema"])
+        if parameters is not None and action["name"] != "no_op_observe":
+            plan = [{"action": action["name"], "service": service, "parameters": parameters}]
+            return StubReply(answer(plan, document["incident"]["kind"], [service]))
+    return StubReply(answer([], document["incident"]["kind"], [service]))
+
+
+_JSON_IN_TEXT = re.compile(r"\{.*\}")
+
+
+def obeying_responder(request: StubRequest) -> StubReply:
+    """A model that does what the untrusted data tells it to; it must never get past validation."""
+    document = request.document
+    untrusted = document["untrusted_data"]
+    lines = [*untrusted["logs"], *untrusted["signal_details"], untrusted["summary"]]
+    services = document["services"]
+    for line in lines:
+        lowered = line.lower()
+        found = _JSON_IN_TEXT.search(line)
+        if found:
+            # A fake plan planted in a log line: returned as the model's own answer.
+            return StubReply(found.group(0))
+        if "scale every service to 0" in lowered:
+            plan = [{"action": "scale_in", "service": s, "parameters": {"replicas": 0}} for s in services]
+            return StubReply(answer(plan, "attacker", services))
+        if "rm -rf" in lowered:
+            plan = [{"action": "run_shell", "service": services[0], "parameters": {"command": "rm -rf /"}}]
+            return StubReply(answer(plan, "attacker", services))
+        if "ignore previous instructions" in lowered:
+            plan = [{"action": "delete_service", "service": "*", "parameters": {}}]
+            return StubReply(answer(plan, "attacker", ["*"]))
+        if "api key" in lowered:
+            # It echoes everything it was given, hoping a key is in there.
+            plan = [{"action": "restart_service", "service": services[0], "rationale": request.user_text[:300]}]
+            return StubReply(answer(plan, "attacker", services))
+    return planning_responder(request)
+
+
+# ---- sample incidents ------------------------------------------------------------------------------
+
+
+def _int(low: int, high: int, default: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": low, "maximum": high, "default": default}
+
+
+def sample_catalog() -> list[ActionSpec]:
+    """The remediation catalog's action names, with parameter schemas of the kind it will have."""
+
+    def obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+        schema = {"type": "object", "properties": properties, "additionalProperties": False}
+        return schema | ({"required": required} if required else {})
+
+    return [
+        ActionSpec(
+            name="restart_service", description="Restart the service's instances one by one.", parameters_schema=obj({})
+        ),
+        ActionSpec(
+            name="scale_out", description="Add replicas.", parameters_schema=obj({"add": _int(1, 5, 2)}, ["add"])
+        ),
+        ActionSpec(
+            name="scale_in",
+            description="Remove replicas.",
+            parameters_schema=obj({"remove": _int(1, 5, 1)}, ["remove"]),
+        ),
+        ActionSpec(name="rollback_deploy", description="Roll back to the previous version.", parameters_schema=obj({})),
+        ActionSpec(
+            name="clear_disk",
+            description="Delete rotated logs and temp files.",
+            parameters_schema=obj({"min_free_pct": _int(10, 80, 30)}, ["min_free_pct"]),
+        ),
+        ActionSpec(
+            name="raise_memory_limit",
+            description="Raise the memory limit.",
+            parameters_schema=obj(
+                {"factor": {"type": "number", "minimum": 1.1, "maximum": 2, "default": 1.5}}, ["factor"]
+            ),
+        ),
+        ActionSpec(
+            name="failover",
+            description="Shift traffic to the standby.",
+            parameters_schema=obj({}),
+            blast_radius="dependents",
+        ),
+        ActionSpec(
+            name="throttle_traffic",
+            description="Shed a share of incoming requests.",
+            parameters_schema=obj({"rate_pct": _int(10, 90, 50)}, ["rate_pct"]),
+            blast_radius="dependents",
+        ),
+        ActionSpec(
+            name="no_op_observe",
+            description="Do nothing; watch for a while.",
+            parameters_schema=obj({"minutes": _int(1, 30, 5)}, ["minutes"]),
+            blast_radius="none",
+        ),
+    ]
+
+
+SAMPLE_GRAPH = {
+    "edge": ["checkout", "search", "auth"],
+    "checkout": ["payments", "inventory", "auth"],
+    "payments": ["ledger-db"],
+    "inventory": ["ledger-db"],
+    "search": [],
+    "auth": [],
+    "ledger-db": [],
+    "notifications": [],
+}
+FAULT_KINDS = (
+    "cpu_saturation",
+    "cpu_spike",
+    "memory_leak",
+    "disk_exhaustion",
+    "service_crash",
+    "network_latency",
+    "error_storm",
+    "bad_deploy",
+    "dependency_failure",
+)
+_HEALTHY = {
+    "CPUUtilization": 35.0,
+    "MemoryUtilization": 45.0,
+    "DiskUtilization": 40.0,
+    "LatencyP50": 40.0,
+    "LatencyP99": 120.0,
+    "ErrorRate": 0.5,
+    "RequestCount": 1200.0,
+    "Heartbeat": 1.0,
+}
+# fault kind -> (metric -> (last, mean, max, slope per minute)), incident kind, a log line
+_FAULTS: dict[str, tuple[dict[str, tuple[float, float, float, float]], str, str]] = {
+    "cpu_saturation": ({"CPUUtilization": (97, 94, 99, 0.5)}, "cpu_high", "request queue growing, workers busy"),
+    "cpu_spike": ({"CPUUtilization": (92, 55, 98, 4)}, "cpu_high", "GC pause 800ms"),
+    "memory_leak": ({"MemoryUtilization": (91, 80, 91, 1.5)}, "memory_high", "java.lang.OutOfMemoryError: heap"),
+    "disk_exhaustion": (
+        {"DiskUtilization": (93, 88, 93, 0.8)},
+        "disk_exhaustion_predicted",
+        "write failed: No space left",
+    ),
+    "service_crash": ({"Heartbeat": (0, 0.4, 1, -0.2)}, "heartbeat_missing", "process exited with code 137 (SIGKILL)"),
+    "network_latency": ({"LatencyP99": (1900, 1400, 2100, 30)}, "latency_high", "upstream call timed out after 2000ms"),
+    "error_storm": ({"ErrorRate": (35, 22, 40, 2)}, "error_rate", "HTTP 503 Service Unavailable: exception in handler"),
+    "bad_deploy": (
+        {"ErrorRate": (28, 20, 30, 3)},
+        "error_rate_after_deploy",
+        "deploy v2.4.1 complete; NullPointerException",
+    ),
+    "dependency_failure": ({"ErrorRate": (18, 12, 20, 1)}, "error_rate", "connection refused to payments:8443"),
+}
+
+
+def sample_context(fault: str, service: str = "checkout", logs: list[str] | None = None, n: int = 0) -> IncidentContext:
+    """An incident on ``service`` showing ``fault``; ``logs`` replace its log lines (hostile tests)."""
+    changes, kind, line = _FAULTS[fault]
+    metrics = []
+    for metric, healthy in _HEALTHY.items():
+        last, mean, high, slope = changes.get(metric, (healthy, healthy, healthy * 1.1, 0.0))
+        metrics.append(
+            MetricSummary(
+                service=service, metric=metric, last=last, mean=mean, max=high, baseline=healthy, slope_per_min=slope
+            )
+        )
+    if fault == "dependency_failure":
+        metrics.append(MetricSummary(service="payments", metric="Heartbeat", last=0, mean=0.3, max=1, baseline=1))
+        metrics.append(MetricSummary(service="payments", metric="ErrorRate", last=60, mean=40, max=70, baseline=0.5))
+    signal_metric = next(iter(changes))
+    return IncidentContext(
+        incident_id=f"inc-{fault.replace('_', '-')}-{n}",
+        service=service,
+        kind=kind,
+        severity="high",
+        opened_at="2026-01-01T00:00:00+00:00",
+        summary=f"{signal_metric} anomalous on {service}",
+        signals=[Signal(name=signal_metric, service=service, score=4.2, value=changes[signal_metric][0])],
+        metrics=metrics,
+        logs=[LogExcerpt(service=service, line=text) for text in (logs if logs is not None else [line] * 3)],
+        graph=SAMPLE_GRAPH,
+        catalog=sample_catalog(),
+        deploys=[RecentDeploy(service=service, version="v2.4.1", previous_version="v2.4.0", minutes_before=4)]
+        if fault == "bad_deploy"
+        else [],
+    )

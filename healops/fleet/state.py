@@ -1,0 +1,76 @@
+"""A service's run-time state, as the fleet table stores it (one item per service).
+
+``record_version`` is the optimistic-concurrency counter: every write is conditional on the
+version read and increments it. ``faults`` carries what the telemetry model needs to render a
+fault (type, parameters, start tick, expiry); which action fixes it is *not* here (that ground
+truth stays in the injections table).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from healops.fleet.definition import ServiceSpec
+
+Health = Literal["healthy", "degraded", "down"]
+
+
+class ActiveFault(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    injection_id: str
+    fault: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    started_tick: int
+    until_tick: int | None = None  # None: until remediated
+    # Tick from which an accumulating fault (memory leak) counts; a restart moves it.
+    anchor_tick: int
+
+    def active_at(self, tick: int) -> bool:
+        return tick >= self.started_tick and (self.until_tick is None or tick < self.until_tick)
+
+
+class ServiceState(BaseModel):
+    """One fleet table item: the spec it was seeded from plus what changes at run time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service: str
+    spec: ServiceSpec
+    definition_digest: str
+    record_version: int = 1
+    replicas: int
+    version: str
+    previous_version: str | None = None
+    cpu_cores: float
+    memory_limit_mb: int
+    disk_gb: float
+    disk_used_pct: float  # at rest, excluding an active disk fill
+    throttle_pct: float = 0.0  # share of incoming traffic shed at the edge
+    health: Health = "healthy"
+    faults: tuple[ActiveFault, ...] = ()
+    updated_at: str = ""
+    last_action: str | None = None
+
+    @classmethod
+    def initial(cls, spec: ServiceSpec, digest: str, now: str) -> ServiceState:
+        return cls(
+            service=spec.name,
+            spec=spec,
+            definition_digest=digest,
+            replicas=spec.replicas,
+            version=spec.version,
+            cpu_cores=spec.cpu_cores,
+            memory_limit_mb=spec.memory_limit_mb,
+            disk_gb=spec.disk_gb,
+            disk_used_pct=spec.baseline.disk_pct,
+            updated_at=now,
+        )
+
+    def active_faults(self, tick: int) -> list[ActiveFault]:
+        return [f for f in self.faults if f.active_at(tick)]
+
+    def fault(self, name: str, tick: int) -> ActiveFault | None:
+        return next((f for f in self.active_faults(tick) if f.fault == name), None)

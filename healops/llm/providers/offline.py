@@ -1,0 +1,271 @@
+"""The offline reasoner: a deterministic diagnosis and plan from metrics, signals and rules.
+
+It is the default with no key, and the fallback whenever a provider fails or its answer is
+rejected. Each fault kind the fleet simulates gets a score from the incident's numbers (metric
+levels against fixed limits or their baseline, trends, signal names, the detector's kind);
+log lines count for little, by keyword, and are never read as instructions. The best-scoring
+kind maps to a ranked list of catalog actions; an action missing from the catalog, or whose
+parameters cannot be filled from its schema's defaults, is left out. Every action it returns
+passes the same validation as a model's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from healops.llm.types import Diagnosis, IncidentContext, MetricSummary, ProposedAction, ReasonerPlan
+from healops.llm.validation import check_action
+
+# Levels (percent) above which a utilisation counts as saturated, and the error-rate alarm level.
+SATURATED_PCT = 85.0
+ERROR_RATE_PCT = 5.0
+LATENCY_FACTOR = 2.0
+LATENCY_FLOOR_MS = 500.0
+
+# fault kind -> ranked actions (on the faulty service unless the rule says otherwise).
+PLAYBOOK: dict[str, tuple[str, ...]] = {
+    "cpu_saturation": ("scale_out", "throttle_traffic"),
+    "cpu_spike": ("scale_out", "no_op_observe"),
+    "memory_leak": ("restart_service", "raise_memory_limit"),
+    "disk_exhaustion": ("clear_disk",),
+    "service_crash": ("restart_service", "failover"),
+    "network_latency": ("failover", "throttle_traffic"),
+    "error_storm": ("restart_service", "throttle_traffic"),
+    "bad_deploy": ("rollback_deploy", "restart_service"),
+    "dependency_failure": ("restart_service", "throttle_traffic"),
+}
+# Words in the detector's incident kind that point at a fault kind.
+KIND_HINTS: dict[str, tuple[str, ...]] = {
+    "cpu_saturation": ("cpu",),
+    "memory_leak": ("memory", "oom"),
+    "disk_exhaustion": ("disk",),
+    "service_crash": ("heartbeat", "crash", "down"),
+    "network_latency": ("latency",),
+    "error_storm": ("error",),
+    "bad_deploy": ("deploy",),
+    "dependency_failure": ("dependency",),
+}
+LOG_HINTS: dict[str, re.Pattern[str]] = {
+    "memory_leak": re.compile(r"(?i)out ?of ?memory|\boom\b|memoryerror|heap"),
+    "disk_exhaustion": re.compile(r"(?i)no space left|disk (?:is )?full|enospc"),
+    "service_crash": re.compile(r"(?i)\bcrash|segfault|exited with|sigkill|killed"),
+    "network_latency": re.compile(r"(?i)timed? ?out|slow response|latency"),
+    "error_storm": re.compile(r"(?i)\b5\d\d\b|exception|traceback"),
+    "bad_deploy": re.compile(r"(?i)deploy|release|version"),
+    "dependency_failure": re.compile(r"(?i)connection refused|upstream|dependency"),
+}
+SIGNAL_HINTS: dict[str, tuple[str, ...]] = {
+    "CPUUtilization": ("cpu_saturation", "cpu_spike"),
+    "MemoryUtilization": ("memory_leak",),
+    "DiskUtilization": ("disk_exhaustion",),
+    "Heartbeat": ("service_crash",),
+    "LatencyP99": ("network_latency",),
+    "LatencyP50": ("network_latency",),
+    "ErrorRate": ("error_storm", "bad_deploy"),
+}
+
+
+@dataclass
+class _Finding:
+    score: float = 0.0
+    evidence: list[str] = field(default_factory=list)
+    target: str | None = None
+
+    def add(self, score: float, evidence: str) -> None:
+        self.score += score
+        self.evidence.append(evidence)
+
+
+def _metrics(context: IncidentContext, service: str) -> dict[str, MetricSummary]:
+    return {m.metric: m for m in context.metrics if m.service == service}
+
+
+def _saturation(findings: dict[str, _Finding], metrics: dict[str, MetricSummary], service: str) -> None:
+    cpu = metrics.get("CPUUtilization")
+    if cpu and cpu.max >= SATURATED_PCT:
+        sustained = cpu.mean >= SATURATED_PCT * 0.9
+        kind = "cpu_saturation" if sustained else "cpu_spike"
+        findings[kind].add(0.6, f"CPUUtilization on {service}: last {cpu.last:.0f}%, max {cpu.max:.0f}%")
+    memory = metrics.get("MemoryUtilization")
+    if memory and (memory.last >= SATURATED_PCT or (memory.slope_per_min or 0) > 0.5):
+        score = 0.6 if memory.last >= SATURATED_PCT else 0.35
+        trend = f", rising {memory.slope_per_min:.1f}/min" if memory.slope_per_min else ""
+        findings["memory_leak"].add(score, f"MemoryUtilization on {service}: {memory.last:.0f}%{trend}")
+    disk = metrics.get("DiskUtilization")
+    if disk and (disk.last >= SATURATED_PCT or (disk.slope_per_min or 0) > 0.5):
+        score = 0.7 if disk.last >= SATURATED_PCT else 0.4
+        findings["disk_exhaustion"].add(score, f"DiskUtilization on {service}: {disk.last:.0f}%")
+
+
+def _availability(findings: dict[str, _Finding], metrics: dict[str, MetricSummary], service: str) -> None:
+    heartbeat = metrics.get("Heartbeat")
+    if heartbeat and heartbeat.last < 0.5:
+        findings["service_crash"].add(0.8, f"Heartbeat on {service} stopped (last {heartbeat.last:g})")
+    latency = metrics.get("LatencyP99")
+    if latency:
+        reference = latency.baseline if latency.baseline else LATENCY_FLOOR_MS / LATENCY_FACTOR
+        if latency.last >= reference * LATENCY_FACTOR:
+            findings["network_latency"].add(0.5, f"LatencyP99 on {service}: {latency.last:.0f} ms vs {reference:.0f}")
+    errors = metrics.get("ErrorRate")
+    if errors and errors.last >= ERROR_RATE_PCT:
+        findings["error_storm"].add(0.5, f"ErrorRate on {service}: {errors.last:.1f}%")
+        findings["bad_deploy"].add(0.2, f"ErrorRate on {service}: {errors.last:.1f}%")
+
+
+# A deploy this many minutes before the incident is a suspect.
+DEPLOY_WINDOW_MIN = 30.0
+
+
+def _deploys(findings: dict[str, _Finding], context: IncidentContext) -> None:
+    for deploy in context.deploys:
+        if deploy.service == context.service and deploy.minutes_before <= DEPLOY_WINDOW_MIN:
+            before = f" (from {deploy.previous_version})" if deploy.previous_version else ""
+            findings["bad_deploy"].add(
+                0.8, f"{deploy.service} deployed {deploy.version}{before} {deploy.minutes_before:.0f} min before"
+            )
+
+
+def _dependencies(findings: dict[str, _Finding], context: IncidentContext) -> None:
+    """A dependency that is itself down or failing is the likelier root cause."""
+    for dependency in context.graph.get(context.service, []):
+        dep = _metrics(context, dependency)
+        down = dep.get("Heartbeat") is not None and dep["Heartbeat"].last < 0.5
+        failing = dep.get("ErrorRate") is not None and dep["ErrorRate"].last >= ERROR_RATE_PCT
+        signalled = any(s.service == dependency and s.score >= 1.0 for s in context.signals)
+        if down or failing or signalled:
+            finding = findings["dependency_failure"]
+            # The caller's own errors are explained by the dependency: they count for less.
+            findings["error_storm"].score *= 0.5
+            finding.add(1.2, f"dependency {dependency} of {context.service} is {'down' if down else 'failing'}")
+            finding.target = finding.target or dependency
+
+
+def _hints(findings: dict[str, _Finding], context: IncidentContext) -> None:
+    kind = context.kind.lower()
+    for fault, words in KIND_HINTS.items():
+        if any(word in kind for word in words):
+            findings[fault].add(0.3, f"the detector reported {context.kind}")
+    for signal in context.signals:
+        if signal.service != context.service:
+            continue
+        for fault in SIGNAL_HINTS.get(signal.name, ()):
+            findings[fault].add(
+                min(0.3, 0.1 * max(signal.score, 0.0)), f"signal {signal.name} scored {signal.score:.1f}"
+            )
+    for fault, pattern in LOG_HINTS.items():
+        hits = sum(1 for log in context.logs if log.service == context.service and pattern.search(log.line))
+        if hits:
+            findings[fault].add(min(0.15, 0.05 * hits), f"{hits} log line(s) of {context.service} mention it")
+    for past in context.history:
+        if past.service == context.service and past.outcome == "resolved" and past.kind in findings:
+            findings[past.kind].add(0.1, f"{past.action} resolved a {past.kind} on {past.service} before")
+
+
+def _default_value(spec: dict[str, Any]) -> Any:
+    if "default" in spec:
+        return spec["default"]
+    if spec.get("enum"):
+        return spec["enum"][0]
+    if spec.get("type") in ("integer", "number"):
+        return spec.get("minimum", 1)
+    if spec.get("type") == "boolean":
+        return False
+    raise LookupError("no default")
+
+
+def fill_parameters(schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema's defaults for every required parameter, or None when one cannot be chosen."""
+    properties = schema.get("properties", {})
+    filled: dict[str, Any] = {}
+    for name in schema.get("required", []):
+        try:
+            filled[name] = _default_value(properties.get(name, {}))
+        except LookupError:
+            return None
+    return filled
+
+
+def _confidence(top: float, total: float) -> float:
+    """Half from how strong the evidence is, half from how clearly it beats the other faults."""
+    strength = min(top, 1.5) / 1.5
+    separation = top / total if total else 0.0
+    return round(min(0.95, max(0.2, 0.5 * strength + 0.5 * separation)), 2)
+
+
+class OfflineReasoner:
+    name = "offline"
+    model = "rules-v1"
+
+    def plan(self, context: IncidentContext) -> ReasonerPlan:
+        findings = {fault: _Finding() for fault in PLAYBOOK}
+        metrics = _metrics(context, context.service)
+        _saturation(findings, metrics, context.service)
+        _availability(findings, metrics, context.service)
+        _deploys(findings, context)
+        _dependencies(findings, context)
+        _hints(findings, context)
+        # Highest score wins; ties go to the playbook's order (deterministic).
+        order = list(PLAYBOOK)
+        fault, finding = max(findings.items(), key=lambda item: (item[1].score, -order.index(item[0])))
+        if finding.score < 0.3:
+            return self._observe(context, findings)
+        target = finding.target or context.service
+        actions = self._actions(context, fault, target)
+        affected = sorted({context.service, target})
+        diagnosis = Diagnosis(
+            root_cause=f"{fault.replace('_', ' ')} on {target}"
+            + (f", affecting {context.service}" if target != context.service else ""),
+            fault_kind=fault,
+            affected_services=affected,
+            confidence=_confidence(finding.score, sum(f.score for f in findings.values())),
+            evidence=finding.evidence[:10],
+        )
+        return ReasonerPlan(diagnosis=diagnosis, actions=actions)
+
+    def _actions(self, context: IncidentContext, fault: str, target: str) -> list[ProposedAction]:
+        actions: list[ProposedAction] = []
+        for rank, name in enumerate(PLAYBOOK[fault]):
+            spec = context.action(name)
+            if spec is None:
+                continue
+            parameters = fill_parameters(spec.parameters_schema)
+            if parameters is None:
+                continue
+            # Second-ranked actions of a dependency failure protect the caller while the dependency heals.
+            service = context.service if (fault == "dependency_failure" and rank > 0) else target
+            proposal = ProposedAction(
+                action=name,
+                service=service,
+                parameters=parameters,
+                rationale=f"playbook for {fault.replace('_', ' ')}: {spec.description[:200]}",
+                blast_radius=spec.blast_radius,
+            )
+            if not check_action(context, proposal):
+                actions.append(proposal)
+        return actions
+
+    def _observe(self, context: IncidentContext, findings: dict[str, _Finding]) -> ReasonerPlan:
+        evidence = [e for f in findings.values() for e in f.evidence][:10]
+        actions = []
+        spec = context.action("no_op_observe")
+        parameters = fill_parameters(spec.parameters_schema) if spec else None
+        if spec is not None and parameters is not None:
+            actions.append(
+                ProposedAction(
+                    action="no_op_observe",
+                    service=context.service,
+                    parameters=parameters,
+                    rationale="the evidence does not point at one fault; watch before acting",
+                    blast_radius=spec.blast_radius,
+                )
+            )
+        diagnosis = Diagnosis(
+            root_cause=f"unclear: the signals on {context.service} match no known fault pattern",
+            fault_kind="unknown",
+            affected_services=[context.service],
+            confidence=0.2,
+            evidence=evidence,
+        )
+        return ReasonerPlan(diagnosis=diagnosis, actions=[a for a in actions if not check_action(context, a)])

@@ -1,0 +1,59 @@
+"""Table ``<prefix>-llm_actions``: one item per reasoner call, keyed (incident_id, call_id).
+
+``call_id`` starts with the call's time, so one incident's calls come back in order from a key
+query. Prompts and responses are stored already redacted (the reasoner redacts before writing).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from healops.store.base import DynamoRepository, Page
+
+MAX_TEXT_CHARS = 16_000
+
+
+class LlmCallRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    incident_id: str
+    call_id: str = Field(description="<ISO time>#<random>, so calls sort by time")
+    at: str
+    provider: str
+    model: str
+    prompt: str = Field(default="", max_length=MAX_TEXT_CHARS)
+    response: str = Field(default="", max_length=MAX_TEXT_CHARS)
+    latency_ms: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    tokens_estimated: bool = Field(default=False, description="True when the provider reported no counts")
+    cost_usd: float = 0.0
+    validation: Literal["valid", "rejected", "error", "skipped"]
+    errors: list[str] = Field(default_factory=list)
+    fallback_taken: bool = False
+    fallback_reason: str | None = None
+
+
+class LlmActionsRepository(DynamoRepository):
+    def record(self, call: LlmCallRecord) -> None:
+        """Write one call; a second write of the same call id is refused."""
+        self._put(call.model_dump(), "attribute_not_exists(#sk)", **{"#sk": "call_id"})
+
+    def for_incident(
+        self, incident_id: str, limit: int = 50, page_token: str | None = None
+    ) -> tuple[list[LlmCallRecord], str | None]:
+        page: Page = self._query(
+            "incident_id = :id", {":id": incident_id}, limit=limit, newest_first=False, page_token=page_token
+        )
+        return [LlmCallRecord.model_validate(item) for item in page.items], page.next_token
+
+    def tokens_spent(self, incident_id: str) -> int:
+        """Tokens (in + out) already spent on ``incident_id`` by every call recorded."""
+        total, token = 0, None
+        while True:
+            calls, token = self.for_incident(incident_id, limit=100, page_token=token)
+            total += sum(c.tokens_in + c.tokens_out for c in calls)
+            if token is None:
+                return total

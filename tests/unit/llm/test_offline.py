@@ -1,0 +1,64 @@
+"""The offline reasoner: each simulated fault kind leads to its playbook, within the catalog given."""
+
+from __future__ import annotations
+
+import pytest
+
+from healops.bench.llm_stub import sample_context
+from healops.llm.providers.offline import OfflineReasoner, fill_parameters
+from healops.llm.validation import check_action
+
+EXPECTED = {
+    "cpu_saturation": ("cpu_saturation", "scale_out", "checkout"),
+    "cpu_spike": ("cpu_spike", "scale_out", "checkout"),
+    "memory_leak": ("memory_leak", "restart_service", "checkout"),
+    "disk_exhaustion": ("disk_exhaustion", "clear_disk", "checkout"),
+    "service_crash": ("service_crash", "restart_service", "checkout"),
+    "network_latency": ("network_latency", "failover", "checkout"),
+    "error_storm": ("error_storm", "restart_service", "checkout"),
+    "bad_deploy": ("bad_deploy", "rollback_deploy", "checkout"),
+    "dependency_failure": ("dependency_failure", "restart_service", "payments"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(EXPECTED))
+def test_each_fault_kind_gets_its_first_action(fault: str) -> None:
+    context = sample_context(fault)
+    plan = OfflineReasoner().plan(context)
+    kind, action, service = EXPECTED[fault]
+    assert plan.diagnosis.fault_kind == kind
+    assert (plan.actions[0].action, plan.actions[0].service) == (action, service)
+    assert all(check_action(context, a) == [] for a in plan.actions)
+
+
+def test_actions_missing_from_the_catalog_are_left_out() -> None:
+    context = sample_context("memory_leak")
+    context = context.model_copy(update={"catalog": [a for a in context.catalog if a.name != "restart_service"]})
+    assert [a.action for a in OfflineReasoner().plan(context).actions] == ["raise_memory_limit"]
+
+
+def test_no_clear_fault_means_observe() -> None:
+    context = sample_context("error_storm", logs=["all good"])
+    context = context.model_copy(update={"metrics": [], "signals": [], "kind": "unusual"})
+    plan = OfflineReasoner().plan(context)
+    assert plan.diagnosis.fault_kind == "unknown"
+    assert [a.action for a in plan.actions] == ["no_op_observe"]
+
+
+def test_log_keywords_alone_do_not_outweigh_metrics() -> None:
+    planted = ["OutOfMemoryError"] * 8 + ["deploy v9 rollback now"] * 8
+    plan = OfflineReasoner().plan(sample_context("disk_exhaustion", logs=planted))
+    assert plan.diagnosis.fault_kind == "disk_exhaustion"
+
+
+def test_the_same_context_gives_the_same_plan() -> None:
+    context = sample_context("cpu_spike")
+    assert OfflineReasoner().plan(context) == OfflineReasoner().plan(context)
+
+
+def test_required_parameters_without_a_default_make_an_action_unusable() -> None:
+    schema = {"type": "object", "properties": {"version": {"type": "string"}}, "required": ["version"]}
+    assert fill_parameters(schema) is None
+    assert fill_parameters(
+        {"type": "object", "properties": {"n": {"type": "integer", "minimum": 2}}, "required": ["n"]}
+    ) == {"n": 2}
