@@ -1,0 +1,108 @@
+"""The incidents table (hash ``incident_id``; GSIs ``by_status`` and ``by_service`` on ``opened_at``).
+
+An incident's lifecycle is ``open → remediating → resolved | escalated``, with a reopen rule
+(``resolved → open``) and a human's way out of escalation (``escalated → resolved``). Creation
+is a conditional write on the deterministic id, so repeated or concurrent detector runs open
+one incident; every later change is conditional on the ``version`` read and bumps it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from healops.models.incident import INCIDENT_ID_PATTERN
+from healops.store.base import ConditionFailedError, DynamoRepository, Page
+
+IncidentStatus = Literal["open", "remediating", "resolved", "escalated"]
+Severity = Literal["low", "medium", "high", "critical"]
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"remediating", "resolved", "escalated"}),
+    "remediating": frozenset({"resolved", "escalated", "open"}),
+    "resolved": frozenset({"open"}),
+    "escalated": frozenset({"resolved", "open"}),
+}
+
+
+class InvalidTransitionError(ValueError):
+    """A status change the lifecycle does not allow."""
+
+
+def utc_now() -> str:
+    return datetime.now(tz=UTC).isoformat()
+
+
+class IncidentRecord(BaseModel):
+    """One incident as stored; ``signals`` say in words and scores what opened it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    incident_id: str = Field(pattern=INCIDENT_ID_PATTERN)
+    service: str = Field(description="The root service the incident is attributed to")
+    kind: str = Field(description="What was detected, e.g. error_rate, memory_exhaustion_predicted")
+    status: IncidentStatus = "open"
+    severity: Severity = "medium"
+    opened_at: str = Field(default_factory=utc_now, description="ISO-8601 UTC; the GSIs' range key")
+    updated_at: str = Field(default_factory=utc_now)
+    summary: str = ""
+    linked_services: list[str] = Field(default_factory=list, description="Downstream services showing symptoms")
+    signals: list[dict[str, Any]] = Field(default_factory=list)
+    predicted: bool = False
+    eta_s: float | None = None
+    evidence_key: str | None = Field(default=None, description="S3 key of the evidence window artifact")
+    resolved_at: str | None = None
+    escalated_at: str | None = None
+    version: int = 1
+
+
+class IncidentsRepository(DynamoRepository):
+    def create_if_absent(self, record: IncidentRecord) -> bool:
+        """Write ``record`` unless its id exists; True if this call created it."""
+        try:
+            self._put(record.model_dump(mode="json"), "attribute_not_exists(#id)", **{"#id": "incident_id"})
+        except ConditionFailedError:
+            return False
+        return True
+
+    def get(self, incident_id: str) -> IncidentRecord | None:
+        item = self._get({"incident_id": incident_id})
+        return IncidentRecord.model_validate(item) if item else None
+
+    def transition(self, incident_id: str, to_status: IncidentStatus, **fields: Any) -> IncidentRecord:
+        """Move to ``to_status`` (and set ``fields``) if the lifecycle allows it and nobody moved first.
+
+        Raises :class:`InvalidTransitionError` for a move the lifecycle forbids, ``LookupError``
+        for an unknown incident, :class:`ConditionFailedError` if another writer got there first.
+        """
+        current = self.get(incident_id)
+        if current is None:
+            raise LookupError(f"no incident {incident_id!r}")
+        if to_status not in ALLOWED_TRANSITIONS[current.status]:
+            allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[current.status]))
+            raise InvalidTransitionError(
+                f"incident {incident_id} cannot go from {current.status} to {to_status} (allowed: {allowed})"
+            )
+        now = utc_now()
+        stamps = {"resolved": {"resolved_at": now}, "escalated": {"escalated_at": now}}.get(to_status, {})
+        return self.update(current, status=to_status, **stamps, **fields)
+
+    def update(self, current: IncidentRecord, **fields: Any) -> IncidentRecord:
+        """Write ``current`` with ``fields`` changed, conditional on its version; returns the new record."""
+        data = {**current.model_dump(mode="json"), **fields, "updated_at": utc_now(), "version": current.version + 1}
+        updated = IncidentRecord.model_validate(data)
+        self._put(updated.model_dump(mode="json"), "#v = :v", **{"#v": "version", ":v": current.version})
+        return updated
+
+    def by_status(self, status: IncidentStatus, limit: int = 50, page_token: str | None = None) -> Page:
+        """Newest first; items are :class:`IncidentRecord` dicts."""
+        return self._query(
+            "#s = :s", {":s": status}, names={"#s": "status"}, index="by_status", limit=limit, page_token=page_token
+        )
+
+    def by_service(self, service: str, limit: int = 50, page_token: str | None = None) -> Page:
+        return self._query(
+            "#s = :s", {":s": service}, names={"#s": "service"}, index="by_service", limit=limit, page_token=page_token
+        )

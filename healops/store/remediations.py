@@ -1,0 +1,78 @@
+"""The remediations table (hash ``incident_id``, range ``attempt_id``; GSI ``by_service`` on ``started_at``).
+
+One item per attempt: what was proposed, by which planner, the guard's verdict and reasons,
+what ran, the metrics before and after, and the verification result. ``attempt_id`` is
+``<attempt number, 4 digits>-<action>`` so an incident's attempts sort in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from healops.store.base import ConditionFailedError, DynamoRepository, Page
+from healops.store.incidents import utc_now
+
+Verification = Literal["pending", "recovered", "not_recovered", "skipped"]
+
+
+def attempt_id(number: int, action: str) -> str:
+    return f"{number:04d}-{action}"
+
+
+class RemediationAttempt(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    incident_id: str
+    attempt_id: str
+    service: str
+    action: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    planner: str = Field(description="offline, or the LLM provider and model that proposed it")
+    rationale: str = ""
+    guard_decision: str = Field(description="allow, needs_approval or deny")
+    guard_reasons: list[str] = Field(default_factory=list)
+    dry_run: bool = False
+    started_at: str = Field(default_factory=utc_now)
+    ended_at: str | None = None
+    metrics_before: dict[str, float] = Field(default_factory=dict)
+    metrics_after: dict[str, float] = Field(default_factory=dict)
+    verification: Verification = "pending"
+    outcome: str = Field(default="started", description="started, acted, refused, failed, verified, ...")
+    error: str | None = None
+
+
+class RemediationsRepository(DynamoRepository):
+    def record(self, attempt: RemediationAttempt) -> bool:
+        """Write a new attempt; False if that attempt is already recorded (a retried step)."""
+        try:
+            self._put(
+                attempt.model_dump(mode="json"),
+                "attribute_not_exists(#i) AND attribute_not_exists(#a)",
+                **{"#i": "incident_id", "#a": "attempt_id"},
+            )
+        except ConditionFailedError:
+            return False
+        return True
+
+    def get(self, incident_id: str, attempt: str) -> RemediationAttempt | None:
+        item = self._get({"incident_id": incident_id, "attempt_id": attempt})
+        return RemediationAttempt.model_validate(item) if item else None
+
+    def update(self, attempt: RemediationAttempt, **fields: Any) -> RemediationAttempt:
+        updated = RemediationAttempt.model_validate({**attempt.model_dump(mode="json"), **fields})
+        self._put(updated.model_dump(mode="json"))
+        return updated
+
+    def for_incident(self, incident_id: str, limit: int = 100, page_token: str | None = None) -> Page:
+        """An incident's attempts, first to last."""
+        return self._query(
+            "incident_id = :i", {":i": incident_id}, limit=limit, newest_first=False, page_token=page_token
+        )
+
+    def by_service(self, service: str, limit: int = 50, page_token: str | None = None) -> Page:
+        """A service's attempts, newest first (for cooldowns, the breaker and the dashboard)."""
+        return self._query(
+            "#s = :s", {":s": service}, names={"#s": "service"}, index="by_service", limit=limit, page_token=page_token
+        )

@@ -1,0 +1,114 @@
+"""Incidents: idempotent creation, the lifecycle, optimistic versions; remediations: one record per attempt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from healops.store.base import ConditionFailedError
+from healops.store.incidents import IncidentRecord, IncidentsRepository, InvalidTransitionError
+from healops.store.remediations import RemediationAttempt, RemediationsRepository, attempt_id
+
+
+def _table(client: Any, name: str, hash_key: str, range_key: str | None, index_range: str) -> None:
+    keys = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    attrs = {hash_key, "service", index_range}
+    if range_key:
+        keys.append({"AttributeName": range_key, "KeyType": "RANGE"})
+        attrs.add(range_key)
+    client.create_table(
+        TableName=name,
+        KeySchema=keys,
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs | {"status"})],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_service",
+                "KeySchema": [
+                    {"AttributeName": "service", "KeyType": "HASH"},
+                    {"AttributeName": index_range, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "by_status",
+                "KeySchema": [
+                    {"AttributeName": "status", "KeyType": "HASH"},
+                    {"AttributeName": index_range, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+        ],
+    )
+
+
+@pytest.fixture
+def repos() -> Iterator[tuple[IncidentsRepository, RemediationsRepository]]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        _table(client, "incidents", "incident_id", None, "opened_at")
+        _table(client, "remediations", "incident_id", "attempt_id", "started_at")
+        yield IncidentsRepository("incidents", client), RemediationsRepository("remediations", client)
+
+
+def _incident(incident_id: str = "inc-checkout-1", **fields: Any) -> IncidentRecord:
+    return IncidentRecord(incident_id=incident_id, service="checkout", kind="error_rate", **fields)
+
+
+def test_second_create_of_the_same_incident_changes_nothing(repos: Any) -> None:
+    incidents, _ = repos
+    assert incidents.create_if_absent(_incident(summary="first")) is True
+    assert incidents.create_if_absent(_incident(summary="second")) is False
+    assert incidents.get("inc-checkout-1").summary == "first"
+
+
+def test_lifecycle_allows_its_moves_and_refuses_others(repos: Any) -> None:
+    incidents, _ = repos
+    incidents.create_if_absent(_incident())
+    moved = incidents.transition("inc-checkout-1", "remediating")
+    assert moved.status == "remediating" and moved.version == 2
+    resolved = incidents.transition("inc-checkout-1", "resolved")
+    assert resolved.resolved_at is not None
+    with pytest.raises(InvalidTransitionError, match="cannot go from resolved to escalated"):
+        incidents.transition("inc-checkout-1", "escalated")
+    assert incidents.transition("inc-checkout-1", "open").status == "open"  # the reopen rule
+
+
+def test_a_stale_writer_loses(repos: Any) -> None:
+    incidents, _ = repos
+    incidents.create_if_absent(_incident())
+    stale = incidents.get("inc-checkout-1")
+    incidents.update(stale, summary="newer")
+    with pytest.raises(ConditionFailedError):
+        incidents.update(stale, summary="older")
+    assert incidents.get("inc-checkout-1").summary == "newer"
+
+
+def test_queries_by_status_and_service_are_newest_first(repos: Any) -> None:
+    incidents, _ = repos
+    for i, opened in enumerate(["2026-11-24T10:00:00+00:00", "2026-11-24T11:00:00+00:00"]):
+        incidents.create_if_absent(_incident(f"inc-{i}", opened_at=opened))
+    assert [i["incident_id"] for i in incidents.by_status("open").items] == ["inc-1", "inc-0"]
+    assert [i["incident_id"] for i in incidents.by_service("checkout").items] == ["inc-1", "inc-0"]
+
+
+def test_an_attempt_is_recorded_once_and_listed_in_order(repos: Any) -> None:
+    _, remediations = repos
+    for n, action in enumerate(["restart_service", "scale_out"], start=1):
+        attempt = RemediationAttempt(
+            incident_id="inc-1",
+            attempt_id=attempt_id(n, action),
+            service="checkout",
+            action=action,
+            planner="offline",
+            guard_decision="allow",
+        )
+        assert remediations.record(attempt) is True
+        assert remediations.record(attempt) is False
+    done = remediations.update(remediations.get("inc-1", "0001-restart_service"), verification="recovered")
+    assert done.verification == "recovered"
+    assert [a["action"] for a in remediations.for_incident("inc-1").items] == ["restart_service", "scale_out"]
