@@ -26,6 +26,7 @@ from botocore.config import Config
 from rich.console import Console
 from rich.table import Table
 
+from healops.deploy.tables import create_tables
 from healops.fleet.archive import HourlyArchive
 from healops.fleet.clock import SimClock
 from healops.fleet.definition import load_definition
@@ -54,35 +55,7 @@ def setup(endpoint: str, services: int, faulty: int) -> dict[str, Any]:
     clients = {name: _client(endpoint, name) for name in ("dynamodb", "logs", "s3", "cloudwatch")}
     dynamodb = clients["dynamodb"]
     fleet_table, injections_table = f"{PREFIX}-fleet-{services}", f"{PREFIX}-injections-{services}"
-    existing = dynamodb.list_tables()["TableNames"]
-    if fleet_table not in existing:
-        dynamodb.create_table(
-            TableName=fleet_table,
-            KeySchema=[{"AttributeName": "service", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "service", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-    if injections_table not in existing:
-        dynamodb.create_table(
-            TableName=injections_table,
-            KeySchema=[{"AttributeName": "injection_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": "injection_id", "AttributeType": "S"},
-                {"AttributeName": "service", "AttributeType": "S"},
-                {"AttributeName": "injected_at", "AttributeType": "S"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "by_service",
-                    "KeySchema": [
-                        {"AttributeName": "service", "KeyType": "HASH"},
-                        {"AttributeName": "injected_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    create_tables(dynamodb, {"fleet": fleet_table, "injections": injections_table})
     fleet = FleetRepository(fleet_table, dynamodb)
     injector = Injector(fleet, InjectionsRepository(injections_table, dynamodb), SimClock())
     started = time.perf_counter()

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from healops.deploy.tables import create_tables
 from healops.fleet.clock import SimClock
 from healops.fleet.definition import load_definition
 from healops.fleet.injector import Injector
@@ -16,35 +17,6 @@ from healops.store.fleet import FleetRepository
 from healops.store.injections import InjectionsRepository
 
 REGION = "us-east-1"
-
-
-def create_tables(dynamodb: Any) -> None:
-    dynamodb.create_table(
-        TableName="fleet",
-        KeySchema=[{"AttributeName": "service", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "service", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dynamodb.create_table(
-        TableName="injections",
-        KeySchema=[{"AttributeName": "injection_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "injection_id", "AttributeType": "S"},
-            {"AttributeName": "service", "AttributeType": "S"},
-            {"AttributeName": "injected_at", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_service",
-                "KeySchema": [
-                    {"AttributeName": "service", "KeyType": "HASH"},
-                    {"AttributeName": "injected_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
 
 
 @pytest.fixture
@@ -56,7 +28,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     with mock_aws():
         clients = {name: boto3.client(name, region_name=REGION) for name in ("dynamodb", "logs", "s3", "cloudwatch")}
-        create_tables(clients["dynamodb"])
+        create_tables(clients["dynamodb"], ["fleet", "injections"])
         yield clients
 
 

@@ -16,6 +16,7 @@ import pytest
 from moto import mock_aws
 
 from healops.bench.llm_stub import StubLLMServer, obeying_responder, sample_context
+from healops.deploy.tables import create_tables
 from healops.llm import DynamoAuditTrail, Reasoner
 from healops.llm.settings import LLMSettings
 from healops.llm.validation import check_action
@@ -59,42 +60,7 @@ SECRET_VALUES += ("oncall.person@example.com", GEMINI_KEY, OPENAI_KEY, NVIDIA_KE
 def tables() -> Iterator[tuple[object, DynamoAuditTrail]]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="llm_actions",
-            KeySchema=[
-                {"AttributeName": "incident_id", "KeyType": "HASH"},
-                {"AttributeName": "call_id", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "incident_id", "AttributeType": "S"},
-                {"AttributeName": "call_id", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        client.create_table(
-            TableName="agent_decisions",
-            KeySchema=[
-                {"AttributeName": "incident_id", "KeyType": "HASH"},
-                {"AttributeName": "seq", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "incident_id", "AttributeType": "S"},
-                {"AttributeName": "seq", "AttributeType": "N"},
-                {"AttributeName": "day", "AttributeType": "S"},
-                {"AttributeName": "at", "AttributeType": "S"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "by_day",
-                    "KeySchema": [
-                        {"AttributeName": "day", "KeyType": "HASH"},
-                        {"AttributeName": "at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_tables(client, ["llm_actions", "agent_decisions"])
         audit = DynamoAuditTrail(
             LlmActionsRepository("llm_actions", client), AgentDecisionsRepository("agent_decisions", client)
         )

@@ -9,49 +9,17 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from healops.deploy.tables import create_tables
 from healops.store.base import ConditionFailedError
 from healops.store.incidents import IncidentRecord, IncidentsRepository, InvalidTransitionError
 from healops.store.remediations import RemediationAttempt, RemediationsRepository, attempt_id
-
-
-def _table(client: Any, name: str, hash_key: str, range_key: str | None, index_range: str) -> None:
-    keys = [{"AttributeName": hash_key, "KeyType": "HASH"}]
-    attrs = {hash_key, "service", index_range}
-    if range_key:
-        keys.append({"AttributeName": range_key, "KeyType": "RANGE"})
-        attrs.add(range_key)
-    client.create_table(
-        TableName=name,
-        KeySchema=keys,
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs | {"status"})],
-        BillingMode="PAY_PER_REQUEST",
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_service",
-                "KeySchema": [
-                    {"AttributeName": "service", "KeyType": "HASH"},
-                    {"AttributeName": index_range, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": "by_status",
-                "KeySchema": [
-                    {"AttributeName": "status", "KeyType": "HASH"},
-                    {"AttributeName": index_range, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-        ],
-    )
 
 
 @pytest.fixture
 def repos() -> Iterator[tuple[IncidentsRepository, RemediationsRepository]]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        _table(client, "incidents", "incident_id", None, "opened_at")
-        _table(client, "remediations", "incident_id", "attempt_id", "started_at")
+        create_tables(client, ["incidents", "remediations"])
         yield IncidentsRepository("incidents", client), RemediationsRepository("remediations", client)
 
 
