@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # `make run TIME_SCALE=60`: schedules, alarm periods and waits 60 times faster.
 TIME_SCALE ?= 1
 
-.PHONY: install run up down status test lint bench constraints clean
+.PHONY: install run up down status test lint bench browser constraints clean
 
 install: $(STAMP)
 
@@ -30,7 +30,7 @@ down:
 status:
 	$(VENV)/bin/healops status
 
-test: install
+test: install browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
@@ -40,6 +40,10 @@ bench: install
 	$(VENV)/bin/healops bench gsi
 	$(VENV)/bin/healops bench metrics
 	$(VENV)/bin/healops bench deploy
+
+# The dashboard's real-browser tests drive Debian's chromium (never `playwright install`: it downloads).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
 
 constraints:
 	$(PY) -m pip freeze --exclude-editable | grep -v '^healops' \

@@ -34,6 +34,8 @@ LLM_PARAMETERS_PATH = "HEALOPS_LLM_PARAMETERS_PATH"
 TICK_SECONDS = "HEALOPS_TICK_SECONDS"
 FLEET_TIME_SCALE = "HEALOPS_FLEET_TIME_SCALE"
 FLEET_SEED = "HEALOPS_FLEET_SEED"
+FLEET_SIZE = "HEALOPS_FLEET_SIZE"
+REMEDIATION_POLICY_PARAMETER = "HEALOPS_REMEDIATION_POLICY_PARAMETER"
 
 # Dimension value of the metrics Heal-Ops emits about itself (not about a fleet service).
 SELF_SERVICE_NAME = "heal-ops"
@@ -68,6 +70,9 @@ class Settings:
     tick_seconds: str = "60"
     fleet_time_scale: str = "1"
     fleet_seed: str = "1"
+    fleet_size: str = "8"  # services of the fleet definition's expansion (the detector's dependency graph)
+    # The SSM parameter holding the remediation limits (healops/remediation/policy.py).
+    remediation_policy_parameter: str | None = None
 
     def require(self, field_name: str) -> str:
         """The value of ``field_name``, or an error naming its environment variable."""

@@ -40,7 +40,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 
 # What the handlers import; their dependency closure is vendored.
-RUNTIME_REQUIREMENTS: tuple[str, ...] = ("aws-lambda-powertools", "pydantic")
+RUNTIME_REQUIREMENTS: tuple[str, ...] = ("aws-lambda-powertools", "pydantic", "google-genai", "openai", "jsonschema")
 # Provided by the Lambda Python runtime: never vendored.
 PROVIDED_BY_RUNTIME: frozenset[str] = frozenset(
     canonicalize_name(name)
@@ -167,6 +167,10 @@ def healops_files(handler: Path) -> dict[str, Path]:
                 if arcname not in files:
                     files[arcname] = source
                     pending.append((source, prefix))
+    # Package data read through importlib.resources (healops/fleet/fleet.json) travels with its package.
+    for package in {path.parent for path in files.values() if path.name == "__init__.py"}:
+        for data in package.glob("*.json"):
+            files.setdefault(data.relative_to(REPO_ROOT).as_posix(), data)
     return files
 
 

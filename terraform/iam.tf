@@ -16,9 +16,10 @@ locals {
   # Built from its parts: the remediator needs it and the machine needs the remediator's ARN.
   state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
 
-  service_log_group_prefix = "/${var.name_prefix}/services"
-  service_log_group_arns   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.service_log_group_prefix}/*"]
-  service_log_stream_arns  = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.service_log_group_prefix}/*:log-stream:*"]
+  service_log_group_prefix     = "/${var.name_prefix}/services"
+  remediation_policy_parameter = "/${var.name_prefix}/remediation/policy"
+  service_log_group_arns       = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.service_log_group_prefix}/*"]
+  service_log_stream_arns      = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.service_log_group_prefix}/*:log-stream:*"]
 
   function_policy_statements = {
     detector = [
@@ -28,13 +29,14 @@ locals {
         resources = local.table_and_index_arns.incidents
       },
       {
+        # Query finds the last step's number; PutItem appends after it (conditional).
         sid       = "DecisionsWrite"
-        actions   = ["dynamodb:PutItem"]
+        actions   = ["dynamodb:PutItem", "dynamodb:Query"]
         resources = [local.table_arns.agent_decisions]
       },
       {
         sid       = "DetectorStateReadWrite"
-        actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"]
         resources = [local.table_arns.detector_state]
       },
       {
@@ -73,6 +75,38 @@ locals {
         sid       = "RemediationRecords"
         actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
         resources = concat(local.table_and_index_arns.remediations, [local.table_arns.agent_decisions])
+      },
+      {
+        sid       = "RemediationIncidents"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+        resources = local.table_and_index_arns.incidents
+      },
+      {
+        # The fleet adapter: read a service, write it conditionally (no Scan: services by key).
+        sid       = "FleetAct"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        resources = [local.table_arns.fleet]
+      },
+      {
+        # Mark a fault the action ended as fixed; the remediator never reads the ground truth.
+        sid       = "InjectionsEnd"
+        actions   = ["dynamodb:UpdateItem"]
+        resources = [local.table_arns.injections]
+      },
+      {
+        sid       = "LlmAudit"
+        actions   = ["dynamodb:PutItem", "dynamodb:Query"]
+        resources = [local.table_arns.llm_actions]
+      },
+      {
+        sid       = "RemediationMetricsRead"
+        actions   = ["cloudwatch:GetMetricData"]
+        resources = ["*"]
+      },
+      {
+        sid       = "RemediationPolicyRead"
+        actions   = ["ssm:GetParameter"]
+        resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.remediation_policy_parameter}"]
       },
       {
         sid       = "Idempotency"

@@ -1,62 +1,144 @@
 ################################################################################
 # Step Functions: the remediation state machine (one execution per incident)
 #
-# Now: Plan → (empty plan) Escalate → Escalated. A plan with actions stops in NoExecutor, since
-# no executor is deployed yet; later issues grow this into plan → guard → act → wait → verify.
+# Init → Plan → Guard ─┬─ act ─────────────► Act → Settle (Wait) → Verify ─┬─ resolved → Resolved
+#                      ├─ await_approval ──► AwaitApproval (task token) ───┤  wait → Settle
+#                      ├─ next ──► Backoff (Wait) → Guard                  └─ next → Backoff → Guard
+#                      └─ escalate ──► Escalate → Notify (SNS) → Escalated
+# Every Lambda step returns the run ($.run) with "route" set; the Choice states only follow it
+# (healops/remediation/engine.py). Every Task has a timeout and a Catch that leads to Escalate.
 ################################################################################
 
 locals {
   remediator_arn = module.lambda_function["remediator"].lambda_function_arn
 
+  lambda_retry = [
+    {
+      ErrorEquals     = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
+      IntervalSeconds = 1
+      MaxAttempts     = 3
+      BackoffRate     = 2
+    },
+    {
+      ErrorEquals     = ["States.TaskFailed", "States.Timeout"]
+      IntervalSeconds = 2
+      MaxAttempts     = 2
+      BackoffRate     = 2
+    },
+  ]
+  to_escalate = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "Escalate" }]
+
+  # A Lambda step of the remediator: the whole state in, the run (with its route) back at $.run.
+  remediation_steps = {
+    Plan   = "Route"
+    Guard  = "Route"
+    Act    = "Route"
+    Verify = "Route"
+    Denied = "ClearError"
+  }
+  remediation_step_states = {
+    for name, next in local.remediation_steps : name => {
+      Type           = "Task"
+      Resource       = local.remediator_arn
+      Parameters     = { step = lower(name), "state.$" = "$" }
+      ResultPath     = "$.run"
+      TimeoutSeconds = var.remediation_step_timeout_s
+      Retry          = local.lambda_retry
+      Catch          = local.to_escalate
+      Next           = next
+    }
+  }
+
   remediation_definition = {
-    Comment = "Heal-Ops remediation of one incident; the execution input is the IncidentMessage."
-    StartAt = "Plan"
-    States = {
-      Plan = {
-        Type       = "Task"
-        Resource   = local.remediator_arn
-        Parameters = { step = "plan", "incident.$" = "$" }
-        ResultPath = "$.plan"
-        Retry = [
-          {
-            ErrorEquals     = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
-            IntervalSeconds = 2
-            MaxAttempts     = 3
-            BackoffRate     = 2
-          },
-          {
-            ErrorEquals     = ["States.TaskFailed"]
-            IntervalSeconds = 2
-            MaxAttempts     = 2
-            BackoffRate     = 2
-          },
-        ]
-        Catch = [
-          { ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "Escalate" },
-        ]
-        Next = "HasActions"
+    Comment        = "Heal-Ops remediation of one incident; the execution input is the IncidentMessage."
+    StartAt        = "Init"
+    TimeoutSeconds = var.remediation_execution_timeout_s
+    States = merge(local.remediation_step_states, {
+      Init = {
+        Type       = "Pass"
+        Parameters = { "incident.$" = "$" }
+        Next       = "Plan"
       }
-      HasActions = {
+      # A denial was caught into $.error; it is recorded, so drop it before going on.
+      ClearError = {
+        Type       = "Pass"
+        Parameters = { "incident.$" = "$.incident", "run.$" = "$.run" }
+        Next       = "Route"
+      }
+      Route = {
         Type = "Choice"
         Choices = [
-          { Variable = "$.plan.actions[0]", IsPresent = true, Next = "NoExecutor" },
+          { Variable = "$.run.route", StringEquals = "guard", Next = "Guard" },
+          { Variable = "$.run.route", StringEquals = "act", Next = "Act" },
+          { Variable = "$.run.route", StringEquals = "await_approval", Next = "AwaitApproval" },
+          { Variable = "$.run.route", StringEquals = "wait", Next = "Settle" },
+          { Variable = "$.run.route", StringEquals = "next", Next = "Backoff" },
+          { Variable = "$.run.route", StringEquals = "resolved", Next = "Resolved" },
         ]
         Default = "Escalate"
       }
-      NoExecutor = {
-        Type  = "Fail"
-        Error = "Remediation.NoExecutor"
-        Cause = "The plan has actions but no action executor is deployed yet."
+      # Wait states count simulated seconds: the embedded cloud divides them by its time scale.
+      Settle = {
+        Type        = "Wait"
+        SecondsPath = "$.run.wait_s"
+        Next        = "Verify"
+      }
+      Backoff = {
+        Type        = "Wait"
+        SecondsPath = "$.run.wait_s"
+        Next        = "Guard"
+      }
+      AwaitApproval = {
+        Type           = "Task"
+        Resource       = "arn:${local.partition}:states:::lambda:invoke.waitForTaskToken"
+        TimeoutSeconds = var.remediation_approval_timeout_s
+        Parameters = {
+          FunctionName = local.remediator_arn
+          Payload      = { step = "await_approval", "state.$" = "$", "token.$" = "$$.Task.Token" }
+        }
+        ResultPath = "$.approval"
+        Catch = [
+          { ErrorEquals = ["Remediation.Denied"], ResultPath = "$.error", Next = "Denied" },
+          { ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "Escalate" },
+        ]
+        Next = "Act"
       }
       Escalate = {
-        Type     = "Task"
-        Resource = "arn:${local.partition}:states:::sns:publish"
+        Type           = "Task"
+        Resource       = local.remediator_arn
+        Parameters     = { step = "escalate", "state.$" = "$" }
+        ResultPath     = "$.escalation"
+        TimeoutSeconds = var.remediation_step_timeout_s
+        Retry          = local.lambda_retry
+        # Never silence: if the summary cannot be written, the raw state still goes out.
+        Catch = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.escalation_error", Next = "NotifyRaw" }]
+        Next  = "Notify"
+      }
+      Notify = {
+        Type           = "Task"
+        Resource       = "arn:${local.partition}:states:::sns:publish"
+        TimeoutSeconds = var.remediation_step_timeout_s
         Parameters = {
           TopicArn    = aws_sns_topic.escalations.arn
-          Subject     = "Heal-Ops escalation"
+          "Subject.$" = "$.escalation.subject"
+          "Message.$" = "$.escalation.message"
+        }
+        ResultPath = "$.notified"
+        Retry      = [{ ErrorEquals = ["States.ALL"], IntervalSeconds = 1, MaxAttempts = 3, BackoffRate = 2 }]
+        Catch      = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.notify_error", Next = "NotifyRaw" }]
+        Next       = "Escalated"
+      }
+      NotifyRaw = {
+        Type           = "Task"
+        Resource       = "arn:${local.partition}:states:::sns:publish"
+        TimeoutSeconds = var.remediation_step_timeout_s
+        Parameters = {
+          TopicArn    = aws_sns_topic.escalations.arn
+          Subject     = "Heal-Ops escalation (raw state)"
           "Message.$" = "States.JsonToString($)"
         }
-        ResultPath = "$.escalation"
+        ResultPath = "$.notified"
+        Retry      = [{ ErrorEquals = ["States.ALL"], IntervalSeconds = 1, MaxAttempts = 5, BackoffRate = 2 }]
         Next       = "Escalated"
       }
       Escalated = {
@@ -64,7 +146,10 @@ locals {
         Error = "Remediation.Escalated"
         Cause = "Heal-Ops could not remediate the incident; it was escalated to humans."
       }
-    }
+      Resolved = {
+        Type = "Succeed"
+      }
+    })
   }
 }
 
@@ -74,4 +159,21 @@ resource "aws_sfn_state_machine" "remediation" {
   definition = jsonencode(local.remediation_definition)
 
   depends_on = [aws_iam_role_policy.sfn]
+}
+
+# The guard's limits, read on every guard step: an operator may change them at run time.
+resource "aws_ssm_parameter" "remediation_policy" {
+  name        = local.remediation_policy_parameter
+  description = "Remediation limits: allow-list, concurrency, cooldown, breaker, approval level, dry run, attempts."
+  type        = "String"
+  value = jsonencode({
+    allowed_actions       = var.remediation_policy.allowed_actions
+    max_concurrent        = var.remediation_policy.max_concurrent
+    cooldown_s            = var.remediation_policy.cooldown_s
+    breaker_failures      = var.remediation_policy.breaker_failures
+    breaker_window_s      = var.remediation_policy.breaker_window_s
+    approval_blast_radius = var.remediation_policy.approval_blast_radius
+    dry_run               = var.remediation_policy.dry_run
+    max_attempts          = var.remediation_policy.max_attempts
+  })
 }

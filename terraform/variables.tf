@@ -262,3 +262,45 @@ variable "chaos_rate" {
     error_message = "chaos_rate must be between 0 and 1."
   }
 }
+
+################################################################################
+# Remediation (terraform/orchestration.tf; healops/remediation/policy.py)
+################################################################################
+
+variable "remediation_policy" {
+  description = "Guard limits written to SSM /<name_prefix>/remediation/policy: allowed_actions (service or \"*\" -> catalog actions), max_concurrent, cooldown_s and breaker_window_s (simulated seconds), breaker_failures, approval_blast_radius (NONE, LOW, MEDIUM, HIGH or CRITICAL), dry_run, max_attempts per incident."
+  type = object({
+    allowed_actions       = optional(map(list(string)), { "*" = ["restart_service", "scale_out", "scale_in", "rollback_deploy", "clear_disk", "raise_memory_limit", "failover", "throttle_traffic", "no_op_observe"] })
+    max_concurrent        = optional(number, 3)
+    cooldown_s            = optional(number, 300)
+    breaker_failures      = optional(number, 3)
+    breaker_window_s      = optional(number, 3600)
+    approval_blast_radius = optional(string, "HIGH")
+    dry_run               = optional(bool, false)
+    max_attempts          = optional(number, 3)
+  })
+  default = {}
+
+  validation {
+    condition     = contains(["NONE", "LOW", "MEDIUM", "HIGH", "CRITICAL"], var.remediation_policy.approval_blast_radius)
+    error_message = "remediation_policy.approval_blast_radius must be one of NONE, LOW, MEDIUM, HIGH, CRITICAL."
+  }
+}
+
+variable "remediation_step_timeout_s" {
+  description = "Timeout in seconds of each remediation Task state (real seconds: Task timeouts are not time-scaled)."
+  type        = number
+  default     = 60
+}
+
+variable "remediation_approval_timeout_s" {
+  description = "How long (real seconds) an action waits for a human's approval before the incident escalates."
+  type        = number
+  default     = 3600
+}
+
+variable "remediation_execution_timeout_s" {
+  description = "Upper bound (real seconds) on one remediation execution; past it the execution times out."
+  type        = number
+  default     = 86400
+}

@@ -1,18 +1,30 @@
 """Detector: woken by the tick schedule and by CloudWatch alarm state changes.
 
-For now it records each alarm state change as one structured log line (the anomaly detectors,
-correlation and incident creation come in later issues) and logs schedule ticks.
+A tick runs ``healops.detection.runner.DetectorRunner.run_tick`` (read the window of metrics and logs, step the
+per-service detectors, correlate, write incidents); an alarm entering ALARM is a strong signal correlated the
+same way. Logic lives in ``healops.detection``; this module parses events and wires clients.
 """
 
 from __future__ import annotations
 
+from datetime import UTC
+from functools import cache
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import parse
 
+from healops import config
+from healops.detection.correlate import DependencyGraph
+from healops.detection.runner import DetectorRunner, IncidentSink, alarm_signal
+from healops.fleet.clock import SimClock
+from healops.fleet.definition import expand, load_definition
 from healops.models import AlarmStateChangeEvent, ScheduledEvent
 from healops.models.events import ALARM_STATE_CHANGE, SCHEDULED_EVENT
+from healops.store.agent_decisions import AgentDecisionsRepository
+from healops.store.detector_state import DetectorStateRepository
+from healops.store.incidents import IncidentsRepository
 
 logger = Logger()
 
@@ -21,10 +33,34 @@ class UnsupportedEventError(ValueError):
     """The detector was sent an event it has no handling for."""
 
 
+@cache
+def runner() -> DetectorRunner:
+    settings = config.current()
+    c = {name: boto3.client(name) for name in ("cloudwatch", "logs", "dynamodb", "sqs", "s3")}
+    specs = expand(load_definition(), int(settings.fleet_size))
+    return DetectorRunner(
+        cloudwatch=c["cloudwatch"],
+        logs=c["logs"],
+        states=DetectorStateRepository(settings.require("detector_state_table"), c["dynamodb"]),
+        sink=IncidentSink(
+            incidents=IncidentsRepository(settings.require("incidents_table"), c["dynamodb"]),
+            decisions=AgentDecisionsRepository(settings.require("agent_decisions_table"), c["dynamodb"]),
+            sqs=c["sqs"],
+            queue_url=settings.require("incidents_queue_url"),
+            s3=c["s3"],
+            bucket=settings.artifacts_bucket,
+        ),
+        graph=DependencyGraph({s.name: s.depends_on for s in specs}),
+        clock=SimClock(float(settings.tick_seconds), float(settings.fleet_time_scale)),
+        namespace=settings.metrics_namespace,
+        log_group_prefix=settings.service_log_group_prefix,
+    )
+
+
 def on_alarm_state_change(event: dict[str, Any]) -> dict[str, Any]:
     change = parse(event=event, model=AlarmStateChangeEvent)
     detail = change.detail
-    summary = {
+    summary: dict[str, Any] = {
         "handled": "alarm_state_change",
         "alarm_name": detail.alarm_name,
         "new_state": detail.state.value,
@@ -33,13 +69,22 @@ def on_alarm_state_change(event: dict[str, Any]) -> dict[str, Any]:
         "time": change.time.isoformat(),
     }
     logger.info("alarm state change", extra={k: v for k, v in summary.items() if k != "handled"})
+    if detail.state.value == "ALARM":
+        run = runner()
+        signal = alarm_signal(
+            detail.alarm_name, detail.state.reason, run.graph.services, run.clock.tick_of(change.time)
+        )
+        if signal is not None:
+            summary["incidents"] = run.on_signals([signal], change.time).changes
     return summary
 
 
 def on_tick(event: dict[str, Any]) -> dict[str, Any]:
     tick = parse(event=event, model=ScheduledEvent)
-    logger.info("tick", extra={"time": tick.time.isoformat(), "rules": tick.resources})
-    return {"handled": "tick", "time": tick.time.isoformat()}
+    report = runner().run_tick(tick.time.astimezone(UTC) if tick.time.tzinfo else tick.time.replace(tzinfo=UTC))
+    answer = {"handled": "tick", "time": tick.time.isoformat(), **report.as_dict()}
+    logger.info("tick", extra={"run": {k: v for k, v in answer.items() if k != "handled"}})
+    return answer
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

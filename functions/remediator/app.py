@@ -1,12 +1,13 @@
-"""Remediator: starts one remediation execution per incident, and answers the Plan task.
+"""Remediator: starts one remediation execution per incident, and runs the state machine's steps.
 
 Two entry shapes:
 - an SQS batch from the incidents queue: each body must be an ``IncidentMessage``; a valid one
-  starts the state machine execution named by its incident id (an existing execution counts as
-  success, so a redelivered message starts nothing new); an invalid one fails that record only
-  (it is retried and, after the queue's max receives, lands in the dead-letter queue);
-- a Step Functions task ``{"step": "plan", "incident": {...}}``: returns a ``PlanResult``. No
-  planner exists yet, so every plan is empty and the state machine escalates.
+  starts the execution named by its incident id and episode (an existing execution counts as success, so a
+  redelivered message starts nothing new); an invalid one fails that record only (retried, then
+  the dead-letter queue);
+- a Step Functions task ``{"step": ..., "state": <the execution's state>}`` for the steps plan,
+  guard, await_approval (with ``token``), denied, act, verify and escalate
+  (healops/remediation/engine.py). ``act`` is idempotent on (incident, attempt, action).
 """
 
 from __future__ import annotations
@@ -18,17 +19,36 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
 
 from healops import config
-from healops.models import IncidentMessage, PlanRequest, PlanResult
+from healops.models import IncidentMessage
+from healops.remediation.engine import Remediation
+from healops.remediation.run import RunState
+from healops.remediation.wiring import build
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
+act_idempotency = IdempotencyConfig(
+    event_key_jmespath="[incident.incident_id, current.attempt_id, current.action]",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=24 * 3600,
+)
+STEPS = ("plan", "guard", "await_approval", "denied", "act", "verify", "escalate")
 
 
 @cache
 def stepfunctions() -> Any:
     return boto3.client("stepfunctions")
+
+
+@cache
+def engine() -> Remediation:
+    return build(config.current())
 
 
 def start_remediation(record: SQSRecord) -> str:
@@ -37,11 +57,11 @@ def start_remediation(record: SQSRecord) -> str:
     try:
         response = client.start_execution(
             stateMachineArn=config.current().require("state_machine_arn"),
-            name=incident.incident_id,
+            name=incident.execution_name,
             input=incident.model_dump_json(),
         )
     except client.exceptions.ExecutionAlreadyExists:
-        logger.info("execution already exists", extra={"incident_id": incident.incident_id})
+        logger.info("execution already exists", extra={"execution": incident.execution_name})
         return incident.incident_id
     logger.info(
         "remediation started",
@@ -50,20 +70,53 @@ def start_remediation(record: SQSRecord) -> str:
     return incident.incident_id
 
 
-def plan(request: PlanRequest) -> dict[str, Any]:
-    result = PlanResult(incident_id=request.incident.incident_id, actions=[], reason="no planner configured")
-    logger.info("plan", extra=result.model_dump())
-    return result.model_dump(mode="json")
+def _act(run: dict[str, Any]) -> dict[str, Any]:
+    return engine().act(RunState.model_validate(run)).model_dump(mode="json")
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@cache
+def act() -> Any:
+    """``_act`` made idempotent on (incident, attempt, action); built on first use (it needs a client)."""
+    persistence = DynamoDBPersistenceLayer(table_name=config.current().require("idempotency_table"))
+    return idempotent_function(data_keyword_argument="run", config=act_idempotency, persistence_store=persistence)(_act)
+
+
+def run_step(step: str, state: dict[str, Any], token: str | None) -> dict[str, Any] | None:
+    incident = IncidentMessage.model_validate(state["incident"])
+    run = RunState.model_validate(state["run"]) if state.get("run") else None
+    if run is None and step not in ("plan", "escalate"):
+        raise ValueError(f"step {step!r} needs the run ($.run) in its state")
+    remediation = engine()
+    if step == "plan":
+        return remediation.plan(incident).model_dump(mode="json")
+    if step == "escalate" or run is None:
+        return remediation.escalate(incident, run, state.get("error"))
+    logger.append_keys(incident_id=incident.incident_id, step=step)
+    if step == "guard":
+        return remediation.guard(run).model_dump(mode="json")
+    if step == "await_approval":
+        if not token:
+            raise ValueError("step 'await_approval' needs the task token ('token')")
+        remediation.await_approval(run, token)
+        return None
+    if step == "denied":
+        return remediation.approval_denied(run, str((state.get("error") or {}).get("Cause", "denied"))).model_dump(
+            mode="json"
+        )
+    if step == "act":
+        return act()(run=run.model_dump(mode="json"))
+    return remediation.verify(run).model_dump(mode="json")
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     if isinstance(event, dict) and "Records" in event:
         return process_partial_response(
             event=event, record_handler=start_remediation, processor=processor, context=context
         )
-    if isinstance(event, dict) and "step" in event:
-        return plan(PlanRequest.model_validate(event))
+    if isinstance(event, dict) and event.get("step") in STEPS and isinstance(event.get("state"), dict):
+        act_idempotency.register_lambda_context(context)
+        return run_step(event["step"], event["state"], event.get("token"))
     raise ValueError(
         "remediator accepts an SQS batch ({'Records': [...]}) or a Step Functions task "
-        "({'step': 'plan', 'incident': {...}}); got neither"
+        f"({{'step': one of {', '.join(STEPS)}, 'state': {{...}}}}); got neither"
     )

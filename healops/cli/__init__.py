@@ -17,6 +17,9 @@ BENCHES = {
     "llm": "healops.bench.llm",
     "nab": "healops.bench.nab",
     "fleet": "healops.bench.fleet",
+    "detector": "healops.bench.detector",
+    "remediation": "healops.bench.remediation",
+    "dashboard": "healops.bench.dashboard",
 }
 
 
@@ -34,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--port", type=int, default=4566, help="endpoint port (default 4566)")
     up.add_argument("--host", default="127.0.0.1", help="endpoint address (default 127.0.0.1)")
+    up.add_argument(
+        "--dashboard-port",
+        default="8050",
+        help="dashboard port on 127.0.0.1 (default 8050; 0: a free port; none: no dashboard)",
+    )
 
     sub.add_parser("down", help="stop everything `healops up` started")
     sub.add_parser("status", help="endpoint, deployment and each function's last invocation")

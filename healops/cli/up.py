@@ -15,12 +15,21 @@ from healops.deploy.stack import StackInfo, StackOptions, down, up
 console = Console()
 
 
+def dashboard_lines(info: StackInfo) -> str:
+    if not info.dashboard_url:
+        return "dashboard    not started (--dashboard-port none)\n"
+    return (
+        f"dashboard    {info.dashboard_url}   (health, incidents, reasoning traces, live metrics and logs)\n"
+        f"             write token for approve/deny: {info.dashboard_token_file}\n"
+    )
+
+
 def where_to_look(info: StackInfo) -> str:
     names = info.outputs.get("lambda_function_names") or {}
     injector = names.get("injector", "injector") if isinstance(names, dict) else "injector"
     return (
         f"endpoint     {info.endpoint_url}   (time scale x{info.time_scale:g})\n"
-        f"dashboard    not part of this release yet\n"
+        f"{dashboard_lines(info)}"
         f"status       .venv/bin/healops status\n"
         f"AWS CLI      .venv/bin/awslocal lambda list-functions    (AWS_ENDPOINT_URL={info.endpoint_url})\n"
         f"inject       .venv/bin/awslocal lambda invoke --function-name {injector} "
@@ -30,10 +39,21 @@ def where_to_look(info: StackInfo) -> str:
     )
 
 
+def parse_dashboard_port(args: argparse.Namespace) -> int | None:
+    value = str(getattr(args, "dashboard_port", "8050"))
+    if value == "none":
+        return None
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise DeployError(f"--dashboard-port must be a port number (0 for a free one) or 'none', got {value!r}")
+    return int(value)
+
+
 def run_up(args: argparse.Namespace) -> int:
     if args.time_scale <= 0:
         raise DeployError(f"--time-scale must be a positive number, got {args.time_scale}")
-    options = StackOptions(host=args.host, port=args.port, time_scale=args.time_scale)
+    options = StackOptions(
+        host=args.host, port=args.port, time_scale=args.time_scale, dashboard_port=parse_dashboard_port(args)
+    )
     with console.status("starting Heal-Ops") as status:
 
         def progress(step: str, detail: str) -> None:

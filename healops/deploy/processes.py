@@ -131,3 +131,58 @@ def start_server(state_dir: Path, host: str, port: int, time_scale: float, timeo
     managed.stop()
     tail = "\n".join(managed.log_file.read_text(errors="replace").splitlines()[-20:])
     raise DeployError(f"the embedded cloud did not start (log: {managed.log_file}):\n{tail}")
+
+
+DASHBOARD_MODULE = "healops.dashboard"
+DASHBOARD_READY_LINE = "healops dashboard listening on"
+
+
+def dashboard_process(state_dir: Path) -> ManagedProcess:
+    return ManagedProcess("dashboard", state_dir, DASHBOARD_MODULE)
+
+
+def dashboard_token_file(state_dir: Path) -> Path:
+    return state_dir / "dashboard.token"
+
+
+def start_dashboard(state_dir: Path, port: int, endpoint_url: str, timeout: float = 30.0) -> str:
+    """Start the dashboard on 127.0.0.1:``port`` (0: a free port); returns its URL once it listens."""
+    managed = dashboard_process(state_dir)
+    if managed.running() is not None:
+        raise DeployError("a dashboard started by Heal-Ops is already running: run `healops down` first")
+    if port and not port_is_free("127.0.0.1", port):
+        raise DeployError(
+            f"port {port} on 127.0.0.1 is already in use by another program: choose another with --dashboard-port"
+        )
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log = managed.log_file.open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            DASHBOARD_MODULE,
+            "--port",
+            str(port),
+            "--endpoint",
+            endpoint_url,
+            "--token-file",
+            str(dashboard_token_file(state_dir)),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    managed.pid_file.write_text(str(proc.pid))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in managed.log_file.read_text(errors="replace").splitlines():
+            if line.startswith(DASHBOARD_READY_LINE):
+                return line[len(DASHBOARD_READY_LINE) :].strip()
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    managed.stop()
+    tail = "\n".join(managed.log_file.read_text(errors="replace").splitlines()[-20:])
+    raise DeployError(f"the dashboard did not start (log: {managed.log_file}):\n{tail}")

@@ -20,7 +20,13 @@ from typing import Any
 from healops import paths
 from healops.deploy import health
 from healops.deploy.errors import DeployError
-from healops.deploy.processes import server_process, start_server
+from healops.deploy.processes import (
+    dashboard_process,
+    dashboard_token_file,
+    server_process,
+    start_dashboard,
+    start_server,
+)
 from healops.deploy.terraform import TerraformRunner, check_tools
 from healops.llm.deploy import split_secrets, terraform_variables_from_env
 from healops.llm.exceptions import SettingsError
@@ -37,6 +43,8 @@ class StackOptions:
     terraform_dir: Path = paths.TERRAFORM_DIR
     build_dir: Path = paths.BUILD_DIR
     variables: dict[str, Any] = field(default_factory=dict)
+    # The dashboard's port on 127.0.0.1 (0: a free one; None: no dashboard).
+    dashboard_port: int | None = 0
     # Where the LLM settings come from (healops/llm/deploy.py); the process environment by default.
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
@@ -60,6 +68,8 @@ class StackInfo:
     time_scale: float
     outputs: dict[str, Any]
     timings: dict[str, float]
+    dashboard_url: str | None = None
+    dashboard_token_file: str | None = None
 
 
 def terraform_runner(options: StackOptions) -> TerraformRunner:
@@ -133,11 +143,24 @@ def up(options: StackOptions, progress: Any = None) -> StackInfo:
         verdict = health.check(options.endpoint_url, outputs)
         if not verdict.healthy:
             raise DeployError("the stack was applied but is not healthy:\n- " + "\n- ".join(verdict.problems))
+        dashboard_url = None
+        if options.dashboard_port is not None:
+            report("dashboard", "starting the dashboard")
+            dashboard_url = start_dashboard(options.state_dir, options.dashboard_port, options.endpoint_url)
     except BaseException:
+        dashboard_process(options.state_dir).stop()
         server_process(options.state_dir).stop()
         raise
     timings["total_s"] = time.monotonic() - started
-    info = StackInfo(options.endpoint_url, pid, options.time_scale, outputs, timings)
+    info = StackInfo(
+        options.endpoint_url,
+        pid,
+        options.time_scale,
+        outputs,
+        timings,
+        dashboard_url=dashboard_url,
+        dashboard_token_file=str(dashboard_token_file(options.state_dir)) if dashboard_url else None,
+    )
     options.stack_file.write_text(json.dumps(asdict(info), indent=2))
     return info
 
@@ -145,9 +168,10 @@ def up(options: StackOptions, progress: Any = None) -> StackInfo:
 def down(state_dir: Path) -> list[str]:
     """Stop every process ``up`` started; returns the names of those stopped."""
     stopped = []
-    managed = server_process(state_dir)
-    if managed.stop():
-        stopped.append(managed.name)
+    # The dashboard first: it reads from the cloud, never the other way round.
+    for managed in (dashboard_process(state_dir), server_process(state_dir)):
+        if managed.stop():
+            stopped.append(managed.name)
     (state_dir / "stack.json").unlink(missing_ok=True)
     return stopped
 

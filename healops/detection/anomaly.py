@@ -6,17 +6,20 @@ normal from the series itself (no hand-set thresholds per metric) with an ensemb
 - *level surprise*: the z-score of the value against an exponentially weighted mean and variance (horizon
   ``span`` points), mapped into [0, 1) by ``1 - exp(-z / z_scale)``;
 - *context novelty*: the value is quantised on the range seen so far, and the last 1..``max_context`` levels
-  form contexts; each context scores 1 if never seen and ``prior / (prior + c)`` if seen ``c`` times before, and
-  the view is their mean. Repeating shapes (daily seasonality, square waves, regular spikes) become familiar, a
-  new or rare shape does not;
+  form contexts; the score is the fraction of them never seen before. Repeating shapes (daily seasonality,
+  square waves, regular spikes) become familiar, a new shape does not. The view averages ``grids``
+  quantisations offset by a fraction of a level, so noise at one grid's level boundary is not a new shape;
 - *block novelty*: the same over the means of consecutive blocks of ``block`` points, so a shape change longer
   than the point contexts (a missing daily peak, a flat stretch inside the normal swing) is new too;
 - *range break*: a value beyond the range seen so far by more than ``range_margin`` of its width scores 1.
 
-The views are combined as a probabilistic OR, and a refractory rule keeps one episode from raising a run of
-alerts: a point is reported only when its score beats every score of the last ``refractory`` points. For any
-threshold an operator (or NAB's sweep) picks, the first crossing of an episode is reported and the rest of it
-is not, so detections are early and single.
+The views are combined as a probabilistic OR and calibrated per series: ``calibration_weight`` of the series'
+typical combined score (an exponentially weighted mean over ``calibration_span`` points) is taken off and the
+rest rescaled to [0, 1], so a series whose views are always somewhat excited (noisy, bursty) needs more to
+alarm than a quiet one under the same global threshold. A refractory rule keeps one episode from raising a
+run of alerts: a point is reported only when its score beats every score of the last ``refractory`` points.
+For any threshold an operator (or NAB's sweep) picks, the first crossing of an episode is reported and the
+rest of it is not, so detections are early and single.
 
 State is plain JSON-able data with a bounded size (``to_state`` / ``from_state``) so the detector Lambda can
 persist it per series between invocations and carry on exactly where it left off.
@@ -30,7 +33,6 @@ from dataclasses import dataclass
 from typing import Any
 
 STATE_VERSION = 2
-MAX_COUNT = 999  # counts saturate here: the novelty of a context seen this often is already ~0
 
 
 @dataclass(frozen=True)
@@ -39,83 +41,67 @@ class DetectorConfig:
 
     levels: int = 8  # quantisation levels over the range seen so far
     max_context: int = 6  # longest context (in points or blocks) of the novelty views
-    max_contexts: int = 1024  # stored point contexts per length, oldest evicted first (bounds the state)
+    max_contexts: int = 512  # stored point contexts per length and grid, oldest evicted first (bounds the state)
+    grids: int = 2  # quantisation grids of the point-novelty view, offset by 1/grids of a level
     block: int = 12  # points averaged into one step of the block-novelty view
     max_block_contexts: int = 256  # stored block contexts per length (blocks arrive ``block`` times less often)
     range_margin: float = 0.1  # a value this fraction of the seen range beyond it is a range break
     span: float = 5000.0  # points: horizon of the location and spread estimates
     z_scale: float = 8.0  # z at which the level view reaches 1 - 1/e
     novelty_weight: float = 1.0
-    novelty_prior: float = 3.0  # a context seen c times before counts prior / (prior + c) as novel
+    calibration_span: float = 3000.0  # points: horizon of the series' typical combined score
+    calibration_weight: float = 0.5  # share of that typical score taken off before rescaling
     refractory: int = 100  # points: an episode reports only scores that beat every score of this many points
     warmup: int = 10  # points before anything is scored
 
     def __post_init__(self) -> None:
         counts = (self.levels >= 2, self.max_context >= 1, self.max_contexts >= 1, self.refractory >= 1)
-        if not all(counts) or self.block < 1 or self.max_block_contexts < 1:
+        if not all(counts) or self.block < 1 or self.max_block_contexts < 1 or self.grids < 1:
             raise ValueError(
-                "levels >= 2, max_context >= 1, max_contexts >= 1, block >= 1, max_block_contexts >= 1 "
+                "levels >= 2, max_context >= 1, max_contexts >= 1, grids >= 1, block >= 1, max_block_contexts >= 1 "
                 "and refractory >= 1 are required"
             )
         if self.span < 1 or self.z_scale <= 0 or not 0 <= self.novelty_weight <= 1 or self.range_margin < 0:
             raise ValueError("span >= 1, z_scale > 0, 0 <= novelty_weight <= 1 and range_margin >= 0 are required")
-        if self.novelty_prior <= 0:
-            raise ValueError("novelty_prior > 0 is required")
+        if self.calibration_span < 1 or not 0 <= self.calibration_weight < 1:
+            raise ValueError("calibration_span >= 1 and 0 <= calibration_weight < 1 are required")
 
 
 class ContextNovelty:
-    """Novelty of the latest quantised levels over the contexts they form (the last 1..n levels).
+    """Novelty of the latest quantised levels: the fraction of their contexts (the last 1..n levels) never seen."""
 
-    A context never seen counts 1, one seen ``c`` times before counts ``prior / (prior + c)``: a shape seen once
-    or twice is still surprising, a habitual one is not (a binary seen/unseen test treats both alike). The
-    score is the mean over context lengths.
-    """
-
-    def __init__(self, levels: int, max_context: int, max_contexts: int, prior: float) -> None:
+    def __init__(self, levels: int, max_context: int, max_contexts: int) -> None:
         self.levels = levels
         self.max_contexts = max_contexts
-        self.prior = prior
         self.recent: deque[int] = deque(maxlen=max_context)
-        # per context length, each context seen (encoded as one int, base ``levels``) -> times seen; a dict keeps
+        # per context length, the contexts seen, each encoded as one int (base ``levels``); a dict keeps
         # insertion order, so the oldest context is evicted first when the bound is reached
-        self.seen: list[dict[int, int]] = [{} for _ in range(max_context)]
+        self.seen: list[dict[int, None]] = [{} for _ in range(max_context)]
 
     def step(self, level: int) -> float:
         recent = self.recent
         recent.append(level)
-        prior = self.prior
         key = 0
-        novelty = 0.0
+        novel = 0
         for length in range(1, len(recent) + 1):
             key = key * self.levels + recent[-length]
             seen = self.seen[length - 1]
-            count = seen.get(key)
-            if count is not None:
-                novelty += prior / (prior + count)
-                seen[key] = min(count + 1, MAX_COUNT)
+            if key in seen:
                 continue
-            novelty += 1.0
-            seen[key] = 1
+            novel += 1
+            seen[key] = None
             if len(seen) > self.max_contexts:
                 del seen[next(iter(seen))]
-        return novelty / len(recent)
+        return novel / len(recent)
 
     def to_state(self) -> dict[str, Any]:
-        return {
-            "recent": list(self.recent),
-            "keys": [list(seen) for seen in self.seen],
-            "counts": [list(seen.values()) for seen in self.seen],
-        }
+        return {"recent": list(self.recent), "seen": [list(seen) for seen in self.seen]}
 
     def restore(self, state: dict[str, Any]) -> None:
-        keys, counts = state["keys"], state["counts"]
-        if len(keys) != len(self.seen) or len(counts) != len(keys) or len(state["recent"]) > len(self.seen):
+        if len(state["seen"]) != len(self.seen) or len(state["recent"]) > len(self.seen):
             raise ValueError(f"detector state was saved with another max_context than {len(self.seen)}")
         self.recent.extend(int(level) for level in state["recent"])
-        self.seen = [
-            {int(k): int(n) for k, n in zip(ks[-self.max_contexts :], ns[-self.max_contexts :], strict=True)}
-            for ks, ns in zip(keys, counts, strict=True)
-        ]
+        self.seen = [dict.fromkeys(int(key) for key in seen[-self.max_contexts :]) for seen in state["seen"]]
 
 
 class StreamingAnomalyDetector:
@@ -130,8 +116,10 @@ class StreamingAnomalyDetector:
         self.lo = math.inf
         self.hi = -math.inf
         self.block_sum = 0.0
-        self.points = ContextNovelty(c.levels, c.max_context, c.max_contexts, c.novelty_prior)
-        self.blocks = ContextNovelty(c.levels, c.max_context, c.max_block_contexts, c.novelty_prior)
+        self.typical_score = 0.0
+        # grid 0 has ``levels`` levels; an offset grid has one more (its first and last levels are partial)
+        self.points = [ContextNovelty(c.levels + (grid > 0), c.max_context, c.max_contexts) for grid in range(c.grids)]
+        self.blocks = ContextNovelty(c.levels, c.max_context, c.max_block_contexts)
         self.recent_scores: deque[float] = deque(maxlen=c.refractory)
 
     def update(self, value: float) -> float:
@@ -147,7 +135,9 @@ class StreamingAnomalyDetector:
         self.lo, self.hi = min(self.lo, x), max(self.hi, x)
         raw = self._level_view(x)
         # probabilistic OR: any view alone can raise the score, several together raise it more
-        novelty = c.novelty_weight * self.points.step(self._quantise(x))
+        grids = c.grids
+        novelty = sum(view.step(self._quantise(x, grid / grids)) for grid, view in enumerate(self.points))
+        novelty *= c.novelty_weight / grids
         raw += novelty * (1.0 - raw)
         self.block_sum += x
         if self.n % c.block == 0:
@@ -160,12 +150,21 @@ class StreamingAnomalyDetector:
             margin = c.range_margin * (seen_hi - seen_lo)
             if x > seen_hi + margin or x < seen_lo - margin:
                 raw = 1.0
+            raw = self._calibrate(raw)
         recent = self.recent_scores
         # Report only a score that beats everything in the refractory period: for any global threshold the
         # first crossing of an episode is reported and the rest of the episode is not (NAB counts each FP point).
         score = raw if not recent or raw > max(recent) else 0.0
         recent.append(raw)
         return score
+
+    def _calibrate(self, raw: float) -> float:
+        """``raw`` less a share of the series' typical score, rescaled so that 1 stays 1; then learn ``raw``."""
+        c = self.config
+        offset = c.calibration_weight * self.typical_score
+        alpha = max(2.0 / (c.calibration_span + 1.0), 1.0 / (self.n - c.warmup))
+        self.typical_score += alpha * (raw - self.typical_score)
+        return max(0.0, raw - offset) / (1.0 - offset)
 
     def _level_view(self, x: float) -> float:
         """1 - exp(-z / z_scale) for the z-score of ``x`` against exponentially weighted mean and variance."""
@@ -176,15 +175,17 @@ class StreamingAnomalyDetector:
         self.var = (1.0 - alpha) * (self.var + alpha * delta * delta)
         return 1.0 - math.exp(-z / self.config.z_scale)
 
-    def _quantise(self, x: float) -> int:
-        """``x``'s level on the range seen so far (which already includes the current point)."""
+    def _quantise(self, x: float, offset: float = 0.0) -> int:
+        """``x``'s level on the range seen so far (which already includes the current point), on the grid shifted
+        by ``offset`` of a level."""
         levels = self.config.levels
         width = self.hi - self.lo
-        return 0 if width <= 0 else min(levels - 1, int((x - self.lo) / width * levels))
+        top = levels - 1 if offset == 0 else levels
+        return 0 if width <= 0 else min(top, int((x - self.lo) / width * levels + offset))
 
     def to_state(self) -> dict[str, Any]:
-        """JSON-able state; bounded by ``max_context * (max_contexts + max_block_contexts) + refractory`` numbers
-        plus a few scalars."""
+        """JSON-able state: at most ``max_context * (grids * max_contexts + max_block_contexts + grids + 1)
+        + refractory`` numbers plus a few scalars."""
         return {
             "v": STATE_VERSION,
             "n": self.n,
@@ -193,7 +194,8 @@ class StreamingAnomalyDetector:
             "lo": self.lo if math.isfinite(self.lo) else None,
             "hi": self.hi if math.isfinite(self.hi) else None,
             "block_sum": self.block_sum,
-            "points": self.points.to_state(),
+            "typical_score": self.typical_score,
+            "points": [view.to_state() for view in self.points],
             "blocks": self.blocks.to_state(),
             "scores": list(self.recent_scores),
         }
@@ -209,7 +211,11 @@ class StreamingAnomalyDetector:
         detector.lo = math.inf if state["lo"] is None else float(state["lo"])
         detector.hi = -math.inf if state["hi"] is None else float(state["hi"])
         detector.block_sum = float(state["block_sum"])
-        detector.points.restore(state["points"])
+        detector.typical_score = float(state["typical_score"])
+        if len(state["points"]) != len(detector.points):
+            raise ValueError(f"detector state was saved with another number of grids than {len(detector.points)}")
+        for view, view_state in zip(detector.points, state["points"], strict=True):
+            view.restore(view_state)
         detector.blocks.restore(state["blocks"])
         detector.recent_scores.extend(float(score) for score in state["scores"])
         return detector

@@ -112,6 +112,7 @@ def apply_action(
         if not state.previous_version:
             raise InvalidActionError(f"rollback: {state.service} has no previous version to roll back to")
         update["version"], update["previous_version"] = state.previous_version, state.version
+        update["deployed_at"] = now
     elif action == "clear_disk":
         update["disk_used_pct"] = state.spec.baseline.disk_pct
     elif action == "throttle":

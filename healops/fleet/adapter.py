@@ -37,6 +37,7 @@ class ServiceView:
     throttle_pct: float
     record_version: int
     last_action: str | None = None
+    last_operation_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -51,6 +52,13 @@ class FleetAdapter(Protocol):
         """A service's observable state; :class:`UnknownServiceError` if there is none."""
         ...
 
-    def apply(self, service: str, action: FleetAction, params: dict[str, Any] | None = None) -> ActionOutcome:
-        """Carry out ``action`` (idempotent per call; races are retried on fresh state)."""
+    def apply(
+        self,
+        service: str,
+        action: FleetAction,
+        params: dict[str, Any] | None = None,
+        operation_id: str | None = None,
+    ) -> ActionOutcome:
+        """Carry out ``action`` (races are retried on fresh state). With ``operation_id``, an operation
+        already applied (the service's last one has that id) is not applied again."""
         ...

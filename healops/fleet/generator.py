@@ -151,6 +151,7 @@ class MetricsGenerator:
             "previous_version": state.version,
             "version": version,
             "updated_at": datetime.now(UTC).isoformat(),
+            "deployed_at": datetime.now(UTC).isoformat(),
             "last_action": "deploy",
         }
         try:

@@ -201,6 +201,7 @@ class Injector:
                 # The fault is a deploy: the bad version goes out, the old one becomes the rollback target.
                 update["previous_version"] = state.version
                 update["version"] = params.get("version") or next_version(state.version)
+                update["deployed_at"] = update["updated_at"]
                 params = {**params, "version": update["version"], "replaced_version": state.version}
                 update["faults"] = (*active, new_fault.model_copy(update={"params": params}))
             try:

@@ -37,6 +37,15 @@ def view_of(state: ServiceState) -> ServiceView:
         throttle_pct=state.throttle_pct,
         record_version=state.record_version,
         last_action=state.last_action,
+        last_operation_id=state.last_operation_id,
+        extra={
+            "latency_p99_baseline_ms": state.spec.baseline.latency_p99_ms,
+            "deployed_at": state.deployed_at,
+            # The capacity plan: the normal operating point a scale-out is sized from.
+            "baseline_rps": state.spec.baseline.rps,
+            "baseline_cpu_pct": state.spec.baseline.cpu_pct,
+            "baseline_replicas": state.spec.replicas,
+        },
     )
 
 
@@ -62,12 +71,23 @@ class SimulatedFleet:
             raise UnknownServiceError(f"service: {service!r} is not in the fleet")
         return state
 
-    def apply(self, service: str, action: FleetAction, params: dict[str, Any] | None = None) -> ActionOutcome:
+    def apply(
+        self,
+        service: str,
+        action: FleetAction,
+        params: dict[str, Any] | None = None,
+        operation_id: str | None = None,
+    ) -> ActionOutcome:
         for _ in range(MAX_ATTEMPTS):
             state = self._state(service)
+            if operation_id is not None and state.last_operation_id == operation_id:
+                return ActionOutcome(
+                    action, service, {}, [], f"{action} on {service}: already applied ({operation_id})"
+                )
             now = datetime.now(UTC).isoformat()
             tick = self.clock.now_tick()
             new_state, outcome = apply_action(state, action, params, tick, now)
+            new_state = new_state.model_copy(update={"last_operation_id": operation_id})
             try:
                 self.fleet.replace(new_state, state.record_version)
             except ConditionFailedError:

@@ -53,6 +53,9 @@ class ServiceState(BaseModel):
     faults: tuple[ActiveFault, ...] = ()
     updated_at: str = ""
     last_action: str | None = None
+    deployed_at: str | None = None  # when the running version went out (ISO-8601 UTC)
+    # The id of the last remediation operation applied: a retried operation is not applied twice.
+    last_operation_id: str | None = None
 
     @classmethod
     def initial(cls, spec: ServiceSpec, digest: str, now: str) -> ServiceState:

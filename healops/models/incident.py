@@ -25,6 +25,13 @@ class IncidentMessage(BaseModel):
     opened_at: datetime = Field(description="When the incident was opened (ISO-8601, with a time zone)")
     severity: Literal["low", "medium", "high", "critical"] = "medium"
     summary: str = Field(default="", max_length=2000, description="One human-readable line")
+    episode: int = Field(default=0, ge=0, description="0 when first opened, n after the n-th reopen")
+
+    @property
+    def execution_name(self) -> str:
+        """The remediation execution's name: one per episode, so a redelivery starts nothing new
+        and a reopened incident starts a fresh execution."""
+        return self.incident_id if self.episode == 0 else f"{self.incident_id[:72]}-r{self.episode}"
 
 
 class PlanRequest(BaseModel):

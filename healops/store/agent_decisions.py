@@ -13,7 +13,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from healops.store.base import ConditionFailedError, DynamoRepository
 
-Phase = Literal["observed", "concluded", "chosen", "rejected", "fallback"]
+# Reasoner phases, then the remediation steps' own (guard, approval, act, verify, the end).
+Phase = Literal[
+    "observed",
+    "concluded",
+    "chosen",
+    "rejected",
+    "fallback",
+    "guarded",
+    "skipped",
+    "awaiting_approval",
+    "approved",
+    "denied",
+    "acted",
+    "verified",
+    "resolved",
+    "escalated",
+]
 _APPEND_ATTEMPTS = 5
 
 

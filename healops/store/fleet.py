@@ -21,6 +21,21 @@ class FleetRepository(DynamoRepository):
         item = self._get({"service": service})
         return ServiceState.model_validate(item) if item else None
 
+    def get_many(self, services: list[str]) -> list[ServiceState]:
+        """The states of ``services`` that exist, by key (BatchGetItem, 100 keys a call), sorted by name."""
+        found: list[ServiceState] = []
+        for at in range(0, len(services), 100):
+            keys: dict[str, Any] = {
+                self.table_name: {"Keys": [serialize({"service": s}) for s in services[at : at + 100]]}
+            }
+            while keys:
+                response = self.client.batch_get_item(RequestItems=keys)
+                found.extend(
+                    ServiceState.model_validate(deserialize(i)) for i in response["Responses"][self.table_name]
+                )
+                keys = response.get("UnprocessedKeys") or {}
+        return sorted(found, key=lambda s: s.service)
+
     def create(self, state: ServiceState) -> None:
         """Add a service that is not in the table yet."""
         self._put(state.model_dump(mode="json"), "attribute_not_exists(#s)", **{"#s": "service"})

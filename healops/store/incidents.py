@@ -55,6 +55,7 @@ class IncidentRecord(BaseModel):
     evidence_key: str | None = Field(default=None, description="S3 key of the evidence window artifact")
     resolved_at: str | None = None
     escalated_at: str | None = None
+    reopened: int = Field(default=0, description="How many times the incident was reopened")
     version: int = 1
 
 
@@ -96,13 +97,43 @@ class IncidentsRepository(DynamoRepository):
         self._put(updated.model_dump(mode="json"), "#v = :v", **{"#v": "version", ":v": current.version})
         return updated
 
-    def by_status(self, status: IncidentStatus, limit: int = 50, page_token: str | None = None) -> Page:
-        """Newest first; items are :class:`IncidentRecord` dicts."""
-        return self._query(
-            "#s = :s", {":s": status}, names={"#s": "status"}, index="by_status", limit=limit, page_token=page_token
-        )
+    def by_status(
+        self,
+        status: IncidentStatus,
+        limit: int = 50,
+        page_token: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Page:
+        """Newest first; items are :class:`IncidentRecord` dicts; ``since``/``until`` bound ``opened_at``."""
+        return self._by_index("by_status", "status", status, limit, page_token, since, until)
 
-    def by_service(self, service: str, limit: int = 50, page_token: str | None = None) -> Page:
-        return self._query(
-            "#s = :s", {":s": service}, names={"#s": "service"}, index="by_service", limit=limit, page_token=page_token
-        )
+    def by_service(
+        self,
+        service: str,
+        limit: int = 50,
+        page_token: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Page:
+        return self._by_index("by_service", "service", service, limit, page_token, since, until)
+
+    def _by_index(
+        self,
+        index: str,
+        attribute: str,
+        value: str,
+        limit: int,
+        page_token: str | None,
+        since: str | None,
+        until: str | None,
+    ) -> Page:
+        # The range condition on opened_at keeps a time filter a key query (ISO strings sort as times).
+        condition, values = "#k = :k", {":k": value}
+        if since and until:
+            condition, values = condition + " AND opened_at BETWEEN :a AND :b", {**values, ":a": since, ":b": until}
+        elif since:
+            condition, values = condition + " AND opened_at >= :a", {**values, ":a": since}
+        elif until:
+            condition, values = condition + " AND opened_at <= :b", {**values, ":b": until}
+        return self._query(condition, values, names={"#k": attribute}, index=index, limit=limit, page_token=page_token)

@@ -71,8 +71,14 @@ class RemediationsRepository(DynamoRepository):
             "incident_id = :i", {":i": incident_id}, limit=limit, newest_first=False, page_token=page_token
         )
 
-    def by_service(self, service: str, limit: int = 50, page_token: str | None = None) -> Page:
-        """A service's attempts, newest first (for cooldowns, the breaker and the dashboard)."""
+    def by_service(
+        self, service: str, limit: int = 50, page_token: str | None = None, since: str | None = None
+    ) -> Page:
+        """A service's attempts, newest first (for cooldowns, the breaker and the dashboard); ``since``
+        bounds ``started_at`` in the key condition."""
+        condition, values = "#s = :s", {":s": service}
+        if since:
+            condition, values = condition + " AND started_at >= :since", {**values, ":since": since}
         return self._query(
-            "#s = :s", {":s": service}, names={"#s": "service"}, index="by_service", limit=limit, page_token=page_token
+            condition, values, names={"#s": "service"}, index="by_service", limit=limit, page_token=page_token
         )

@@ -18,8 +18,13 @@ TIME_SCALE = 60.0
 TEST_VARIABLES: dict[str, Any] = {
     # A fault-free chaos schedule: e2e tests inject their own faults.
     "chaos_enabled": False,
+    # Three copies of the named graph: the remediation tests give each fault a service of its own.
+    "fleet_size": 24,
     "lambda_timeouts": {"remediator": 3},
     "incidents_visibility_timeout_s": 3,
+    # Remediation tests run incidents back to back and approve within seconds.
+    "remediation_policy": {"max_concurrent": 20},
+    "remediation_approval_timeout_s": 30,
 }
 
 

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from healops.deploy.stack import StackInfo
+from healops.fleet.definition import expand, load_definition
+from tests.e2e.conftest import TEST_VARIABLES
 from tests.helpers import wait_for
 
 
@@ -42,11 +44,13 @@ def recent_max(cloudwatch: Any, namespace: str, service: str, metric: str, secon
 
 def test_terraform_seeded_the_fleet_and_list_shows_it(stack: StackInfo, aws: Any) -> None:
     items = fleet_items(aws("dynamodb"), stack.outputs["dynamodb_table_names"]["fleet"])
-    assert [i["service"]["S"] for i in items] == sorted(
-        ["edge", "checkout", "payments", "ledger-db", "inventory", "search", "auth", "notifications"]
-    )
+    size = TEST_VARIABLES["fleet_size"]
+    assert [i["service"]["S"] for i in items] == sorted(s.name for s in expand(load_definition(), size))
+    assert {"edge", "checkout", "payments", "ledger-db", "inventory", "search", "auth", "notifications"} <= {
+        i["service"]["S"] for i in items
+    }
     ok, listed = invoke(aws("lambda"), {"action": "list"})
-    assert ok and listed["service_count"] == 8 and "memory_leak" in listed["faults"]
+    assert ok and listed["service_count"] == size and "memory_leak" in listed["faults"]
 
 
 def test_injected_fault_moves_the_metric_and_writes_error_logs_then_clearing_recovers(

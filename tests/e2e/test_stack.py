@@ -126,13 +126,12 @@ def test_incident_message_starts_one_execution_and_a_poison_message_lands_in_the
     )
     assert "not a valid id!" in moved[0]["Body"]
     assert int(moved[0]["Attributes"]["ApproximateReceiveCount"]) >= 3
-    # With no planner deployed yet, the plan is empty and the execution escalates: never silence.
+    # A healthy service: the remediation either verifies its action or escalates; never silence.
     final = wait_for(
         lambda: (d := sfn.describe_execution(executionArn=executions[0]["executionArn"]))["status"] != "RUNNING" and d,
-        timeout=30,
+        timeout=90,
     )
-    assert final["status"] == "FAILED"
-    assert final.get("error") == "Remediation.Escalated"
+    assert final["status"] == "SUCCEEDED" or final.get("error") == "Remediation.Escalated"
 
 
 def test_second_plan_right_after_apply_reports_no_changes(stack: StackInfo, stack_options: StackOptions) -> None:

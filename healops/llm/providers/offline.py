@@ -28,13 +28,17 @@ LATENCY_FLOOR_MS = 500.0
 PLAYBOOK: dict[str, tuple[str, ...]] = {
     "cpu_saturation": ("scale_out", "throttle_traffic"),
     "cpu_spike": ("scale_out", "no_op_observe"),
-    "memory_leak": ("restart_service", "raise_memory_limit"),
+    # A leak ships with a version: roll it back when there is one to go back to; a restart buys time.
+    "memory_leak": ("rollback_deploy", "restart_service", "raise_memory_limit"),
     "disk_exhaustion": ("clear_disk",),
     "service_crash": ("restart_service", "failover"),
     "network_latency": ("failover", "throttle_traffic"),
-    "error_storm": ("restart_service", "throttle_traffic"),
+    # Errors a restart does not clear point past the process (a failing instance set, its storage or
+    # network): fail over to the standby; shedding load is the last resort.
+    "error_storm": ("restart_service", "failover", "throttle_traffic"),
     "bad_deploy": ("rollback_deploy", "restart_service"),
-    "dependency_failure": ("restart_service", "throttle_traffic"),
+    # The cheap fix first; failover to the dependency's standby if a restart does not help.
+    "dependency_failure": ("restart_service", "failover", "throttle_traffic"),
 }
 # Words in the detector's incident kind that point at a fault kind.
 KIND_HINTS: dict[str, tuple[str, ...]] = {
@@ -112,6 +116,16 @@ def _availability(findings: dict[str, _Finding], metrics: dict[str, MetricSummar
     if errors and errors.last >= ERROR_RATE_PCT:
         findings["error_storm"].add(0.5, f"ErrorRate on {service}: {errors.last:.1f}%")
         findings["bad_deploy"].add(0.2, f"ErrorRate on {service}: {errors.last:.1f}%")
+
+
+def _explained_by_cpu(findings: dict[str, _Finding], metrics: dict[str, MetricSummary], service: str) -> None:
+    """A CPU pegged now explains slow answers and timeouts (queueing): they count for less."""
+    cpu = metrics.get("CPUUtilization")
+    if cpu and cpu.last >= SATURATED_PCT:
+        for symptom in ("network_latency", "error_storm"):
+            if findings[symptom].score:
+                findings[symptom].score *= 0.5
+                findings[symptom].evidence.append(f"explained in part by CPU at {cpu.last:.0f}% on {service}")
 
 
 # A deploy this many minutes before the incident is a suspect.
@@ -203,6 +217,7 @@ class OfflineReasoner:
         metrics = _metrics(context, context.service)
         _saturation(findings, metrics, context.service)
         _availability(findings, metrics, context.service)
+        _explained_by_cpu(findings, metrics, context.service)
         _deploys(findings, context)
         _dependencies(findings, context)
         _hints(findings, context)
@@ -226,15 +241,15 @@ class OfflineReasoner:
 
     def _actions(self, context: IncidentContext, fault: str, target: str) -> list[ProposedAction]:
         actions: list[ProposedAction] = []
-        for rank, name in enumerate(PLAYBOOK[fault]):
+        for name in PLAYBOOK[fault]:
             spec = context.action(name)
             if spec is None:
                 continue
             parameters = fill_parameters(spec.parameters_schema)
             if parameters is None:
                 continue
-            # Second-ranked actions of a dependency failure protect the caller while the dependency heals.
-            service = context.service if (fault == "dependency_failure" and rank > 0) else target
+            # Throttling a dependency failure's caller protects it while the dependency heals.
+            service = context.service if (fault == "dependency_failure" and name == "throttle_traffic") else target
             proposal = ProposedAction(
                 action=name,
                 service=service,

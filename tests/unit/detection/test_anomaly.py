@@ -47,8 +47,9 @@ def test_state_size_is_bounded_on_a_long_series(walk: bool) -> None:
         level += rng.gauss(0, 1) if walk else 0.0
         detector.update(level + rng.gauss(0, 3) if walk else rng.random())
     state = detector.to_state()
-    assert all(len(keys) <= config.max_contexts for keys in state["points"]["keys"])
-    assert all(len(keys) <= config.max_block_contexts for keys in state["blocks"]["keys"])
+    assert len(state["points"]) == config.grids
+    assert all(len(keys) <= config.max_contexts for grid in state["points"] for keys in grid["seen"])
+    assert all(len(keys) <= config.max_block_contexts for keys in state["blocks"]["seen"])
     assert len(state["scores"]) <= config.refractory
     assert len(json.dumps(state)) < 80_000  # under DynamoDB's 400 KB item limit with room to spare
 
@@ -75,6 +76,18 @@ def test_flat_stretch_inside_the_normal_swing_is_caught_by_block_novelty() -> No
     without = run(StreamingAnomalyDetector(DetectorConfig(block=10**9)), values)
     assert max(with_blocks[3744:3888]) > max(with_blocks[2000:3744])  # after ~7 days of learning
     assert max(with_blocks[3744:3888]) > max(without[3744:3888])
+
+
+def test_calibration_discounts_a_restless_series_but_keeps_range_breaks_at_one() -> None:
+    rng = random.Random(9)
+    values = [rng.random() for _ in range(4000)]  # every view stays somewhat excited on white noise
+    values[3500] = 3.0
+    calibrated = run(StreamingAnomalyDetector(), values)
+    uncalibrated = run(StreamingAnomalyDetector(DetectorConfig(calibration_weight=0.0)), values)
+    threshold = 0.7  # one global threshold, as NAB's sweep or an operator would pick
+    alerts = sum(score >= threshold for score in calibrated[1000:3500])
+    assert alerts < 0.85 * sum(score >= threshold for score in uncalibrated[1000:3500])
+    assert calibrated[3500] == uncalibrated[3500] == 1.0
 
 
 def test_regular_benign_spikes_score_lower_as_they_repeat() -> None:

@@ -68,3 +68,15 @@ def test_actions_refuse_what_the_state_does_not_allow(injector, repos):
 def test_action_semantics_match_the_ground_truth(injector, repos, fault, action, ended):
     injector.inject("inventory", fault, {})
     assert adapter(repos).apply("inventory", action).ended_faults == ended
+
+
+def test_an_operation_retried_after_a_crash_is_not_applied_twice(injector, repos):
+    # The remediator's act step crashed after the fleet changed; its retry carries the same operation id.
+    fleet = adapter(repos)
+    first = fleet.apply("search", "scale_out", {"replicas": 2}, operation_id="inc-1/0001-scale_out")
+    replicas = fleet.describe("search").replicas
+    again = fleet.apply("search", "scale_out", {"replicas": 2}, operation_id="inc-1/0001-scale_out")
+    assert first.changed and not again.changed and "already applied" in again.message
+    assert fleet.describe("search").replicas == replicas
+    fleet.apply("search", "scale_out", {"replicas": 2}, operation_id="inc-1/0002-scale_out")
+    assert fleet.describe("search").replicas == replicas + 2

@@ -3,11 +3,35 @@ from __future__ import annotations
 import io
 import json
 
+import boto3
 import pytest
+from moto import mock_aws
 
+from healops.deploy.tables import create_tables
 from tests.unit.functions.conftest import load_handler
 
 detector = load_handler("detector")
+
+
+@pytest.fixture(autouse=True)
+def stack(monkeypatch):
+    """The tables, queue and bucket the detector writes to, on moto, named in its environment."""
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        create_tables(dynamodb, ["incidents", "agent_decisions", "detector_state"])
+        queue = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="incidents")["QueueUrl"]
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="artifacts")
+        for name, value in {
+            "HEALOPS_INCIDENTS_TABLE": "incidents",
+            "HEALOPS_AGENT_DECISIONS_TABLE": "agent_decisions",
+            "HEALOPS_DETECTOR_STATE_TABLE": "detector_state",
+            "HEALOPS_INCIDENTS_QUEUE_URL": queue,
+            "HEALOPS_ARTIFACTS_BUCKET": "artifacts",
+        }.items():
+            monkeypatch.setenv(name, value)
+        detector.runner.cache_clear()
+        yield
+        detector.runner.cache_clear()
 
 
 @pytest.fixture
@@ -22,6 +46,7 @@ def log_lines():
 def test_alarm_state_change_is_logged_with_the_alarm_name_and_both_states(event, log_lines):
     summary = detector.handler(event("alarm_state_change"), None)
 
+    assert summary["incidents"][0].startswith("open:checkout-errors-")
     assert summary["alarm_name"] == "healops-checkout-error-rate"
     assert (summary["old_state"], summary["new_state"]) == ("OK", "ALARM")
     assert summary["reason"].startswith("Threshold Crossed")
@@ -33,7 +58,8 @@ def test_alarm_state_change_is_logged_with_the_alarm_name_and_both_states(event,
 def test_scheduled_event_is_a_tick(event, log_lines):
     summary = detector.handler(event("scheduled_event"), None)
 
-    assert summary == {"handled": "tick", "time": "2026-11-24T12:00:00+00:00"}
+    assert (summary["handled"], summary["time"]) == ("tick", "2026-11-24T12:00:00+00:00")
+    assert summary["services"] == 8 and summary["reads"]["get_metric_data_calls"] == 1
     assert any(x["message"] == "tick" for x in log_lines())
 
 

@@ -6,8 +6,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from healops.deploy.tables import create_tables
 from healops.fleet.definition import load_definition
-from tests.unit.fleet.conftest import create_tables, table_items
+from tests.unit.fleet.conftest import table_items
 from tests.unit.functions.conftest import load_handler
 
 injector = load_handler("injector")
@@ -19,7 +20,7 @@ def tables(monkeypatch):
     monkeypatch.setenv("HEALOPS_INJECTIONS_TABLE", "injections")
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(dynamodb)
+        create_tables(dynamodb, ["fleet", "injections"])
         definition = json.loads(json.dumps(load_definition().model_dump(mode="json")))
         injector.handler({"action": "seed", "definition": definition, "fleet_size": 8}, None)
         yield dynamodb

@@ -3,11 +3,11 @@ from __future__ import annotations
 import boto3
 from moto import mock_aws
 
+from healops.deploy.tables import create_tables
 from healops.fleet.definition import load_definition
 from healops.fleet.injector import Injector
 from healops.store.fleet import FleetRepository
 from healops.store.injections import InjectionsRepository
-from tests.unit.fleet.conftest import create_tables
 from tests.unit.functions.conftest import load_handler
 
 metrics_generator = load_handler("metrics_generator")
@@ -48,7 +48,7 @@ def test_tick_number_comes_from_the_event_time_and_every_service_gets_its_metric
     scheduled = event("scheduled_event")
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(dynamodb)
+        create_tables(dynamodb, ["fleet", "injections"])
         Injector(FleetRepository("fleet", dynamodb), InjectionsRepository("injections", dynamodb)).seed_fleet(
             load_definition().model_dump(mode="json"), 8
         )

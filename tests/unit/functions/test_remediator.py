@@ -52,6 +52,18 @@ def test_redelivered_incident_counts_as_started(event, state_machine):
     assert len(sfn.list_executions(stateMachineArn=arn)["executions"]) == 1
 
 
+def test_a_reopened_incident_starts_a_new_execution_and_its_redelivery_starts_nothing(event, state_machine):
+    sfn, arn = state_machine
+    batch = event("sqs_incidents_batch")
+    first = batch["Records"][0]
+    reopened = {**first, "body": json.dumps({**json.loads(first["body"]), "episode": 1})}
+    batch["Records"] = [first, reopened, reopened]
+
+    assert remediator.handler(batch, None) == {"batchItemFailures": []}
+    names = sorted(e["name"] for e in sfn.list_executions(stateMachineArn=arn)["executions"])
+    assert names == ["inc-checkout-error_rate-20261124T1203", "inc-checkout-error_rate-20261124T1203-r1"]
+
+
 def test_batch_fails_as_a_whole_when_the_state_machine_is_not_configured(event, monkeypatch):
     # Every record failing makes the invocation fail (Powertools), so the Errors alarm sees it.
     monkeypatch.delenv("HEALOPS_STATE_MACHINE_ARN", raising=False)
@@ -62,19 +74,26 @@ def test_batch_fails_as_a_whole_when_the_state_machine_is_not_configured(event, 
         remediator.handler(batch, None)
 
 
-def test_plan_task_answers_an_empty_plan_with_its_reason(event):
-    assert remediator.handler(event("remediator_plan_task"), None) == {
-        "incident_id": "inc-checkout-error_rate-20261124T1203",
-        "actions": [],
-        "reason": "no planner configured",
-    }
-
-
 def test_plan_task_with_a_malformed_incident_is_refused(event):
     task = event("remediator_plan_task")
-    task["incident"]["incident_id"] = "no spaces allowed"
+    task = {"step": "plan", "state": {"incident": {**task["incident"], "incident_id": "no spaces allowed"}}}
     with pytest.raises(ValidationError, match="incident_id"):
         remediator.handler(task, None)
+
+
+def test_a_step_other_than_plan_needs_the_run():
+    task = {"step": "guard", "state": {"incident": load_incident()}}
+    with pytest.raises(ValueError, match=r"needs the run"):
+        remediator.handler(task, None)
+
+
+def load_incident():
+    return {
+        "incident_id": "inc-1",
+        "service": "checkout",
+        "kind": "error_rate",
+        "opened_at": "2026-11-24T12:03:00+00:00",
+    }
 
 
 def test_unknown_event_shape_is_refused():

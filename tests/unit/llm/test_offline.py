@@ -11,7 +11,7 @@ from healops.llm.validation import check_action
 EXPECTED = {
     "cpu_saturation": ("cpu_saturation", "scale_out", "checkout"),
     "cpu_spike": ("cpu_spike", "scale_out", "checkout"),
-    "memory_leak": ("memory_leak", "restart_service", "checkout"),
+    "memory_leak": ("memory_leak", "rollback_deploy", "checkout"),
     "disk_exhaustion": ("disk_exhaustion", "clear_disk", "checkout"),
     "service_crash": ("service_crash", "restart_service", "checkout"),
     "network_latency": ("network_latency", "failover", "checkout"),
@@ -33,7 +33,8 @@ def test_each_fault_kind_gets_its_first_action(fault: str) -> None:
 
 def test_actions_missing_from_the_catalog_are_left_out() -> None:
     context = sample_context("memory_leak")
-    context = context.model_copy(update={"catalog": [a for a in context.catalog if a.name != "restart_service"]})
+    kept = [a for a in context.catalog if a.name not in ("restart_service", "rollback_deploy")]
+    context = context.model_copy(update={"catalog": kept})
     assert [a.action for a in OfflineReasoner().plan(context).actions] == ["raise_memory_limit"]
 
 

@@ -1,0 +1,67 @@
+"""``python -m healops.dashboard``: serve the dashboard on 127.0.0.1 and print where it is.
+
+Started by ``healops up`` (a managed process, stopped by ``healops down``). The write token is
+taken from ``--token-file`` when that file exists, otherwise generated and written there (0600).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+READY_LINE = "healops dashboard listening on"
+# The dashboard serves one person's machine: loopback only, whatever the caller asks.
+ALLOWED_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def ensure_token(path: Path) -> str:
+    if path.is_file() and path.read_text().strip():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fp:
+        fp.write(token + "\n")
+    return token
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m healops.dashboard", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", choices=ALLOWED_HOSTS, help="loopback address to bind")
+    parser.add_argument("--port", type=int, default=8050, help="port (0: a free one); default 8050")
+    parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="AWS endpoint (local stack)")
+    parser.add_argument("--name-prefix", default="healops", help="the stack's name_prefix")
+    parser.add_argument("--token-file", type=Path, required=True, help="where the write token is kept")
+    args = parser.parse_args(argv)
+
+    from werkzeug.serving import make_server
+
+    from healops.dashboard import create_app
+
+    token = ensure_token(args.token_file)
+    app = create_app({"ENDPOINT_URL": args.endpoint, "NAME_PREFIX": args.name_prefix, "WRITE_TOKEN": token})
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server(args.host, args.port, app, threaded=True)
+
+    def stop(_signum: int, _frame: object) -> None:
+        # serve_forever runs in this thread: leave it through SystemExit, then close the socket.
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"{READY_LINE} http://{args.host}:{server.server_port}/", flush=True)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Per service: live metric charts and a tail of its log group, refreshed by polling the JSON API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, render_template
+
+from healops.dashboard import charts, queries, resources
+
+bp = Blueprint("services", __name__, url_prefix="/services")
+
+
+@bp.route("/")
+def index() -> Any:
+    return render_template("services/index.html", services=resources().service_names)
+
+
+@bp.route("/<service>")
+def detail(service: str) -> Any:
+    queries.check_service(service)
+    res = resources()
+    now = queries.now_utc()
+    series = queries.metric_series(res, service, queries.SERVICE_METRICS, now - timedelta(minutes=30), now)
+    return render_template(
+        "services/detail.html",
+        service=service,
+        metric_charts={name: charts.line_chart(name, pts) for name, pts in series.items()},
+        logs=queries.log_tail(res, service, None, now),
+        incidents=res.incidents.by_service(service, limit=10).items,
+    )

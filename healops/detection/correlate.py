@@ -1,0 +1,277 @@
+"""Correlation: signals of one tick, across the fleet, into one incident per fault episode (pure).
+
+Rules, in order, for the signals of tick ``t``:
+
+1. *Attribution along the dependency graph.* Services are visited dependencies first. A signalling service
+   joins an open episode it already belongs to (as root or linked); otherwise, if one of its transitive
+   dependencies signals this tick or belongs to an open episode, it is a downstream symptom and joins that
+   dependency's episode (the nearest such dependency, then the name, so the choice is deterministic);
+   otherwise it is the root of a new group.
+2. *Opening.* A new group opens an episode only if one of its signals is strong. Its id is deterministic:
+   ``<root>-<family>-<bucket>`` (family of the root's strongest signal, ``bucket`` the start tick rounded down
+   to ``id_bucket_ticks``), so concurrent or repeated runs over the same signals produce the same id and the
+   conditional write lets one of them create it. A group whose root had an episode resolved less than
+   ``reopen_ticks`` ago reopens that episode instead.
+3. *Flap suppression.* Any signal (strong or weak) keeps its episode open; an episode resolves after
+   ``quiet_ticks`` ticks without one.
+
+``correlate`` returns the changes to apply (open, link, resolve, reopen) with the reasons in words; the state
+(:class:`CorrelationState`) is JSON-able and bounded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from healops.detection.signals import Signal
+
+STATE_VERSION = 1
+MAX_EPISODE_SIGNALS = 12  # strongest signals an episode keeps as evidence
+
+
+@dataclass(frozen=True)
+class CorrelationConfig:
+    quiet_ticks: int = 10  # an episode resolves after this many ticks without a signal
+    reopen_ticks: int = 30  # a new episode on a root resolved this recently reopens it
+    id_bucket_ticks: int = 15
+    max_episodes: int = 500  # bound of the state: the oldest resolved episodes go first
+
+
+class DependencyGraph:
+    """Who calls whom: ``depends_on`` per service (from the fleet definition)."""
+
+    def __init__(self, depends_on: Mapping[str, Sequence[str]]) -> None:
+        self.depends_on = {s: tuple(d) for s, d in depends_on.items()}
+        self._order = self._topological()
+
+    @property
+    def services(self) -> list[str]:
+        return list(self.depends_on)
+
+    def _topological(self) -> dict[str, int]:
+        order: dict[str, int] = {}
+
+        def visit(name: str, seen: frozenset[str]) -> None:
+            if name in order or name in seen:
+                return
+            for dep in self.depends_on.get(name, ()):
+                visit(dep, seen | {name})
+            order[name] = len(order)
+
+        for name in sorted(self.depends_on):
+            visit(name, frozenset())
+        return order
+
+    def dependencies_first(self, services: Iterable[str]) -> list[str]:
+        return sorted(services, key=lambda s: (self._order.get(s, len(self._order)), s))
+
+    def upstream(self, service: str) -> list[tuple[str, int]]:
+        """Transitive dependencies of ``service`` with their distance, nearest first (BFS, names sorted)."""
+        found: dict[str, int] = {}
+        queue = deque([(service, 0)])
+        while queue:
+            name, distance = queue.popleft()
+            for dep in sorted(self.depends_on.get(name, ())):
+                if dep not in found and dep != service:
+                    found[dep] = distance + 1
+                    queue.append((dep, distance + 1))
+        return sorted(found.items(), key=lambda item: (item[1], item[0]))
+
+
+@dataclass
+class Episode:
+    incident_id: str
+    root: str
+    family: str
+    kind: str
+    start_tick: int
+    last_signal_tick: int
+    status: Literal["open", "resolved"] = "open"
+    resolved_tick: int | None = None
+    linked: list[str] = field(default_factory=list)
+    predicted: bool = False
+    eta_s: float | None = None
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    reopened: int = 0
+
+    @property
+    def services(self) -> list[str]:
+        return [self.root, *self.linked]
+
+    def add_signals(self, signals: Iterable[Signal]) -> None:
+        merged = self.signals + [s.as_dict() for s in signals]
+        # keep the strongest few, strong before weak, then by score; ties by order of arrival
+        ranked = sorted(enumerate(merged), key=lambda p: (not p[1].get("strong"), -float(p[1]["score"]), p[0]))
+        self.signals = [s for _, s in ranked[:MAX_EPISODE_SIGNALS]]
+
+
+@dataclass
+class Change:
+    action: Literal["open", "link", "resolve", "reopen"]
+    episode: Episode
+    signals: list[Signal] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CorrelationState:
+    episodes: dict[str, Episode] = field(default_factory=dict)
+
+    def open_episodes(self) -> list[Episode]:
+        return [e for e in self.episodes.values() if e.status == "open"]
+
+    def to_state(self) -> dict[str, Any]:
+        return {"v": STATE_VERSION, "episodes": [asdict(e) for e in self.episodes.values()]}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any] | None) -> CorrelationState:
+        if not state:
+            return cls()
+        if state.get("v") != STATE_VERSION:
+            raise ValueError(f"correlation state must have v={STATE_VERSION} (from to_state)")
+        return cls({e["incident_id"]: Episode(**e) for e in state["episodes"]})
+
+
+def incident_id(root: str, family: str, start_tick: int, bucket_ticks: int) -> str:
+    """``<root>-<family>-<bucket start>``; a hash keeps it within the 80 characters an execution name allows."""
+    candidate = f"{root}-{family}-{start_tick - start_tick % bucket_ticks}"
+    if len(candidate) <= 80:
+        return candidate
+    digest = hashlib.sha256(candidate.encode()).hexdigest()[:12]
+    return f"{candidate[:67]}-{digest}"
+
+
+def _strongest(signals: Sequence[Signal]) -> Signal:
+    return sorted(signals, key=lambda s: (not s.strong, not s.predicted, -s.score, s.kind))[0]
+
+
+def correlate(
+    state: CorrelationState,
+    signals: Sequence[Signal],
+    tick: int,
+    graph: DependencyGraph,
+    config: CorrelationConfig | None = None,
+) -> list[Change]:
+    """Apply tick ``tick``'s signals to ``state`` (in place) and return what changed."""
+    c = config or CorrelationConfig()
+    by_service: dict[str, list[Signal]] = {}
+    for signal in signals:
+        by_service.setdefault(signal.service, []).append(signal)
+
+    member_of: dict[str, Episode] = {}
+    for episode in state.open_episodes():
+        for service in episode.services:
+            member_of.setdefault(service, episode)
+    for episode in state.open_episodes():  # a root's own episode wins over one it is linked to
+        member_of[episode.root] = episode
+
+    # target of each signalling service: ("episode", id) or ("group", root)
+    target: dict[str, tuple[str, str]] = {}
+    reason: dict[str, str] = {}
+    for service in graph.dependencies_first(by_service):
+        if service in member_of:
+            target[service] = ("episode", member_of[service].incident_id)
+            reason[service] = f"{service} already belongs to incident {member_of[service].incident_id}"
+            continue
+        for dep, distance in graph.upstream(service):
+            if dep in target:
+                target[service] = target[dep]
+                reason[service] = f"{service} calls {dep} ({distance} hop{'s' * (distance > 1)}), which signals too"
+                break
+            if dep in member_of:
+                target[service] = ("episode", member_of[dep].incident_id)
+                reason[service] = f"{service} calls {dep} ({distance} hop{'s' * (distance > 1)}), in an open incident"
+                break
+        else:
+            target[service] = ("group", service)
+            reason[service] = f"{service} is the most upstream service signalling"
+
+    changes: list[Change] = []
+    groups: dict[str, list[str]] = {}
+    for service, (what, key) in target.items():
+        groups.setdefault(f"{what}:{key}", []).append(service)
+
+    for group_key, members in sorted(groups.items()):
+        what, key = group_key.split(":", 1)
+        group_signals = [s for m in members for s in by_service[m]]
+        reasons = [reason[m] for m in members]
+        if what == "episode":
+            episode = state.episodes[key]
+            episode.last_signal_tick = tick
+            episode.add_signals(group_signals)
+            new_links = [m for m in members if m not in episode.services]
+            if new_links:
+                episode.linked.extend(new_links)
+                changes.append(Change("link", episode, group_signals, reasons))
+            continue
+        root = key
+        if not any(s.strong for s in group_signals):
+            continue  # weak signals alone never open an incident
+        root_signals = by_service[root]
+        lead = _strongest(root_signals if any(s.strong for s in root_signals) else group_signals)
+        linked = [m for m in members if m != root]
+        recent = _recently_resolved(state, root, tick, c.reopen_ticks)
+        if recent is not None:
+            since = tick - (recent.resolved_tick or tick)
+            recent.status, recent.resolved_tick, recent.last_signal_tick = "open", None, tick
+            recent.reopened += 1
+            recent.linked = sorted(set(recent.linked) | set(linked))
+            recent.add_signals(group_signals)
+            reasons.append(
+                f"{root}'s incident {recent.incident_id} resolved {since} ticks ago: reopened, not a new one"
+            )
+            changes.append(Change("reopen", recent, group_signals, reasons))
+            continue
+        episode = Episode(
+            incident_id=incident_id(root, lead.family, tick, c.id_bucket_ticks),
+            root=root,
+            family=lead.family,
+            kind=lead.kind,
+            start_tick=tick,
+            last_signal_tick=tick,
+            linked=linked,
+            predicted=lead.predicted,
+            eta_s=lead.eta_s,
+        )
+        episode.add_signals(group_signals)
+        existing = state.episodes.get(episode.incident_id)
+        if existing is not None:  # the same id in this bucket: it was resolved, and is back
+            existing.status, existing.resolved_tick, existing.last_signal_tick = "open", None, tick
+            existing.add_signals(group_signals)
+            changes.append(Change("reopen", existing, group_signals, reasons))
+            continue
+        state.episodes[episode.incident_id] = episode
+        changes.append(Change("open", episode, group_signals, reasons))
+
+    for episode in state.open_episodes():
+        if tick - episode.last_signal_tick >= c.quiet_ticks:
+            episode.status, episode.resolved_tick = "resolved", tick
+            changes.append(Change("resolve", episode, [], [f"no signal for {tick - episode.last_signal_tick} ticks"]))
+    _prune(state, tick, c)
+    return changes
+
+
+def _recently_resolved(state: CorrelationState, root: str, tick: int, window: int) -> Episode | None:
+    candidates = [
+        e
+        for e in state.episodes.values()
+        if e.root == root
+        and e.status == "resolved"
+        and e.resolved_tick is not None
+        and tick - e.resolved_tick <= window
+    ]
+    return max(candidates, key=lambda e: e.resolved_tick or 0, default=None)
+
+
+def _prune(state: CorrelationState, tick: int, c: CorrelationConfig) -> None:
+    for key, episode in list(state.episodes.items()):
+        if episode.status == "resolved" and tick - (episode.resolved_tick or tick) > c.reopen_ticks + c.id_bucket_ticks:
+            del state.episodes[key]
+    if len(state.episodes) > c.max_episodes:
+        resolved = sorted((e for e in state.episodes.values() if e.status == "resolved"), key=lambda e: e.resolved_tick)
+        for episode in resolved[: len(state.episodes) - c.max_episodes]:
+            del state.episodes[episode.incident_id]

@@ -1,0 +1,343 @@
+"""The detector's run: read the window, step the core, correlate, write incidents (the Lambda's body).
+
+A tick run processes the complete ticks after each service's last processed one, up to the tick before the
+event's (the generator writes tick ``t`` while the detector for ``t`` runs), at most ``window_ticks`` back.
+Per-service states and the correlation state live in ``detector_state``. Changes are applied before the
+correlation state is saved: an incident is created by a conditional write on its deterministic id, so when two
+runs race, one creates it, the other's write is refused, and the loser re-reads the state and re-correlates
+(its signals then join the incident the winner opened).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from healops.detection.correlate import Change, CorrelationConfig, CorrelationState, DependencyGraph, correlate
+from healops.detection.engine import FleetDetection, TickInput
+from healops.detection.service import ServiceDetector, ServiceDetectorConfig
+from healops.detection.signals import Signal
+from healops.detection.sources import ReadCounts, read_logs, read_metrics, real_seconds_of_tick
+from healops.fleet.clock import SimClock
+from healops.models.incident import IncidentMessage
+from healops.store.agent_decisions import AgentDecisionsRepository, DecisionStep
+from healops.store.base import ConditionFailedError
+from healops.store.detector_state import DetectorStateRepository
+from healops.store.incidents import IncidentRecord, IncidentsRepository
+
+logger = logging.getLogger(__name__)
+
+CORRELATION_KEY = "correlation"
+_CORRELATE_ATTEMPTS = 5
+
+
+def service_key(service: str) -> str:
+    return f"service#{service}"
+
+
+@dataclass
+class RunReport:
+    tick: int
+    services: int
+    ticks_processed: int = 0
+    signals: int = 0
+    changes: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    reads: ReadCounts = field(default_factory=ReadCounts)
+    state_calls: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        answer = asdict(self)
+        answer["reads"]["missing_log_groups"] = len(self.reads.missing_log_groups)
+        return answer
+
+
+@dataclass
+class IncidentSink:
+    """Where a change lands: the incidents table, the queue, the evidence bucket and the decisions trace."""
+
+    incidents: IncidentsRepository
+    decisions: AgentDecisionsRepository
+    sqs: Any
+    queue_url: str
+    s3: Any
+    bucket: str | None
+
+    def apply(self, change: Change, evidence: dict[str, Any], at: datetime) -> bool:
+        """True if this call created or reopened the incident (and so enqueued it)."""
+        episode = change.episode
+        if change.action == "open":
+            record = _record(change, at, self.bucket)
+            if not self.incidents.create_if_absent(record):
+                return False  # another run opened it first
+            if self.bucket:
+                self.s3.put_object(
+                    Bucket=self.bucket,
+                    Key=record.evidence_key,
+                    Body=json.dumps(evidence, separators=(",", ":")).encode(),
+                    ContentType="application/json",
+                )
+            self.decisions.append(episode.incident_id, _why(change), at.isoformat())
+            self._enqueue(record)
+            return True
+        current = self.incidents.get(episode.incident_id)
+        if current is None:
+            return False
+        try:
+            if change.action == "link":
+                self.incidents.update(
+                    current, linked_services=sorted(set(current.linked_services) | set(episode.linked))
+                )
+            elif change.action == "resolve" and current.status == "open":
+                self.incidents.transition(episode.incident_id, "resolved", summary=current.summary)
+                self.decisions.append(episode.incident_id, _why(change), at.isoformat())
+            elif change.action == "reopen" and current.status in ("resolved", "escalated"):
+                updated = self.incidents.transition(episode.incident_id, "open", reopened=current.reopened + 1)
+                self.decisions.append(episode.incident_id, _why(change), at.isoformat())
+                self._enqueue(updated)
+                return True
+        except ConditionFailedError:
+            logger.info("incident %s changed meanwhile; %s skipped", episode.incident_id, change.action)
+        return False
+
+    def _enqueue(self, record: IncidentRecord) -> None:
+        message = IncidentMessage(
+            incident_id=record.incident_id,
+            service=record.service,
+            kind=record.kind[:64],
+            opened_at=datetime.fromisoformat(record.opened_at),
+            severity=record.severity,
+            summary=record.summary[:2000],
+            episode=record.reopened,
+        )
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=message.model_dump_json())
+
+
+def _severity(change: Change) -> str:
+    signals = change.episode.signals
+    if any(s["kind"] == "heartbeat" and s.get("strong") for s in signals) or any(
+        s["kind"] == "error_rate" and s.get("value", 0) >= 50 for s in signals
+    ):
+        return "critical"
+    if change.episode.predicted:
+        return "medium"
+    if any(s["kind"] == "error_rate" and s.get("value", 0) >= 20 for s in signals) or len(change.episode.linked) >= 2:
+        return "high"
+    return "medium"
+
+
+def _summary(change: Change) -> str:
+    e = change.episode
+    lead = e.signals[0]["detail"] if e.signals else e.kind
+    linked = f"; callers affected: {', '.join(e.linked)}" if e.linked else ""
+    return f"{e.root}: {lead}{linked}"[:2000]
+
+
+def _record(change: Change, at: datetime, bucket: str | None) -> IncidentRecord:
+    e = change.episode
+    return IncidentRecord(
+        incident_id=e.incident_id,
+        service=e.root,
+        kind=e.kind,
+        severity=_severity(change),  # type: ignore[arg-type]
+        opened_at=at.isoformat(),
+        summary=_summary(change),
+        linked_services=list(e.linked),
+        signals=e.signals,
+        predicted=e.predicted,
+        eta_s=e.eta_s,
+        evidence_key=f"incidents/{e.incident_id}/evidence.json" if bucket else None,
+        start_tick=e.start_tick,
+    )
+
+
+def _why(change: Change) -> list[DecisionStep]:
+    e = change.episode
+    if change.action == "resolve":
+        return [
+            DecisionStep(
+                phase="concluded", actor="detector", title=f"Resolved: {e.root} quiet", detail="; ".join(change.reasons)
+            )
+        ]
+    fired = "; ".join(
+        f"{s.service} {s.kind} ({'strong' if s.strong else 'weak'}, score {s.score:g}): {s.detail}"
+        for s in change.signals
+    )
+    title = {"open": "Opened", "reopen": "Reopened", "link": "Linked"}[change.action]
+    at_tick = change.signals[0].tick if change.signals else e.last_signal_tick
+    kind = f"{e.kind} (predicted, ETA {e.eta_s / 60:.1f} min)" if e.predicted and e.eta_s else e.kind
+    return [
+        DecisionStep(
+            phase="observed",
+            actor="detector",
+            title=f"{title} {kind} on {e.root}"[:200],
+            detail=f"Signals that fired at tick {at_tick}: {fired}"[:2000],
+            data={"signals": [s.as_dict() for s in change.signals[:20]]},
+        ),
+        DecisionStep(
+            phase="concluded",
+            actor="detector",
+            title=f"Grouped as one incident rooted at {e.root}"[:200],
+            detail=(
+                "; ".join(change.reasons) + ". Signals on one service merge; callers' symptoms go to the "
+                "upstream root; weak signals (log storms, new signatures) corroborate but never open one."
+            )[:2000],
+            data={"root": e.root, "linked": e.linked, "incident_id": e.incident_id},
+        ),
+    ]
+
+
+@dataclass
+class DetectorRunner:
+    cloudwatch: Any
+    logs: Any
+    states: DetectorStateRepository
+    sink: IncidentSink
+    graph: DependencyGraph
+    clock: SimClock
+    namespace: str
+    log_group_prefix: str
+    window_ticks: int = 30
+    correlation: CorrelationConfig = field(default_factory=CorrelationConfig)
+
+    @property
+    def config(self) -> ServiceDetectorConfig:
+        return ServiceDetectorConfig(tick_seconds=self.clock.tick_seconds)
+
+    def run_tick(self, at: datetime) -> RunReport:
+        """Process every complete tick up to the one before ``at``'s."""
+        last = self.clock.tick_of(at) - 1
+        services = self.graph.services
+        report = RunReport(tick=last, services=len(services))
+        timer = _Timer(report.seconds)
+        with timer("read_state"):
+            saved = self.states.get_many([service_key(s) for s in services])
+        detection = FleetDetection(self.graph, self.config, self.correlation)
+        for service in services:
+            state = saved.get(service_key(service))
+            if state is not None:
+                detection.detectors[service] = ServiceDetector.from_state(service, state[0], self.config)
+        processed = {s: detection.detector(s).last_tick for s in services}
+        first = min((p + 1 for p in processed.values() if p is not None), default=last - self.window_ticks + 1)
+        first = max(first, last - self.window_ticks + 1)
+        if first > last:
+            return report
+        with timer("get_metric_data"):
+            metrics = read_metrics(self.cloudwatch, self.namespace, services, self.clock, first, last, report.reads)
+        with timer("filter_log_events"):
+            since = {
+                s: int(real_seconds_of_tick(self.clock, max(first, (processed[s] or first - 1) + 1)) * 1000)
+                for s in services
+            }
+            until = int(real_seconds_of_tick(self.clock, last + 1) * 1000) - 1
+            logs = read_logs(self.logs, self.log_group_prefix, services, self.clock, since, until, report.reads)
+        with timer("detect"):
+            by_tick: dict[int, list[Signal]] = {}
+            for tick in range(first, last + 1):
+                inputs = {s: TickInput(metrics[s][tick], logs[s].get(tick, [])) for s in services if tick in metrics[s]}
+                by_tick[tick] = detection.signals(tick, inputs)
+                report.ticks_processed += 1
+            report.signals = sum(len(v) for v in by_tick.values())
+        with timer("correlate"):
+            self._correlate(by_tick, metrics, at, report)
+        with timer("write_state"):
+            report.state_calls = self.states.put_many(
+                {service_key(s): d.to_state() for s, d in detection.detectors.items()}
+            )
+        return report
+
+    def on_signals(self, signals: Sequence[Signal], at: datetime) -> RunReport:
+        """Correlate signals from elsewhere (alarm state changes) at ``at``'s tick."""
+        tick = self.clock.tick_of(at)
+        report = RunReport(tick=tick, services=len({s.service for s in signals}), signals=len(signals))
+        self._correlate({tick: list(signals)}, {}, at, report, resolve=False)
+        return report
+
+    def _correlate(
+        self,
+        by_tick: dict[int, list[Signal]],
+        metrics: dict[str, dict[int, dict[str, float]]],
+        at: datetime,
+        report: RunReport,
+        resolve: bool = True,
+    ) -> None:
+        for _ in range(_CORRELATE_ATTEMPTS):
+            raw, version = self.states.get_versioned(CORRELATION_KEY)
+            state = CorrelationState.from_state(raw)
+            changes: list[Change] = []
+            for tick in sorted(by_tick):
+                config = self.correlation if resolve else CorrelationConfig(quiet_ticks=10**9)
+                changes += correlate(state, by_tick[tick], tick, self.graph, config)
+            for change in changes:
+                series = metrics
+                if change.action in ("open", "reopen"):
+                    # the evidence is the whole window around the detection, not only the ticks this run read
+                    last = max(by_tick)
+                    series = read_metrics(
+                        self.cloudwatch,
+                        self.namespace,
+                        change.episode.services,
+                        self.clock,
+                        last - self.window_ticks + 1,
+                        last,
+                        report.reads,
+                    )
+                if self.sink.apply(change, _evidence(change, series), at):
+                    report.created.append(change.episode.incident_id)  # kept if the state write must be retried
+            try:
+                self.states.put_versioned(CORRELATION_KEY, state.to_state(), version)
+            except ConditionFailedError:
+                continue  # another run moved the state: re-read and correlate again (creation is idempotent)
+            report.changes = [f"{c.action}:{c.episode.incident_id}" for c in changes]
+            return
+        raise ConditionFailedError(f"correlation state kept changing; gave up after {_CORRELATE_ATTEMPTS} attempts")
+
+
+def _evidence(change: Change, metrics: dict[str, dict[int, dict[str, float]]]) -> dict[str, Any]:
+    e = change.episode
+    return {
+        "incident_id": e.incident_id,
+        "root": e.root,
+        "linked": e.linked,
+        "signals": e.signals,
+        "series": {s: {str(t): v for t, v in sorted(metrics.get(s, {}).items())} for s in e.services},
+    }
+
+
+class _Timer:
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+
+    def __call__(self, name: str) -> _Timer:
+        self.name = name
+        return self
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *_: object) -> None:
+        self.seconds[self.name] = round(time.perf_counter() - self.started, 3)
+
+
+def alarm_signal(
+    alarm_name: str, reason: str, services: Sequence[str], tick: int, at: datetime | None = None
+) -> Signal | None:
+    """The service an alarm named ``<prefix>-<service>-error-rate`` is about, as a strong signal; None if unknown."""
+    known = sorted(services, key=len, reverse=True)
+    for service in known:
+        if alarm_name.endswith(f"-{service}-error-rate"):
+            text = f"CloudWatch alarm {alarm_name} in ALARM: {reason}"[:300]
+            return Signal(
+                service=service, tick=tick, kind="alarm", score=1.0, strong=True, detail=text, metric="ErrorRate"
+            )
+    return None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,333 @@
+"""One service's detectors, fed one tick at a time: its eight metrics and its log records in, signals out.
+
+Per series a :class:`LevelBaseline` learns the normal level and spread online (exponentially weighted mean and
+mean absolute deviation, ~``span`` ticks, so it follows the daily cycle) and scores each point as a directional
+robust z-score. Points that score as anomalous are not learned (a long fault stays anomalous), for at most
+``max_frozen`` ticks (then a lasting shift becomes the new normal). Spreads have a floor relative to the level
+(and, for percentages, in points), so a series with almost no noise does not alarm on a rounding step.
+
+What the fleet's normal looks like is handled by *explanation*, not by per-series thresholds: CPU is watched as
+CPU x live replicas per request (a traffic burst raises CPU and requests together; scaling changes replicas),
+and a latency or CPU rise during a traffic burst (requests far above their own baseline) or in the ticks after
+a deploy (a "deployment started" log event) is a weak signal. Memory and disk are forecast (Theil-Sen,
+``prediction.forecast_exhaustion``); error rate also feeds a multi-window burn-rate monitor; the logs feed an
+error-storm detector and a new-exception-signature tracker.
+
+State (``to_state``/``from_state``) is a JSON-able dict of a few KB, bounded by the burn-rate window and the
+signature bound.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from healops.detection.logs import ErrorStormDetector, ExceptionSignatureTracker
+from healops.detection.prediction import BurnRateMonitor, BurnRateRule, forecast_exhaustion
+from healops.detection.signals import Signal
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ServiceDetectorConfig:
+    """Global settings (the same for every service and series)."""
+
+    tick_seconds: float = 60.0
+    span_ticks: float = 30.0  # horizon of the level and spread estimates
+    warmup_ticks: int = 10  # ticks learned before a level is scored
+    z_signal: float = 6.0  # robust z at which a level change is a signal
+    relative_floor: float = 0.10  # spread floor: this fraction of the level
+    percent_floor: float = 1.0  # spread floor of percentage series, in points
+    max_frozen: int = 120  # ticks an anomalous series stops learning before it accepts a new level
+    load_explains_z: float = 3.0  # requests this far above baseline: a burst, which explains rises elsewhere
+    surge_z: float = 10.0  # ... up to this far (about twice the traffic): beyond, the surge is the incident
+    deploy_grace_ticks: int = 3  # ticks after a deploy event in which latency rises are weak
+    forecast_points: int = 8  # points of the Theil-Sen exhaustion forecast
+    forecast_horizon_ticks: float = 60.0  # a resource running out sooner opens a predicted incident
+    forecast_max_spread: float = 0.6  # (eta_high - eta_low) / eta at most: a forecast this uncertain waits
+    forecast_max_drift: float = 0.15  # the projected exhaustion tick may move this fraction of the ETA in a tick
+    slo: float = 0.995  # availability objective of the burn-rate monitor
+    max_signatures: int = 200
+    signature_warmup_lines: int = 200
+
+
+class LevelBaseline:
+    """Online robust level and spread of one series; ``z(x)`` is (x - level) / spread."""
+
+    def __init__(self, alpha: float, floor_rel: float, floor_abs: float) -> None:
+        self.alpha = alpha
+        self.floor_rel = floor_rel
+        self.floor_abs = floor_abs
+        self.n = 0
+        self.mean = 0.0
+        self.dev = 0.0
+        self.frozen = 0
+
+    def spread(self) -> float:
+        # 1.2533 x mean absolute deviation estimates the standard deviation of Gaussian noise
+        return max(1.2533 * self.dev, self.floor_rel * abs(self.mean), self.floor_abs, 1e-9)
+
+    def z(self, x: float) -> float:
+        return (x - self.mean) / self.spread() if self.n else 0.0
+
+    def learn(self, x: float, anomalous: bool, max_frozen: int) -> None:
+        if anomalous and self.frozen < max_frozen:
+            self.frozen += 1
+            return
+        self.frozen = 0
+        self.n += 1
+        alpha = max(self.alpha, 1.0 / self.n)
+        delta = x - self.mean
+        self.mean += alpha * delta
+        self.dev += alpha * (abs(delta) - self.dev) if self.n > 1 else 0.0
+
+    def to_state(self) -> list[float]:
+        return [self.n, round(self.mean, 6), round(self.dev, 6), self.frozen]
+
+    def restore(self, state: Sequence[float]) -> None:
+        self.n, self.mean, self.dev, self.frozen = int(state[0]), float(state[1]), float(state[2]), int(state[3])
+
+
+# Series scored by level: name -> (is a percentage, direction that is bad)
+LEVEL_SERIES: dict[str, tuple[bool, int]] = {
+    "ErrorRate": (True, +1),
+    "LatencyP50": (False, +1),
+    "LatencyP99": (False, +1),
+    "CPUPerRequest": (False, +1),
+    "RequestCount": (False, +1),
+    "Heartbeat": (False, -1),
+}
+FORECAST_SERIES = {"MemoryUtilization": "memory_exhaustion_predicted", "DiskUtilization": "disk_exhaustion_predicted"}
+
+
+@dataclass
+class ServiceDetector:
+    service: str
+    config: ServiceDetectorConfig = field(default_factory=ServiceDetectorConfig)
+    last_tick: int | None = None
+    deploy_tick: int | None = None
+
+    def __post_init__(self) -> None:
+        c = self.config
+        alpha = 2.0 / (c.span_ticks + 1.0)
+        self.levels = {
+            name: LevelBaseline(alpha, c.relative_floor, c.percent_floor if pct else 0.0)
+            for name, (pct, _) in LEVEL_SERIES.items()
+        }
+        self.recent: dict[str, list[tuple[int, float]]] = {name: [] for name in FORECAST_SERIES}
+        self.projected: dict[str, float] = {}  # per forecast series: the tick it last projected exhaustion at
+        self.burn = BurnRateMonitor(c.slo, c.tick_seconds)
+        self.storm = ErrorStormDetector()
+        self.signatures = ExceptionSignatureTracker(c.signature_warmup_lines, c.max_signatures)
+
+    # -- one tick -------------------------------------------------------------------------------------------
+
+    def observe(self, tick: int, metrics: Mapping[str, float], logs: Sequence[Mapping[str, Any]] = ()) -> list[Signal]:
+        """Score ``tick`` (metrics by name, missing ones skipped; log records as the services write them), then
+        learn from it. Ticks must arrive in order; an old or repeated tick is ignored (at-least-once input)."""
+        if self.last_tick is not None and tick <= self.last_tick:
+            return []
+        self.last_tick = tick
+        signals: list[Signal] = []
+        signals += self._log_signals(tick, logs)
+        signals += self._level_signals(tick, metrics)
+        signals += self._forecast_signals(tick, metrics)
+        signals += self._burn_signals(tick, metrics)
+        return signals
+
+    def _level_signals(self, tick: int, metrics: Mapping[str, float]) -> list[Signal]:
+        c = self.config
+        values = {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
+        heartbeat, requests, cpu = values.get("Heartbeat"), values.get("RequestCount"), values.get("CPUUtilization")
+        if heartbeat and requests and cpu is not None and requests > 0:
+            values["CPUPerRequest"] = cpu * heartbeat / requests * 1000.0
+        request_z = self.levels["RequestCount"].z(requests) if requests is not None else 0.0
+        load_burst = self.levels["RequestCount"].n >= c.warmup_ticks and c.load_explains_z <= request_z < c.surge_z
+        deploying = self.deploy_tick is not None and 0 <= tick - self.deploy_tick <= c.deploy_grace_ticks
+        signals: list[Signal] = []
+        for name, (_, direction) in LEVEL_SERIES.items():
+            if name not in values:
+                continue
+            x = values[name]
+            level = self.levels[name]
+            z = direction * level.z(x)
+            scored = level.n >= c.warmup_ticks
+            anomalous = scored and z >= c.z_signal
+            if anomalous and name != "RequestCount":
+                signal = self._level_signal(tick, name, x, level.mean, z, load_burst, deploying)
+                if signal is not None:
+                    signals.append(signal)
+            level.learn(x, anomalous or (scored and z >= c.z_signal / 2), c.max_frozen)
+        return signals
+
+    def _level_signal(
+        self, tick: int, name: str, x: float, mean: float, z: float, load_burst: bool, deploying: bool
+    ) -> Signal | None:
+        common = {"service": self.service, "tick": tick, "metric": name, "value": round(x, 3), "score": round(z, 2)}
+        common["baseline"] = round(mean, 3)
+        why = " during a traffic burst" if load_burst else " after a deploy" if deploying else ""
+        if name == "ErrorRate":
+            # a modest burst's timeouts are the capacity's known limit, not a fault; a surge's are
+            text = f"error rate {x:.1f}% against a normal {mean:.2f}% (z={z:.1f}){why if load_burst else ''}"
+            return Signal(kind="error_rate", strong=not load_burst, detail=text, **common)
+        if name == "Heartbeat":
+            down = x <= 0.0
+            text = f"{x:.0f} of {mean:.0f} replicas reporting" + (" (all down)" if down else "")
+            return Signal(kind="heartbeat", strong=down, detail=text, **common)
+        if name == "CPUPerRequest":
+            text = f"CPU per request {x / max(mean, 1e-9):.1f}x its normal (z={z:.1f}){why}"
+            return Signal(kind="cpu_per_request", strong=not load_burst, detail=text, **common)
+        text = f"{name} {x:.0f} ms against a normal {mean:.0f} ms (z={z:.1f}){why}"
+        return Signal(kind="latency", strong=not (load_burst or deploying), detail=text, **common)
+
+    def _forecast_signals(self, tick: int, metrics: Mapping[str, float]) -> list[Signal]:
+        c = self.config
+        signals = []
+        for name, kind in FORECAST_SERIES.items():
+            if metrics.get(name) is None:
+                continue
+            recent = self.recent[name]
+            recent.append((tick, float(metrics[name])))
+            del recent[: -c.forecast_points]
+            if len(recent) < c.forecast_points or recent[-1][0] - recent[0][0] != c.forecast_points - 1:
+                continue  # a full window of consecutive ticks only
+            times = [t * c.tick_seconds for t, _ in recent]
+            forecast = forecast_exhaustion(
+                times, [v for _, v in recent], 100.0, c.forecast_horizon_ticks * c.tick_seconds
+            )
+            if not forecast.predicted or forecast.level >= 99.5 or not math.isfinite(forecast.eta_high_seconds):
+                self.projected.pop(name, None)
+                continue
+            spread = (forecast.eta_high_seconds - forecast.eta_low_seconds) / max(forecast.eta_seconds, 1e-9)
+            # the projected moment of exhaustion must also hold still between two ticks: a young trend in noise
+            # moves it a lot, and an ETA that moves is not one to act on yet
+            projected = tick + forecast.eta_seconds / c.tick_seconds
+            previous = self.projected.get(name)
+            self.projected[name] = round(projected, 2)
+            steady = previous is not None and abs(projected - previous) * c.tick_seconds <= (
+                c.forecast_max_drift * forecast.eta_seconds
+            )
+            if spread > c.forecast_max_spread or not steady:
+                continue
+            what = "memory" if name == "MemoryUtilization" else "disk"
+            text = (
+                f"{what} at {forecast.level:.1f}% rising {forecast.slope * c.tick_seconds:.2f} points a tick: full in "
+                f"{forecast.eta_seconds / 60:.1f} min ({forecast.eta_low_seconds / 60:.1f} to "
+                f"{forecast.eta_high_seconds / 60:.1f})"
+            )
+            signals.append(
+                Signal(
+                    service=self.service,
+                    tick=tick,
+                    kind=kind,
+                    score=round(c.forecast_horizon_ticks * c.tick_seconds / max(forecast.eta_seconds, 1.0), 2),
+                    strong=True,
+                    detail=text,
+                    metric=name,
+                    value=round(forecast.level, 3),
+                    predicted=True,
+                    eta_s=round(forecast.eta_seconds, 1),
+                    eta_low_s=round(forecast.eta_low_seconds, 1),
+                    eta_high_s=round(forecast.eta_high_seconds, 1),
+                )
+            )
+        return signals
+
+    def _burn_signals(self, tick: int, metrics: Mapping[str, float]) -> list[Signal]:
+        rate, requests = metrics.get("ErrorRate"), metrics.get("RequestCount")
+        if rate is None or requests is None or requests < 0:
+            return []
+        total = float(round(requests))
+        errors = min(total, float(round(total * max(0.0, float(rate)) / 100.0)))
+        fired: list[BurnRateRule] = self.burn.update(errors, total)
+        if not fired:
+            return []
+        rule = fired[0]
+        long_ticks, _ = self.burn.windows[rule]
+        burn = self.burn.burn_rate(long_ticks)
+        text = f"error budget burning {burn:.1f}x over {rule.name} (SLO {self.config.slo:.1%})"
+        signal = Signal(
+            service=self.service, tick=tick, kind="burn_rate", score=round(burn, 2), strong=True, detail=text
+        )
+        return [signal]
+
+    def _log_signals(self, tick: int, logs: Sequence[Mapping[str, Any]]) -> list[Signal]:
+        errors = 0
+        new: list[str] = []
+        for record in logs:
+            if not isinstance(record, Mapping):
+                continue
+            level = str(record.get("level", ""))
+            if record.get("event") == "deploy":
+                self.deploy_tick = tick
+            exception = record.get("exception")
+            if isinstance(exception, Mapping):
+                text = f"{exception.get('type', '')}: {exception.get('message', '')}"
+            else:
+                text = str(record.get("message", ""))
+            key = self.signatures.observe(f"{level} {text}")
+            if level == "ERROR":
+                errors += 1
+                if key is not None and len(new) < 3:
+                    new.append(f"{str(exception.get('type', 'error')) if isinstance(exception, Mapping) else 'error'}")
+        signals = []
+        verdict = self.storm.update(errors)
+        if verdict.storm:
+            text = f"{errors} error lines in a tick against a normal {verdict.baseline:.1f} (z={verdict.z:.1f})"
+            signals.append(
+                Signal(
+                    service=self.service,
+                    tick=tick,
+                    kind="error_storm",
+                    score=round(verdict.z, 2),
+                    strong=False,
+                    detail=text,
+                    value=errors,
+                )
+            )
+        if new:
+            text = "new exception signature(s): " + ", ".join(n[:80] for n in new)
+            signals.append(
+                Signal(service=self.service, tick=tick, kind="new_exception", score=1.0, strong=False, detail=text)
+            )
+        return signals
+
+    # -- state ----------------------------------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "v": STATE_VERSION,
+            "last_tick": self.last_tick,
+            "deploy_tick": self.deploy_tick,
+            "levels": {name: level.to_state() for name, level in self.levels.items()},
+            "recent": {name: [[t, round(v, 4)] for t, v in points] for name, points in self.recent.items()},
+            "projected": dict(self.projected),
+            "burn": [[int(e), int(t)] for e, t in self.burn.ticks],
+            "storm": self.storm.to_state(),
+            "signatures": self.signatures.to_state(),
+        }
+
+    @classmethod
+    def from_state(
+        cls, service: str, state: Mapping[str, Any], config: ServiceDetectorConfig | None = None
+    ) -> ServiceDetector:
+        if state.get("v") != STATE_VERSION:
+            raise ValueError(f"service detector state must have v={STATE_VERSION} (from to_state)")
+        c = config or ServiceDetectorConfig()
+        detector = cls(service, c, state.get("last_tick"), state.get("deploy_tick"))
+        for name, level_state in state["levels"].items():
+            if name in detector.levels:
+                detector.levels[name].restore(level_state)
+        for name, points in state["recent"].items():
+            if name in detector.recent:
+                detector.recent[name] = [(int(t), float(v)) for t, v in points]
+        detector.projected = {str(k): float(v) for k, v in state.get("projected", {}).items()}
+        detector.burn = BurnRateMonitor.from_state({"ticks": state["burn"]}, c.slo, c.tick_seconds)
+        detector.storm.load_state(state["storm"])
+        detector.signatures = ExceptionSignatureTracker.from_state(
+            state["signatures"], c.signature_warmup_lines, c.max_signatures
+        )
+        return detector

@@ -1,0 +1,467 @@
+"""The remediation steps: plan, guard, await approval, act, verify, escalate.
+
+Each step is a method taking and returning a :class:`RunState` (the state machine's ``$.run``)
+with ``route`` naming what comes next. Everything it touches is injected (fleet adapter,
+repositories, metric reader, planner, limits, clocks), so the whole flow is unit-tested on
+in-memory fakes and deployed unchanged. Every step writes a remediation attempt (one per
+candidate tried) and its reasoning to ``agent_decisions``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from healops.fleet.actions import InvalidActionError
+from healops.fleet.adapter import FleetAdapter, ServiceView, UnknownServiceError
+from healops.fleet.clock import SimClock
+from healops.llm.types import IncidentContext, MetricSummary, PastRemediation, PlanOutcome, RecentDeploy
+from healops.models.incident import IncidentMessage
+from healops.remediation.catalog import ActionRequest, InvalidProposalError, catalog_specs, validate_proposal
+from healops.remediation.catalog import entry as catalog_entry
+from healops.remediation.guard import GuardSnapshot, decide
+from healops.remediation.policy import RemediationLimits
+from healops.remediation.run import Candidate, CurrentAttempt, RunState
+from healops.remediation.sizing import replicas_to_add
+from healops.remediation.telemetry import METRICS, MetricReader
+from healops.remediation.verification import verify
+from healops.store.agent_decisions import AgentDecisionsRepository, DecisionStep
+from healops.store.base import ConditionFailedError
+from healops.store.incidents import IncidentRecord, IncidentsRepository, InvalidTransitionError
+from healops.store.remediations import RemediationAttempt, RemediationsRepository, attempt_id
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "remediator"
+CONTEXT_TICKS = 10  # ticks of metrics the planner sees
+ACTED_OUTCOMES = frozenset({"acted", "verified", "not_recovered"})
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def summarise(service: str, metric: str, values: list[float], baseline: float | None) -> MetricSummary | None:
+    if not values:
+        return None
+    slope = (values[-1] - values[0]) / max(1, len(values) - 1) if len(values) > 1 else None
+    return MetricSummary(
+        service=service,
+        metric=metric,
+        last=values[-1],
+        mean=sum(values) / len(values),
+        max=max(values),
+        baseline=baseline,
+        slope_per_min=slope,
+    )
+
+
+@dataclass
+class Remediation:
+    fleet: FleetAdapter
+    remediations: RemediationsRepository
+    decisions: AgentDecisionsRepository
+    incidents: IncidentsRepository
+    metrics: MetricReader
+    planner: Callable[[IncidentContext], PlanOutcome]
+    limits: Callable[[], RemediationLimits]
+    clock: SimClock = field(default_factory=SimClock)
+    now: Callable[[], float] = time.time
+
+    # ---- helpers ---------------------------------------------------------------------------------
+
+    @property
+    def tick_real_s(self) -> float:
+        return self.clock.tick_seconds / self.clock.time_scale
+
+    def _sim_now(self) -> float:
+        return self.now() * self.clock.time_scale
+
+    def _step(self, incident_id: str, phase: str, title: str, detail: str = "", **data: Any) -> None:
+        step = DecisionStep(phase=phase, title=title[:200], detail=detail[:2000], actor=ACTOR, data=data)  # type: ignore[arg-type]
+        self.decisions.append(incident_id, [step], _iso(self.now()))
+
+    def _latest(self, service: str, metrics: tuple[str, ...] = METRICS, ticks: int = 3) -> dict[str, float]:
+        end = self.now()
+        series = self.metrics.series(service, metrics, end - ticks * self.tick_real_s, end)
+        return {m: v[-1] for m, v in series.items() if v}
+
+    def _move(self, incident_id: str, status: str, **fields: Any) -> None:
+        """Move the incident along its lifecycle; a move it already made, or cannot make, is logged."""
+        try:
+            self.incidents.transition(incident_id, status, **fields)  # type: ignore[arg-type]
+        except (InvalidTransitionError, ConditionFailedError, LookupError) as exc:
+            logger.info("incident not moved", extra={"incident_id": incident_id, "to": status, "why": str(exc)})
+
+    # ---- plan ------------------------------------------------------------------------------------
+
+    def context(self, incident: IncidentMessage) -> IncidentContext:
+        view = self.fleet.describe(incident.service)
+        services = [incident.service, *view.depends_on]
+        end = self.now()
+        start = end - CONTEXT_TICKS * self.tick_real_s
+        summaries: list[MetricSummary] = []
+        graph: dict[str, list[str]] = {incident.service: list(view.depends_on)}
+        for service in services:
+            baseline = view.extra.get("latency_p99_baseline_ms") if service == incident.service else None
+            for metric, values in self.metrics.series(service, METRICS, start, end).items():
+                summary = summarise(service, metric, values, baseline if metric == "LatencyP99" else None)
+                if summary:
+                    summaries.append(summary)
+        deploys = []
+        deployed_at = view.extra.get("deployed_at")
+        if deployed_at and view.previous_version:
+            minutes = max(0.0, (end - _epoch(deployed_at)) * self.clock.time_scale / 60.0)
+            deploys.append(
+                RecentDeploy(
+                    service=incident.service,
+                    version=view.version,
+                    previous_version=view.previous_version,
+                    minutes_before=minutes,
+                )
+            )
+        history = [
+            PastRemediation(
+                kind=item.get("incident_kind", "unknown")[:64],
+                service=item["service"],
+                action=item["action"],
+                outcome="resolved" if item.get("verification") == "recovered" else "failed",
+            )
+            for item in self.remediations.by_service(incident.service, limit=10).items
+            if item.get("outcome") in ACTED_OUTCOMES and item["action"] in {s.name for s in catalog_specs()}
+        ]
+        return IncidentContext(
+            incident_id=incident.incident_id,
+            service=incident.service,
+            kind=incident.kind,
+            severity=incident.severity,
+            opened_at=incident.opened_at.isoformat(),
+            summary=incident.summary,
+            metrics=summaries,
+            graph=graph,
+            catalog=catalog_specs(),
+            history=history,
+            deploys=deploys,
+        )
+
+    def plan(self, incident: IncidentMessage) -> RunState:
+        self.incidents.create_if_absent(
+            IncidentRecord(
+                incident_id=incident.incident_id,
+                service=incident.service,
+                kind=incident.kind,
+                severity=incident.severity,
+                opened_at=incident.opened_at.isoformat(),
+                summary=incident.summary,
+            )
+        )
+        limits = self.limits()
+        outcome = self.planner(self.context(incident))
+        plan = outcome.plan
+        run = RunState(
+            incident=incident,
+            planner=f"{outcome.provider}:{outcome.model}",
+            diagnosis=f"{plan.diagnosis.fault_kind}: {plan.diagnosis.root_cause}",
+            candidates=[
+                Candidate(action=a.action, service=a.service, parameters=a.parameters, rationale=a.rationale)
+                for a in plan.actions
+            ],
+            max_attempts=limits.max_attempts,
+            # A reopened incident's earlier attempts keep their ids: number the new ones after them.
+            first_attempt=len(self.remediations.for_incident(incident.incident_id).items) if incident.episode else 0,
+            dry_run=limits.dry_run,
+            wait_s=int(self.clock.tick_seconds),
+        )
+        run.route = "guard" if run.candidates else "escalate"
+        if not run.candidates:
+            run.tried.append("the planner proposed no action")
+        return run
+
+    # ---- guard -----------------------------------------------------------------------------------
+
+    def snapshot(self, run: RunState, service: str) -> GuardSnapshot:
+        """Cooldown and breaker from the service's attempts of *other* incidents (by_service GSI);
+        in flight: the incidents being remediated now (by_status GSI)."""
+        last: float | None = None
+        failures: list[float] = []
+        for item in self.remediations.by_service(service, limit=50).items:
+            if item["incident_id"] == run.incident.incident_id or item.get("dry_run"):
+                continue
+            at = _epoch(item.get("ended_at") or item["started_at"]) * self.clock.time_scale
+            if item.get("outcome") in ACTED_OUTCOMES:
+                last = at if last is None else max(last, at)
+            if item.get("verification") == "not_recovered" or item.get("outcome") == "failed":
+                failures.append(at)
+        in_flight = [
+            i
+            for i in self.incidents.by_status("remediating", limit=100).items
+            if i["incident_id"] != run.incident.incident_id
+        ]
+        return GuardSnapshot(
+            now=self._sim_now(),
+            in_flight=len(in_flight),
+            last_action_at={service: last} if last is not None else {},
+            failures_at={service: failures},
+        )
+
+    def _size_scale_out(self, candidate: Candidate, view: ServiceView) -> ActionRequest:
+        """Fill in the replicas a scale-out adds from the traffic the service takes now."""
+        requests = self._latest(candidate.service, ("RequestCount",)).get("RequestCount")
+        add = replicas_to_add(view.replicas, view.extra, requests, self.clock.tick_seconds)
+        if add is not None:
+            candidate.parameters = {**candidate.parameters, "replicas": add}
+        return validate_proposal(candidate.action, candidate.service, candidate.parameters)
+
+    def _next(self, run: RunState, line: str, backoff: bool = True) -> RunState:
+        run.tried.append(line)
+        run.index += 1
+        run.current = None
+        exhausted = run.index >= len(run.candidates) or run.attempts >= run.max_attempts
+        run.route = "escalate" if exhausted else "next"
+        # Backoff between candidates: one tick, doubling with each attempt.
+        run.wait_s = int(self.clock.tick_seconds * (2 ** max(0, run.attempts - 1))) if backoff else 0
+        return run
+
+    def guard(self, run: RunState) -> RunState:
+        incident_id = run.incident.incident_id
+        if run.index >= len(run.candidates) or run.attempts >= run.max_attempts:
+            run.route = "escalate"
+            return run
+        candidate = run.candidates[run.index]
+        run.attempts += 1
+        number = run.first_attempt + run.attempts
+        limits = self.limits()
+        record = RemediationAttempt(
+            incident_id=incident_id,
+            attempt_id=attempt_id(number, candidate.action),
+            service=candidate.service,
+            action=candidate.action,
+            params=candidate.parameters,
+            planner=run.planner,
+            rationale=candidate.rationale,
+            guard_decision="deny",
+            dry_run=limits.dry_run or run.dry_run,
+            started_at=_iso(self.now()),
+            incident_kind=run.incident.kind,
+        )
+        try:
+            request = validate_proposal(candidate.action, candidate.service, candidate.parameters)
+            view = self.fleet.describe(candidate.service)
+            if candidate.action == "scale_out" and not candidate.parameters.get("replicas"):
+                request = self._size_scale_out(candidate, view)
+                record = record.model_copy(update={"params": candidate.parameters})
+            unmet = request.entry.unmet_preconditions(view, request.params)
+        except (InvalidProposalError, UnknownServiceError) as exc:
+            unmet = [str(exc)]
+        if unmet:
+            record = record.model_copy(
+                update={"guard_reasons": unmet, "outcome": "skipped", "ended_at": record.started_at}
+            )
+            self.remediations.record(record)
+            self._step(
+                incident_id,
+                "skipped",
+                f"{candidate.action} on {candidate.service}: precondition unmet",
+                "; ".join(unmet),
+            )
+            return self._next(
+                run, f"{candidate.action} on {candidate.service}: skipped ({'; '.join(unmet)})", backoff=False
+            )
+        verdict = decide(
+            limits.guard_policy(),
+            self.snapshot(run, candidate.service),
+            candidate.service,
+            candidate.action,
+            request.entry.blast_radius,
+        )
+        record = record.model_copy(update={"guard_decision": verdict.decision, "guard_reasons": list(verdict.reasons)})
+        self._step(
+            incident_id,
+            "guarded",
+            f"guard: {verdict.decision} {candidate.action} on {candidate.service}",
+            "; ".join(verdict.reasons),
+            dry_run=verdict.dry_run,
+        )
+        run.current = CurrentAttempt(attempt_id=record.attempt_id, action=candidate.action, service=candidate.service)
+        if verdict.decision == "deny":
+            record = record.model_copy(update={"outcome": "refused", "ended_at": record.started_at})
+            self.remediations.record(record)
+            return self._next(
+                run, f"{candidate.action} on {candidate.service}: refused ({'; '.join(verdict.reasons)})", backoff=False
+            )
+        if verdict.dry_run:
+            record = record.model_copy(
+                update={"outcome": "dry_run", "verification": "skipped", "ended_at": record.started_at}
+            )
+            self.remediations.record(record)
+            return self._next(run, f"{candidate.action} on {candidate.service}: dry run, not executed", backoff=False)
+        self.remediations.record(record)
+        self._move(incident_id, "remediating")
+        run.route = "await_approval" if verdict.decision == "needs_approval" else "act"
+        return run
+
+    # ---- approval --------------------------------------------------------------------------------
+
+    def await_approval(self, run: RunState, task_token: str) -> None:
+        """Store the token on the attempt: a human (the dashboard) answers SendTaskSuccess/Failure with it."""
+        assert run.current is not None
+        attempt = self._attempt(run)
+        self.remediations.update(attempt, outcome="awaiting_approval", task_token=task_token)
+        self._step(
+            run.incident.incident_id,
+            "awaiting_approval",
+            f"{attempt.action} on {attempt.service} waits for a human's approval",
+            "; ".join(attempt.guard_reasons),
+            attempt_id=attempt.attempt_id,
+        )
+
+    def approval_denied(self, run: RunState, cause: str) -> RunState:
+        attempt = self._attempt(run)
+        self.remediations.update(
+            attempt, outcome="denied", task_token=None, ended_at=_iso(self.now()), error=cause[:500]
+        )
+        self._step(run.incident.incident_id, "denied", f"{attempt.action} on {attempt.service}: approval denied", cause)
+        return self._next(
+            run, f"{attempt.action} on {attempt.service}: a human denied it ({cause[:200]})", backoff=False
+        )
+
+    def _attempt(self, run: RunState) -> RemediationAttempt:
+        assert run.current is not None, "no current attempt in the run"
+        found = self.remediations.get(run.incident.incident_id, run.current.attempt_id)
+        if found is None:
+            raise LookupError(f"attempt {run.current.attempt_id} of {run.incident.incident_id} is not recorded")
+        return found
+
+    # ---- act -------------------------------------------------------------------------------------
+
+    def act(self, run: RunState) -> RunState:
+        attempt = self._attempt(run)
+        entry = catalog_entry(attempt.action)
+        request = validate_proposal(attempt.action, attempt.service, attempt.params)
+        before = self._latest(attempt.service)
+        if attempt.outcome == "awaiting_approval":
+            self._step(run.incident.incident_id, "approved", f"{attempt.action} on {attempt.service} approved")
+        try:
+            if entry.fleet_action is None:
+                message = f"observing {attempt.service}, no change"
+            else:
+                outcome = self.fleet.apply(
+                    attempt.service,
+                    entry.fleet_action,  # type: ignore[arg-type]
+                    entry.fleet_params(request.params),
+                    operation_id=f"{attempt.incident_id}/{attempt.attempt_id}",
+                )
+                message = outcome.message
+        except (InvalidActionError, UnknownServiceError) as exc:
+            self.remediations.update(
+                attempt,
+                outcome="failed",
+                error=str(exc)[:500],
+                ended_at=_iso(self.now()),
+                metrics_before=before,
+                task_token=None,
+            )
+            self._step(run.incident.incident_id, "acted", f"{attempt.action} on {attempt.service} failed", str(exc))
+            return self._next(run, f"{attempt.action} on {attempt.service}: failed ({exc})")
+        acted_at = self.now()
+        self.remediations.update(
+            attempt, outcome="acted", metrics_before=before, acted_at=_iso(acted_at), task_token=None
+        )
+        self._step(run.incident.incident_id, "acted", message, data_before=before)  # type: ignore[arg-type]
+        run.current = CurrentAttempt(
+            attempt_id=attempt.attempt_id,
+            action=attempt.action,
+            service=attempt.service,
+            acted_at=acted_at,
+            acted_tick=self.clock.tick_at(acted_at),
+        )
+        run.route = "wait"
+        run.wait_s = int(self.clock.tick_seconds * (entry.verification.settle_ticks + entry.verification.stable_ticks))
+        return run
+
+    # ---- verify ----------------------------------------------------------------------------------
+
+    def verify(self, run: RunState) -> RunState:
+        assert run.current is not None and run.current.acted_at is not None
+        attempt = self._attempt(run)
+        rule = catalog_entry(attempt.action).verification
+        start = run.current.acted_at + rule.settle_ticks * self.tick_real_s
+        series = self.metrics.series(attempt.service, rule.metrics, start, self.now())
+        ticks = self.clock.now_tick() - (run.current.acted_tick or 0)
+        baseline = self.fleet.describe(attempt.service).extra.get("latency_p99_baseline_ms")
+        result = verify(rule, series, ticks, baseline)
+        if result.status == "pending":
+            run.route = "wait"
+            run.wait_s = int(self.clock.tick_seconds)
+            return run
+        ended = _iso(self.now())
+        recovered = result.status == "recovered"
+        self.remediations.update(
+            attempt,
+            verification=result.status,
+            outcome="verified" if recovered else "not_recovered",
+            metrics_after=result.last,
+            ended_at=ended,
+            verification_detail=result.detail,
+        )
+        self._step(
+            run.incident.incident_id,
+            "verified",
+            f"{attempt.action} on {attempt.service}: {result.status}",
+            result.detail,
+        )
+        if not recovered:
+            return self._next(run, f"{attempt.action} on {attempt.service}: not recovered ({result.detail[:300]})")
+        run.tried.append(f"{attempt.action} on {attempt.service}: recovered ({result.detail[:300]})")
+        self._move(run.incident.incident_id, "resolved")
+        self._step(run.incident.incident_id, "resolved", f"resolved by {attempt.action} on {attempt.service}")
+        run.route = "resolved"
+        return run
+
+    # ---- escalate --------------------------------------------------------------------------------
+
+    def escalate(self, incident: IncidentMessage, run: RunState | None, error: dict[str, Any] | None) -> dict[str, str]:
+        """Mark the incident escalated; the SNS subject and a readable message for humans."""
+        tried = run.tried if run else []
+        current = self.incidents.get(incident.incident_id)
+        try:
+            view = self.fleet.describe(incident.service)
+            state = f"{view.replicas} replicas, version {view.version}, last action {view.last_action or 'none'}"
+            latest = self._latest(incident.service)
+            metrics = ", ".join(f"{m} {v:g}" for m, v in latest.items()) or "no recent metrics"
+        except Exception as exc:  # the summary must go out even when the fleet or metrics cannot be read
+            state, metrics = f"unknown ({exc})", "unavailable"
+        lines = [
+            f"Heal-Ops could not remediate incident {incident.incident_id} and hands it to a human.",
+            "",
+            f"What happened: {incident.kind} on {incident.service} ({incident.severity}), "
+            f"opened {incident.opened_at.isoformat()}.",
+        ]
+        if incident.summary:
+            lines.append(f"Summary: {incident.summary}")
+        if run:
+            lines.append(f"Diagnosis ({run.planner}): {run.diagnosis}")
+            if run.dry_run:
+                lines.append("Dry-run mode: actions were planned and guarded, none was executed.")
+        lines.append("What was tried:")
+        lines.extend(f"  {n}. {t}" for n, t in enumerate(tried, start=1))
+        if not tried:
+            lines.append("  nothing")
+        if error:
+            lines.append(f"Stopped by an error: {error.get('Error', 'unknown')}: {str(error.get('Cause', ''))[:500]}")
+        lines.append(f"Current state of {incident.service}: {state}; metrics: {metrics}.")
+        if current is not None:
+            lines.append(f"Incident status before escalation: {current.status}.")
+        message = "\n".join(lines)
+        self._move(incident.incident_id, "escalated")
+        self._step(incident.incident_id, "escalated", f"escalated: {incident.kind} on {incident.service}", message)
+        subject = f"Heal-Ops escalation: {incident.kind} on {incident.service}"[:99]
+        return {"subject": subject, "message": message}

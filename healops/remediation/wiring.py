@@ -1,0 +1,51 @@
+"""The remediation engine on AWS clients, from a function's environment (healops.config)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from healops.config import Settings
+from healops.fleet.clock import SimClock
+from healops.fleet.simulated import SimulatedFleet
+from healops.llm import DynamoAuditTrail, IncidentContext, PlanOutcome, plan_incident
+from healops.remediation.engine import Remediation
+from healops.remediation.policy import RemediationLimits, load_limits
+from healops.remediation.telemetry import CloudWatchReader
+from healops.store.agent_decisions import AgentDecisionsRepository
+from healops.store.fleet import FleetRepository
+from healops.store.incidents import IncidentsRepository
+from healops.store.injections import InjectionsRepository
+from healops.store.remediations import RemediationsRepository
+
+
+def build(settings: Settings, session: Any | None = None) -> Remediation:
+    client = (session or boto3).client
+    dynamodb, ssm = client("dynamodb"), client("ssm")
+    clock = SimClock(float(settings.tick_seconds), float(settings.fleet_time_scale))
+    audit = DynamoAuditTrail.from_config(settings, dynamodb)
+
+    def planner(context: IncidentContext) -> PlanOutcome:
+        return plan_incident(context, audit=audit)
+
+    def limits() -> RemediationLimits:
+        return load_limits(ssm, settings.remediation_policy_parameter)
+
+    return Remediation(
+        # The injections table is only written (a fault the action ended is marked fixed), never read.
+        fleet=SimulatedFleet(
+            FleetRepository(settings.require("fleet_table"), dynamodb),
+            InjectionsRepository(settings.require("injections_table"), dynamodb),
+            clock,
+        ),
+        remediations=RemediationsRepository(settings.require("remediations_table"), dynamodb),
+        decisions=AgentDecisionsRepository(settings.require("agent_decisions_table"), dynamodb),
+        incidents=IncidentsRepository(settings.require("incidents_table"), dynamodb),
+        metrics=CloudWatchReader(
+            client("cloudwatch"), settings.metrics_namespace, clock.tick_seconds / clock.time_scale
+        ),
+        planner=planner,
+        limits=limits,
+        clock=clock,
+    )

@@ -1,0 +1,78 @@
+"""The dashboard in a real browser: overview → incident → reasoning trace; hostile text stays text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.dashboard_support import XSS_LLM, XSS_LOG, DashboardStack, put_telemetry, seed_incident, seed_trace
+
+PWNED = ["__pwned_log", "__pwned_img", "__pwned_llm", "__pwned_attr", "__pwned_svg"]
+
+
+def no_payload_ran(page: Page) -> None:
+    ran = page.evaluate(f"() => {PWNED}.filter(name => window[name] !== undefined)")
+    assert ran == [], f"injected script ran: {ran}"
+
+
+def test_overview_leads_to_the_incident_and_its_reasoning_trace(
+    page: Page, stack: DashboardStack, dashboard_url: str, screenshots_dir: Path
+) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    put_telemetry(stack, "checkout", ["GET /cart 200", XSS_LOG])
+    seed_incident(
+        stack,
+        "inc-browser-1",
+        severity="high",
+        summary="checkout 5xx after deploy v2.4.1 " + XSS_LOG,
+        signals=[{"metric": "ErrorRate", "score": 0.97, "detail": XSS_LLM}],
+    )
+    seed_trace(stack, "inc-browser-1", llm_response=XSS_LLM)
+
+    page.goto(dashboard_url + "/")
+    checkout = page.locator("#health-grid li.tile", has_text="checkout")
+    expect(checkout).to_have_class("tile red")
+    expect(checkout).to_contain_text("open high incident inc-browser-1")
+    expect(page.locator("#open-count")).to_have_text("1")
+    page.screenshot(path=str(screenshots_dir / "dashboard-overview.png"), full_page=True)
+
+    page.get_by_role("link", name="inc-browser-1").first.click()
+    expect(page).to_have_url(dashboard_url + "/incidents/inc-browser-1")
+    expect(page.locator("#incident-title")).to_contain_text("error_rate on checkout")
+    steps = page.locator("ol.trace .step-title")
+    expect(steps).to_have_text(
+        ["ErrorRate 38% over 3 periods", "bad deploy on checkout", "rollback checkout to v2.4.0"]
+    )
+    # Hostile text is shown as the characters it is, never run.
+    expect(page.locator("pre.llm-response")).to_have_text(XSS_LLM)
+    expect(page.locator("#incident-summary")).to_contain_text("<script>window.__pwned_log=1</script>")
+    expect(page.locator("table.attempts")).to_contain_text("rollback is allowed for checkout")
+    page.locator("pre.llm-response").hover()
+    page.screenshot(path=str(screenshots_dir / "dashboard-incident.png"), full_page=True)
+    no_payload_ran(page)
+    assert page.locator("script:not([src])").count() == 0 and page.locator("img").count() == 0
+    assert dialogs == []
+
+
+def test_service_page_tails_new_log_lines_live_as_text(page: Page, stack: DashboardStack, dashboard_url: str) -> None:
+    put_telemetry(stack, "search", ["first line"])
+    page.goto(dashboard_url + "/services/search")
+    expect(page.locator("#log-tail li")).to_have_count(1)
+    put_telemetry(stack, "search", ["second line", XSS_LOG])
+    expect(page.locator("#log-tail .msg")).to_have_text(["first line", "second line", XSS_LOG], timeout=10_000)
+    expect(page.locator("#live-status")).to_contain_text("updated")
+    no_payload_ran(page)
+    assert page.locator("#log-tail img").count() == 0
+
+
+def test_approve_button_needs_the_write_token(page: Page, dashboard_url: str, stack: Any) -> None:
+    page.goto(dashboard_url + "/login")
+    page.fill("input[name=token]", "wrong")
+    page.click("button[type=submit]")
+    expect(page.locator("p.error")).to_have_text("that is not the token")
+    page.fill("input[name=token]", "browser-test-token")
+    page.click("button[type=submit]")
+    expect(page.locator("header .badge")).to_have_text("can approve")

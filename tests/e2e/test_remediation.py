@@ -1,0 +1,362 @@
+"""Remediation end to end: a fault injected, an incident queued, the state machine fixes, verifies or escalates."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from healops.bench.remediation import SPIKE_DURATION_S, TARGETS
+from healops.deploy.stack import StackInfo
+from tests.helpers import wait_for
+
+# fault -> the service it is injected into and its parameters: leaves of the graph, one per fault
+# (healops/bench/remediation.py says why); fleet_size 24, none that the other e2e files touch.
+FAULT_TARGETS: dict[str, str] = {fault: service for fault, (service, _) in TARGETS.items()}
+# Quiet services (no fault injected) for the scenarios that need a hand-made incident.
+GUARD_SERVICE = "edge"
+DRY_RUN_SERVICE = "search-1"
+ESCALATION_SERVICE = "ledger-db"  # a leaf: no dependency whose incident it could join
+
+
+def tables(stack: StackInfo) -> dict[str, str]:
+    return stack.outputs["dynamodb_table_names"]
+
+
+def invoke(aws: Any, function: str, payload: dict[str, Any]) -> dict[str, Any]:
+    response = aws("lambda").invoke(FunctionName=function, Payload=json.dumps(payload))
+    body = json.loads(response["Payload"].read() or b"null")
+    assert "FunctionError" not in response, body
+    return body
+
+
+def incident_body(incident_id: str, service: str, kind: str) -> str:
+    return json.dumps(
+        {
+            "incident_id": incident_id,
+            "service": service,
+            "kind": kind,
+            "opened_at": datetime.now(UTC).isoformat(),
+            "severity": "high",
+            "summary": f"e2e: {kind} on {service}",
+        }
+    )
+
+
+def attempts(aws: Any, stack: StackInfo, incident_id: str) -> list[dict[str, Any]]:
+    from healops.store.remediations import RemediationsRepository
+
+    repo = RemediationsRepository(tables(stack)["remediations"], aws("dynamodb"))
+    return repo.for_incident(incident_id).items
+
+
+def run_to_end(aws: Any, stack: StackInfo, incident_id: str, approve: bool = True, timeout: float = 90) -> dict:
+    """Wait for the execution to end, approving every action that waits for a human."""
+    sfn = aws("stepfunctions")
+    arn = f"{stack.outputs['sfn_state_machine_arn'].replace(':stateMachine:', ':execution:')}:{incident_id}"
+    approved: set[str] = set()
+
+    def ended() -> dict | None:
+        if approve:
+            for item in attempts(aws, stack, incident_id):
+                if (
+                    item.get("outcome") == "awaiting_approval"
+                    and item.get("task_token")
+                    and item["attempt_id"] not in approved
+                ):
+                    sfn.send_task_success(taskToken=item["task_token"], output=json.dumps({"approved_by": "e2e"}))
+                    approved.add(item["attempt_id"])
+        try:
+            described = sfn.describe_execution(executionArn=arn)
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return None
+        return described if described["status"] != "RUNNING" else None
+
+    return wait_for(ended, timeout=timeout, interval=0.5)
+
+
+@contextmanager
+def policy(aws: Any, **changes: Any) -> Iterator[None]:
+    ssm = aws("ssm")
+    name = "/healops/remediation/policy"
+    original = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    ssm.put_parameter(Name=name, Value=json.dumps({**json.loads(original), **changes}), Overwrite=True, Type="String")
+    try:
+        yield
+    finally:
+        ssm.put_parameter(Name=name, Value=original, Overwrite=True, Type="String")
+
+
+@pytest.fixture
+def escalations(stack: StackInfo, aws: Any) -> Iterator[Any]:
+    """An SQS queue subscribed to the escalations topic: returns the messages whose text has a given id."""
+    sqs, sns = aws("sqs"), aws("sns")
+    url = sqs.create_queue(QueueName=f"e2e-escalations-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sub = sns.subscribe(TopicArn=stack.outputs["sns_escalations_topic_arn"], Protocol="sqs", Endpoint=queue_arn)
+
+    def read(incident_id: str) -> list[str]:
+        found: list[str] = []
+
+        def poll() -> list[str] | None:
+            for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                "Messages", []
+            ):
+                text = json.loads(message["Body"]).get("Message", "")
+                if incident_id in text:
+                    found.append(text)
+            return found or None
+
+        return wait_for(poll, timeout=20)
+
+    yield read
+    sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+    sqs.delete_queue(QueueUrl=url)
+
+
+def inject(aws: Any, service: str, fault: str, params: dict[str, Any] | None = None) -> None:
+    invoke(aws, "injector", {"action": "clear", "service": service, "requested_by": "e2e"})
+    request = {"action": "inject", "service": service, "fault": fault, "params": params or {}, "requested_by": "e2e"}
+    if fault == "cpu_spike":
+        request["duration_s"] = SPIKE_DURATION_S
+    invoke(aws, "injector", request)
+
+
+def clear(aws: Any, service: str) -> None:
+    invoke(aws, "injector", {"action": "clear", "service": service, "requested_by": "e2e"})
+
+
+def send(aws: Any, stack: StackInfo, incident_id: str, service: str, kind: str, copies: int = 1) -> None:
+    body = incident_body(incident_id, service, kind)
+    for _ in range(copies):
+        aws("sqs").send_message(QueueUrl=stack.outputs["sqs_incidents_queue_url"], MessageBody=body)
+
+
+def detected(aws: Any, stack: StackInfo, service: str, since: str) -> str | None:
+    """The id of the incident the detector opened on ``service`` since ``since``, if any."""
+    from healops.store.incidents import IncidentsRepository
+
+    repo = IncidentsRepository(tables(stack)["incidents"], aws("dynamodb"))
+    items = repo.by_service(service, since=since).items
+    return items[-1]["incident_id"] if items else None
+
+
+def approve_waiting(aws: Any, stack: StackInfo, incident_ids: list[str], approved: set[str]) -> None:
+    """The human in the loop: approve every action waiting for approval on these incidents."""
+    for incident_id in incident_ids:
+        for item in attempts(aws, stack, incident_id):
+            if (
+                item.get("outcome") == "awaiting_approval"
+                and item.get("task_token")
+                and item["attempt_id"] not in approved
+            ):
+                aws("stepfunctions").send_task_success(
+                    taskToken=item["task_token"], output=json.dumps({"approved_by": "e2e"})
+                )
+                approved.add(item["attempt_id"])
+
+
+def execution(aws: Any, stack: StackInfo, name: str) -> dict[str, Any] | None:
+    sfn = aws("stepfunctions")
+    arn = f"{stack.outputs['sfn_state_machine_arn'].replace(':stateMachine:', ':execution:')}:{name}"
+    try:
+        return sfn.describe_execution(executionArn=arn)
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return None
+
+
+@dataclass
+class Healed:
+    incident_id: str | None = None
+    final: dict[str, Any] | None = None
+
+
+@pytest.fixture(scope="module")
+def healed(stack: StackInfo, aws: Any) -> Iterator[dict[str, Healed]]:
+    """Every fault injected at once, each on its own service; the detector opens the incidents, the
+    remediator fixes and verifies them; this waits (approving as a human would) until all have ended."""
+    since = datetime.now(UTC).isoformat()
+    for fault, (service, params) in TARGETS.items():
+        inject(aws, service, fault, params)
+    results = {fault: Healed() for fault in FAULT_TARGETS}
+    approved: set[str] = set()
+
+    def all_ended() -> bool:
+        for fault, result in results.items():
+            if result.incident_id is None:
+                result.incident_id = detected(aws, stack, FAULT_TARGETS[fault], since)
+        approve_waiting(
+            aws, stack, [r.incident_id for r in results.values() if r.incident_id and not r.final], approved
+        )
+        for result in results.values():
+            if result.incident_id and not result.final:
+                described = execution(aws, stack, result.incident_id)
+                if described and described["status"] != "RUNNING":
+                    result.final = described
+        return all(r.final for r in results.values())
+
+    # No failure here: the per-fault tests report which did not end, and why.
+    deadline = time.monotonic() + 240
+    while not all_ended() and time.monotonic() < deadline:
+        time.sleep(1.0)
+    # Faults a verified action did not end (a surge absorbed by replicas) must not leak into later tests.
+    for service in FAULT_TARGETS.values():
+        clear(aws, service)
+    yield results
+
+
+@pytest.mark.parametrize("fault", list(FAULT_TARGETS))
+def test_every_fault_type_is_detected_remediated_and_verified(
+    stack: StackInfo, aws: Any, healed: dict[str, Healed], fault: str
+) -> None:
+    result = healed[fault]
+    assert result.incident_id, f"the detector opened no incident on {FAULT_TARGETS[fault]} for {fault}"
+    tried = attempts(aws, stack, result.incident_id)
+    assert result.final, (f"remediation of {result.incident_id} did not end", tried)
+    assert result.final["status"] == "SUCCEEDED", (result.final.get("error"), tried)
+    assert tried[-1]["verification"] == "recovered"
+    assert tried[-1]["metrics_before"] and tried[-1]["metrics_after"]
+    incident = aws("dynamodb").get_item(
+        TableName=tables(stack)["incidents"], Key={"incident_id": {"S": result.incident_id}}
+    )["Item"]
+    assert incident["status"]["S"] == "resolved"
+
+
+def test_first_action_that_does_not_fix_is_followed_by_the_next_candidate(
+    stack: StackInfo, aws: Any, healed: dict[str, Healed]
+) -> None:
+    result = healed["dependency_failure"]
+    assert result.incident_id and result.final and result.final["status"] == "SUCCEEDED"
+    tried = [(t["action"], t["verification"]) for t in attempts(aws, stack, result.incident_id)]
+    assert tried == [("restart_service", "not_recovered"), ("failover", "recovered")]
+
+
+def test_duplicate_delivery_starts_one_execution_and_acts_once(
+    stack: StackInfo, aws: Any, healed: dict[str, Healed]
+) -> None:
+    # The detector's own disk incident, delivered twice more after it was remediated.
+    result = healed["disk_exhaustion"]
+    assert result.incident_id and result.final
+    send(aws, stack, result.incident_id, FAULT_TARGETS["disk_exhaustion"], "disk_exhaustion", copies=2)
+    time.sleep(5)  # several polls of the queue by the event source mapping
+    executions = aws("stepfunctions").list_executions(stateMachineArn=stack.outputs["sfn_state_machine_arn"])
+    assert [e["name"] for e in executions["executions"]].count(result.incident_id) == 1
+    acted = [t for t in attempts(aws, stack, result.incident_id) if t.get("acted_at")]
+    assert [t["action"] for t in acted] == ["clear_disk"]
+
+
+def test_every_candidate_failing_escalates_with_a_readable_summary(
+    stack: StackInfo, aws: Any, escalations: Any
+) -> None:
+    service = ESCALATION_SERVICE
+    since = datetime.now(UTC).isoformat()
+    allowed = {"*": ["restart_service", "throttle_traffic", "no_op_observe"]}
+    try:
+        with policy(aws, allowed_actions=allowed):
+            inject(aws, service, "bad_deploy")
+            incident_id = wait_for(lambda: detected(aws, stack, service, since), timeout=60)
+            final = wait_for(
+                lambda: (d := execution(aws, stack, incident_id)) and d["status"] != "RUNNING" and d, timeout=120
+            )
+        assert final["status"] == "FAILED" and final["error"] == "Remediation.Escalated"
+        message = escalations(incident_id)[0]
+        assert "What was tried:" in message and f"rollback_deploy on {service}: refused" in message
+        assert f"Current state of {service}" in message
+        status = aws("dynamodb").get_item(TableName=tables(stack)["incidents"], Key={"incident_id": {"S": incident_id}})
+        assert status["Item"]["status"]["S"] == "escalated"
+    finally:
+        clear(aws, service)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"allowed_actions": {"*": []}}, "not on the allow-list"),
+        ({"max_concurrent": 1, "_busy": True}, "in flight"),
+        ({"breaker_failures": 1, "_failed": True}, "circuit breaker open"),
+        ({"cooldown_s": 100000, "_recent": True}, "cooling down"),
+    ],
+    ids=["allow-list", "concurrency", "breaker", "cooldown"],
+)
+def test_guard_refusal_acts_on_nothing_and_is_audited(
+    stack: StackInfo, aws: Any, changes: dict[str, Any], reason: str
+) -> None:
+    ddb = aws("dynamodb")
+    service = GUARD_SERVICE
+    incident_id = f"e2e-rem-guard-{uuid.uuid4().hex[:6]}"
+    now = datetime.now(UTC).isoformat()
+    # The history the guard reads: another incident in flight, a failed or a recent attempt on the service.
+    if changes.pop("_busy", False):
+        ddb.put_item(
+            TableName=tables(stack)["incidents"],
+            Item={
+                "incident_id": {"S": f"busy-{incident_id}"},
+                "service": {"S": "auth"},
+                "kind": {"S": "x"},
+                "status": {"S": "remediating"},
+                "opened_at": {"S": now},
+                "version": {"N": "1"},
+            },
+        )
+    for flag, outcome, verification in (
+        ("_failed", "not_recovered", "not_recovered"),
+        ("_recent", "verified", "recovered"),
+    ):
+        if changes.pop(flag, False):
+            ddb.put_item(
+                TableName=tables(stack)["remediations"],
+                Item={
+                    "incident_id": {"S": f"past-{incident_id}"},
+                    "attempt_id": {"S": "0001-restart_service"},
+                    "service": {"S": service},
+                    "action": {"S": "restart_service"},
+                    "started_at": {"S": now},
+                    "ended_at": {"S": now},
+                    "outcome": {"S": outcome},
+                    "verification": {"S": verification},
+                },
+            )
+    fleet_key = {"TableName": tables(stack)["fleet"], "Key": {"service": {"S": service}}}
+    before = ddb.get_item(**fleet_key)["Item"]
+    try:
+        with policy(aws, **changes):
+            send(aws, stack, incident_id, service, "error_storm")
+            final = run_to_end(aws, stack, incident_id)
+    finally:
+        ddb.delete_item(TableName=tables(stack)["incidents"], Key={"incident_id": {"S": f"busy-{incident_id}"}})
+    assert final["status"] == "FAILED"
+    tried = attempts(aws, stack, incident_id)
+    refused = [t for t in tried if t["outcome"] == "refused"]
+    assert refused and all(reason in " ".join(t["guard_reasons"]) for t in refused)
+    assert not [t for t in tried if t.get("acted_at")]
+    after = ddb.get_item(**fleet_key)["Item"]
+    assert after.get("last_operation_id") == before.get("last_operation_id")
+
+
+def test_dry_run_changes_nothing_and_records_the_full_plan(stack: StackInfo, aws: Any) -> None:
+    service = DRY_RUN_SERVICE
+    incident_id = f"e2e-rem-dry-{uuid.uuid4().hex[:6]}"
+    fleet = tables(stack)["fleet"]
+    before = aws("dynamodb").get_item(TableName=fleet, Key={"service": {"S": service}})["Item"]
+    with policy(aws, dry_run=True):
+        send(aws, stack, incident_id, service, "error_storm")
+        final = run_to_end(aws, stack, incident_id)
+    after = aws("dynamodb").get_item(TableName=fleet, Key={"service": {"S": service}})["Item"]
+    assert final["status"] == "FAILED"
+    assert after.get("last_operation_id") == before.get("last_operation_id")
+    assert after["replicas"] == before["replicas"] and after["version"] == before["version"]
+    tried = attempts(aws, stack, incident_id)
+    assert tried and all(t["outcome"] == "dry_run" and t["dry_run"] for t in tried)
+    steps = aws("dynamodb").query(
+        TableName=tables(stack)["agent_decisions"],
+        KeyConditionExpression="incident_id = :i",
+        ExpressionAttributeValues={":i": {"S": incident_id}},
+    )["Items"]
+    assert steps, "the plan and the guard's dry-run verdicts are recorded in agent_decisions"

@@ -1,0 +1,190 @@
+"""The detection core driven tick by tick by the fleet's pure telemetry model (no AWS)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from healops.detection.correlate import Change, CorrelationState, DependencyGraph, correlate
+from healops.detection.engine import FleetDetection, TickInput
+from healops.detection.service import ServiceDetector
+from healops.detection.signals import Signal
+from healops.fleet.faults import FAULTS
+from tests.unit.fleet.sim import START_TICK, Sim
+
+WARMUP = 60
+
+
+def detection_for(sim: Sim) -> FleetDetection:
+    return FleetDetection(DependencyGraph({name: state.spec.depends_on for name, state in sim.states.items()}))
+
+
+def drive(sim: Sim, detection: FleetDetection, ticks: int) -> list[tuple[int, Change]]:
+    changes = []
+    for _ in range(ticks):
+        tick = sim.tick
+        inputs = {name: TickInput(t.metrics, t.logs) for name, t in sim.step().items()}
+        changes += [(tick, change) for change in detection.step(tick, inputs)]
+    return changes
+
+
+def inject_after_warmup(fault: str, service: str, ticks: int = 40, **params: Any) -> tuple[int, list]:
+    sim = Sim(size=8, seed=7)
+    detection = detection_for(sim)
+    assert drive(sim, detection, WARMUP) == []
+    start = sim.tick
+    sim.inject(service, fault, **params)
+    return start, drive(sim, detection, ticks)
+
+
+STEP_FAULTS = {
+    "cpu_saturation": "checkout",
+    "cpu_spike": "checkout",
+    "service_crash": "inventory",
+    "network_latency": "payments",
+    "error_storm": "search",
+    "bad_deploy": "checkout",
+    "dependency_failure": "ledger-db",
+}
+
+
+def test_every_fleet_fault_type_is_covered_here() -> None:
+    assert set(STEP_FAULTS) | {"memory_leak", "disk_exhaustion"} == set(FAULTS)
+
+
+@pytest.mark.parametrize(("fault", "service"), sorted(STEP_FAULTS.items()))
+def test_step_fault_opens_one_incident_on_its_service_within_two_ticks(fault: str, service: str) -> None:
+    start, changes = inject_after_warmup(fault, service)
+    opened = [(tick, c) for tick, c in changes if c.action == "open"]
+    assert opened, f"{fault} on {service} opened nothing"
+    tick, change = opened[0]
+    assert tick - start <= 1  # the injection tick or the next: within 2 ticks
+    assert change.episode.root == service
+    assert len(opened) == 1, [c.episode.incident_id for _, c in opened]
+
+
+@pytest.mark.parametrize(
+    ("fault", "service", "params"),
+    [
+        ("memory_leak", "checkout", {}),
+        ("memory_leak", "search", {"leak_mb_per_tick": 40}),
+        ("disk_exhaustion", "checkout", {}),
+        ("disk_exhaustion", "ledger-db", {"fill_pct_per_tick": 1.5}),
+    ],
+)
+def test_resource_exhaustion_is_predicted_ten_ticks_ahead_with_an_eta_within_25_percent(
+    fault: str, service: str, params: dict[str, Any]
+) -> None:
+    sim = Sim(size=8, seed=7)
+    detection = detection_for(sim)
+    drive(sim, detection, WARMUP)
+    sim.inject(service, fault, **params)
+    start = sim.tick
+    predicted_at = eta_s = None
+    exhausted_at = None
+    for _ in range(120):
+        tick = sim.tick
+        ticks = sim.step()
+        metric = "MemoryUtilization" if fault == "memory_leak" else "DiskUtilization"
+        if exhausted_at is None and ticks[service].metrics[metric] >= 99.4:
+            exhausted_at = tick
+        for change in detection.step(tick, {n: TickInput(t.metrics, t.logs) for n, t in ticks.items()}):
+            if change.action == "open" and predicted_at is None:
+                assert change.episode.predicted and change.episode.root == service
+                predicted_at, eta_s = tick, change.episode.eta_s
+    assert predicted_at is not None and exhausted_at is not None, (predicted_at, exhausted_at)
+    actual_s = (exhausted_at - predicted_at) * 60.0
+    assert exhausted_at - predicted_at >= 10, (start, predicted_at, exhausted_at)
+    assert abs(eta_s - actual_s) / actual_s < 0.25, (eta_s, actual_s)
+
+
+def test_fault_free_fleet_over_a_simulated_day_with_bursts_and_deploys_opens_no_incident() -> None:
+    sim = Sim(size=16, seed=11)
+    detection = detection_for(sim)
+    changes = drive(sim, detection, 24 * 60 + WARMUP)
+    assert changes == []
+    # the day did have what trips naive thresholds
+    from healops.fleet.telemetry import benign_deploy_at, in_benign_spike
+
+    ticks = range(START_TICK, sim.tick)
+    assert sum(in_benign_spike(11, s, t) for s in sim.states for t in ticks) > 20
+    assert sum(benign_deploy_at(11, s, t) for s in sim.states for t in ticks) >= 1
+
+
+def test_cascade_opens_one_incident_on_the_root_with_the_callers_linked() -> None:
+    _, changes = inject_after_warmup("dependency_failure", "ledger-db")
+    opened = [c for _, c in changes if c.action in ("open", "reopen")]
+    assert len(opened) == 1
+    episode = opened[0].episode
+    assert episode.root == "ledger-db"
+    assert {"payments", "checkout"} <= set(episode.linked)
+    assert any("calls ledger-db" in reason for reason in opened[0].reasons)
+
+
+def test_incident_resolves_after_quiet_ticks_and_a_new_episode_soon_after_reopens_it() -> None:
+    sim = Sim(size=8, seed=7)
+    detection = detection_for(sim)
+    drive(sim, detection, WARMUP)
+    sim.inject("search", "error_storm", duration_ticks=5)
+    changes = [c for _, c in drive(sim, detection, 30)]
+    assert [c.action for c in changes] == ["open", "resolve"]
+    sim.inject("search", "error_storm", duration_ticks=3)
+    again = [c for _, c in drive(sim, detection, 5)]
+    assert [c.action for c in again] == ["reopen"]
+    assert again[0].episode.incident_id == changes[0].episode.incident_id
+
+
+def test_two_runs_from_the_same_state_derive_the_same_incident_id() -> None:
+    sim = Sim(size=8, seed=7)
+    detection = detection_for(sim)
+    drive(sim, detection, WARMUP)
+    saved_services = {n: d.to_state() for n, d in detection.detectors.items()}
+    saved_correlation = detection.state.to_state()
+    sim.inject("auth", "service_crash")
+    tick = sim.tick
+    inputs = {n: TickInput(t.metrics, t.logs) for n, t in sim.step().items()}
+    ids = []
+    for _ in range(2):  # two detector runs, each restoring the persisted state
+        run = detection_for(sim)
+        run.detectors = {n: ServiceDetector.from_state(n, s) for n, s in saved_services.items()}
+        run.state = CorrelationState.from_state(saved_correlation)
+        ids += [c.episode.incident_id for c in run.step(tick, inputs) if c.action == "open"]
+    assert len(ids) == 2 and ids[0] == ids[1] == f"auth-errors-{tick - tick % 15}"
+
+
+def test_detector_state_round_trips_and_continues_identically() -> None:
+    sim = Sim(size=8, seed=3)
+    a = ServiceDetector("checkout")
+    for _ in range(400):
+        t = sim.step()["checkout"]
+        a.observe(t.tick, t.metrics, t.logs)
+    b = ServiceDetector.from_state("checkout", a.to_state())
+    sim.inject("checkout", "error_storm")
+    for _ in range(5):
+        t = sim.step()["checkout"]
+        assert a.observe(t.tick, t.metrics, t.logs) == b.observe(t.tick, t.metrics, t.logs)
+    assert len(str(a.to_state())) < 30_000
+
+
+def test_a_repeated_or_old_tick_is_ignored() -> None:
+    detector = ServiceDetector("auth")
+    metrics = {"ErrorRate": 0.1, "RequestCount": 100.0, "Heartbeat": 3.0, "CPUUtilization": 20.0}
+    for tick in range(20):
+        detector.observe(tick, metrics)
+    assert detector.observe(5, {**metrics, "ErrorRate": 90.0}) == []
+
+
+def test_weak_signals_alone_never_open_an_incident() -> None:
+    graph = DependencyGraph({"a": ()})
+    weak = Signal(service="a", tick=1, kind="new_exception", score=1.0, strong=False, detail="new")
+    assert correlate(CorrelationState(), [weak], 1, graph) == []
+
+
+def test_log_lines_are_untrusted_and_odd_ones_do_not_break_the_detector() -> None:
+    detector = ServiceDetector("auth")
+    odd: list[Any] = [None, "text", {"level": 3, "exception": "not a mapping"}, {"exception": {"type": "X" * 10_000}}]
+    for tick in range(15):
+        detector.observe(tick, {"ErrorRate": 0.1}, odd)
+    assert math.isfinite(detector.storm.mean)

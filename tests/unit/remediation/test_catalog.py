@@ -1,0 +1,88 @@
+"""The action catalog: typed entries, schemas the reasoner accepts, preconditions and validation."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+
+from healops.fleet.adapter import FLEET_ACTIONS, ServiceView
+from healops.llm.providers.offline import PLAYBOOK, fill_parameters
+from healops.remediation.catalog import CATALOG, InvalidProposalError, catalog_specs, validate_proposal
+from healops.remediation.guard import BlastRadius
+from healops.remediation.verification import band
+
+
+def view(**changes: object) -> ServiceView:
+    base = dict(
+        service="checkout",
+        tier="app",
+        depends_on=(),
+        replicas=3,
+        version="v2",
+        previous_version=None,
+        cpu_cores=2.0,
+        memory_limit_mb=2048,
+        disk_gb=30.0,
+        throttle_pct=0.0,
+        record_version=1,
+    )
+    return ServiceView(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def test_catalog_has_the_nine_actions_and_each_maps_to_a_fleet_action_or_none() -> None:
+    assert set(CATALOG) == {
+        "restart_service",
+        "scale_out",
+        "scale_in",
+        "rollback_deploy",
+        "clear_disk",
+        "raise_memory_limit",
+        "failover",
+        "throttle_traffic",
+        "no_op_observe",
+    }
+    for entry in CATALOG.values():
+        assert entry.fleet_action is None or entry.fleet_action in FLEET_ACTIONS
+        assert all(band(m) for m in entry.verification.metrics)
+    assert CATALOG["no_op_observe"].blast_radius is BlastRadius.NONE
+    assert CATALOG["failover"].blast_radius is BlastRadius.HIGH
+
+
+def test_every_playbook_action_is_in_the_catalog_and_fillable_from_its_schema() -> None:
+    specs = {s.name: s for s in catalog_specs()}
+    for actions in PLAYBOOK.values():
+        for name in actions:
+            filled = fill_parameters(specs[name].parameters_schema)
+            assert filled is not None
+            jsonschema.validate(filled, specs[name].parameters_schema)
+            validate_proposal(name, "checkout", filled)
+
+
+def test_unknown_action_and_bad_parameters_are_refused_with_what_is_accepted() -> None:
+    with pytest.raises(InvalidProposalError, match="accepted: restart_service"):
+        validate_proposal("reboot_everything", "checkout", {})
+    with pytest.raises(InvalidProposalError, match="percent"):
+        validate_proposal("throttle_traffic", "checkout", {"percent": 99})
+    with pytest.raises(InvalidProposalError, match="force: Extra inputs"):
+        validate_proposal("restart_service", "checkout", {"force": True})
+
+
+def test_schema_forbids_extra_parameters_for_the_reasoner() -> None:
+    schema = CATALOG["scale_out"].parameters_schema()
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"replicas": 2, "rm": "-rf"}, schema)
+
+
+def test_preconditions_name_what_is_missing() -> None:
+    rollback = validate_proposal("rollback_deploy", "checkout", {})
+    assert "no previous version" in rollback.entry.unmet_preconditions(view(), rollback.params)[0]
+    assert rollback.entry.unmet_preconditions(view(previous_version="v1"), rollback.params) == []
+    scale_in = validate_proposal("scale_in", "checkout", {"replicas": 3})
+    assert scale_in.entry.unmet_preconditions(view(replicas=3), scale_in.params)
+
+
+def test_compensations_undo_what_can_be_undone() -> None:
+    throttle = CATALOG["throttle_traffic"]
+    assert throttle.compensation is not None
+    assert throttle.compensation.params(throttle.params(percent=40), view()) == {"percent": 0.0}
+    assert CATALOG["restart_service"].compensation is None

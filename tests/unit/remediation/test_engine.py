@@ -1,0 +1,232 @@
+"""The remediation engine's steps on in-memory fakes: a simulated fleet, its telemetry, a fake clock; the
+repositories on moto. Plan -> guard -> act -> verify, driven step by step as the state machine would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from healops.deploy.tables import create_tables
+from healops.fleet.actions import ActionOutcome, apply_action
+from healops.fleet.adapter import ServiceView, UnknownServiceError
+from healops.fleet.clock import SimClock
+from healops.fleet.simulated import view_of
+from healops.llm.providers.offline import OfflineReasoner
+from healops.llm.types import IncidentContext, PlanOutcome
+from healops.models.incident import IncidentMessage
+from healops.remediation.engine import Remediation
+from healops.remediation.policy import RemediationLimits
+from healops.remediation.run import RunState
+from healops.store.agent_decisions import AgentDecisionsRepository
+from healops.store.incidents import IncidentsRepository
+from healops.store.remediations import RemediationsRepository
+from tests.unit.fleet.sim import Sim
+
+
+class FakeTime:
+    """Real seconds, advanced by the test: one tick of 60 simulated s is one real second (time scale 60)."""
+
+    def __init__(self) -> None:
+        self.now = 1_900_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeClock(SimClock):
+    def __init__(self, time: FakeTime) -> None:
+        super().__init__(60.0, 60.0)
+        self.time = time
+
+    def now_tick(self) -> int:
+        return self.tick_at(self.time())
+
+
+class SimFleet:
+    """The fleet adapter over the in-memory simulation; counts the actions it carried out."""
+
+    def __init__(self, sim: Sim) -> None:
+        self.sim = sim
+        self.applied: list[tuple[str, str]] = []
+
+    def services(self) -> list[str]:
+        return list(self.sim.states)
+
+    def describe(self, service: str) -> ServiceView:
+        if service not in self.sim.states:
+            raise UnknownServiceError(service)
+        return view_of(self.sim.states[service])
+
+    def apply(self, service: str, action: Any, params: dict | None = None, operation_id: str | None = None):
+        state = self.sim.states[service]
+        if operation_id and state.last_operation_id == operation_id:
+            return ActionOutcome(action, service, {}, [], "already applied")
+        new_state, outcome = apply_action(state, action, params, self.sim.tick, "")
+        self.sim.states[service] = new_state.model_copy(update={"last_operation_id": operation_id})
+        self.applied.append((service, action))
+        return outcome
+
+
+class SimMetrics:
+    """Per-tick metrics of the simulation, stamped with the fake time of their tick."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[float, dict[str, dict[str, float]]]] = []
+
+    def series(self, service: str, metrics: tuple[str, ...], start: float, end: float) -> dict[str, list[float]]:
+        inside = [row[service] for at, row in self.points if start <= at <= end and service in row]
+        return {m: [row[m] for row in inside] for m in metrics}
+
+
+class World:
+    def __init__(self, dynamodb: Any, limits: RemediationLimits) -> None:
+        self.sim, self.time, self.metrics = Sim(), FakeTime(), SimMetrics()
+        self.fleet = SimFleet(self.sim)
+        self.limits = limits
+        self.engine = Remediation(
+            fleet=self.fleet,
+            remediations=RemediationsRepository("remediations", dynamodb),
+            decisions=AgentDecisionsRepository("agent_decisions", dynamodb),
+            incidents=IncidentsRepository("incidents", dynamodb),
+            metrics=self.metrics,
+            planner=self.plan,
+            limits=lambda: self.limits,
+            clock=FakeClock(self.time),
+            now=self.time,
+        )
+
+    @staticmethod
+    def plan(context: IncidentContext) -> PlanOutcome:
+        return PlanOutcome(
+            incident_id=context.incident_id,
+            plan=OfflineReasoner().plan(context),
+            provider="offline",
+            requested_provider="offline",
+            model="rules-v1",
+        )
+
+    def tick(self, n: int = 1) -> None:
+        for _ in range(n):
+            self.time.now += 1.0
+            self.metrics.points.append(
+                (self.time.now, {s: {k: float(v) for k, v in t.metrics.items()} for s, t in self.sim.step().items()})
+            )
+
+    def run(self, incident: IncidentMessage, max_steps: int = 40) -> RunState:
+        """Drive the steps as the state machine does (approvals granted at once)."""
+        run = self.engine.plan(incident)
+        for _ in range(max_steps):
+            if run.route in ("resolved", "escalate"):
+                return run
+            if run.route in ("guard", "next"):
+                run = self.engine.guard(run)
+            elif run.route in ("act", "await_approval"):
+                run = self.engine.act(run)
+            elif run.route in ("wait", "verify"):
+                self.tick(max(1, run.wait_s // 60))
+                run = self.engine.verify(run)
+        raise AssertionError(f"no end after {max_steps} steps: {run.route}")
+
+
+@pytest.fixture
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "test")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_tables(client, ["incidents", "remediations", "agent_decisions"])
+        yield client
+
+
+def incident(service: str, kind: str, episode: int = 0, incident_id: str | None = None) -> IncidentMessage:
+    return IncidentMessage(
+        incident_id=incident_id or f"unit-{service}-{kind}",
+        service=service,
+        kind=kind,
+        opened_at=datetime.now(UTC),
+        severity="high",
+        episode=episode,
+    )
+
+
+def test_a_surge_is_relieved_by_a_scale_out_sized_to_the_traffic_and_verified(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits())
+    world.tick(5)
+    world.sim.inject("search", "cpu_saturation")
+    world.tick(1)
+    # The detector sees the latency first and names the incident after it; the CPU explains it.
+    run = world.run(incident("search", "latency"))
+    assert run.route == "resolved", run.tried
+    assert world.fleet.applied == [("search", "scale_out")]
+    [attempt] = world.engine.remediations.for_incident("unit-search-latency").items
+    assert attempt["verification"] == "recovered" and attempt["params"]["replicas"] > 4
+    assert world.engine.incidents.get("unit-search-latency").status == "resolved"
+
+
+def test_a_dependency_failure_is_fixed_by_the_next_candidate_after_a_restart_fails(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits())
+    world.tick(5)
+    world.sim.inject("ledger-db", "dependency_failure")
+    world.tick(3)
+    run = world.run(incident("ledger-db", "errors"))
+    tried = [
+        (a["action"], a["verification"]) for a in world.engine.remediations.for_incident("unit-ledger-db-errors").items
+    ]
+    assert run.route == "resolved", run.tried
+    assert tried == [("restart_service", "not_recovered"), ("failover", "recovered")]
+
+
+def test_dry_run_plans_and_records_but_never_acts(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits(dry_run=True))
+    world.tick(5)
+    world.sim.inject("auth", "disk_exhaustion")
+    world.tick(3)
+    run = world.run(incident("auth", "disk"))
+    assert run.route == "escalate" and world.fleet.applied == []
+    items = world.engine.remediations.for_incident("unit-auth-disk").items
+    assert items and all(i["outcome"] == "dry_run" for i in items)
+    assert items[0]["action"] == "clear_disk"
+
+
+def test_the_allow_list_refuses_and_the_refusal_is_recorded(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits(allowed_actions={"*": ["no_op_observe"]}))
+    world.tick(5)
+    world.sim.inject("auth", "disk_exhaustion")
+    world.tick(3)
+    run = world.run(incident("auth", "disk"))
+    assert run.route == "escalate" and world.fleet.applied == []
+    [item] = world.engine.remediations.for_incident("unit-auth-disk").items
+    assert item["outcome"] == "refused" and "allow-list" in " ".join(item["guard_reasons"])
+
+
+def test_a_retried_act_does_not_act_twice(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits())
+    world.tick(5)
+    world.sim.inject("auth", "disk_exhaustion")
+    world.tick(3)
+    run = world.engine.guard(world.engine.plan(incident("auth", "disk")))
+    first = world.engine.act(run.model_copy(deep=True))
+    world.engine.act(run.model_copy(deep=True))  # the same step delivered again, after the fleet changed
+    assert world.fleet.applied == [("auth", "clear_disk")] and first.route == "wait"
+
+
+def test_a_reopened_incident_numbers_its_attempts_after_the_earlier_episode(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits(cooldown_s=0))
+    world.tick(5)
+    world.sim.inject("auth", "disk_exhaustion")
+    world.tick(3)
+    assert world.run(incident("auth", "disk")).route == "resolved"
+    world.engine.incidents.transition("unit-auth-disk", "open")
+    world.sim.inject("auth", "disk_exhaustion")
+    world.tick(3)
+    assert world.run(incident("auth", "disk", episode=1)).route == "resolved"
+    ids = [a["attempt_id"] for a in world.engine.remediations.for_incident("unit-auth-disk").items]
+    assert ids == ["0001-clear_disk", "0002-clear_disk"]
+    assert world.fleet.applied == [("auth", "clear_disk"), ("auth", "clear_disk")]

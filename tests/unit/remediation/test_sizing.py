@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from healops.remediation.sizing import TARGET_CPU_PCT, replicas_to_add
+from tests.unit.fleet.sim import TICK_SECONDS, Sim
+
+PLAN = {"baseline_rps": 150, "baseline_cpu_pct": 47, "baseline_replicas": 4}
+
+
+def test_scale_out_is_sized_so_cpu_per_replica_falls_to_the_target() -> None:
+    # Four times the planned traffic on 4 replicas needs 4 x 47 x 4 / 60 = 12.5 -> 13 replicas: add 9.
+    assert replicas_to_add(4, PLAN, requests_per_tick=150 * 60 * 4, tick_seconds=60) == 9
+
+
+def test_at_normal_traffic_one_replica_is_the_least_added() -> None:
+    assert replicas_to_add(4, PLAN, requests_per_tick=150 * 60, tick_seconds=60) == 1
+
+
+def test_no_capacity_plan_or_no_traffic_figure_leaves_the_default() -> None:
+    assert replicas_to_add(4, {}, requests_per_tick=1000, tick_seconds=60) is None
+    assert replicas_to_add(4, PLAN, requests_per_tick=None, tick_seconds=60) is None
+
+
+def test_the_sized_scale_out_relieves_a_simulated_surge() -> None:
+    sim = Sim()
+    sim.inject("search", "cpu_saturation", load_multiplier=4.0)
+    surged = sim.step()["search"].metrics
+    assert surged["CPUUtilization"] == 100.0
+    state = sim.states["search"]
+    add = replicas_to_add(state.replicas, PLAN, surged["RequestCount"], TICK_SECONDS)
+    sim.act("search", "scale_out", replicas=add)
+    after = sim.step()["search"].metrics
+    assert after["CPUUtilization"] < TARGET_CPU_PCT + 10
+    assert after["ErrorRate"] < 5.0
