@@ -69,11 +69,13 @@ class IncidentSink:
     s3: Any
     bucket: str | None
 
-    def apply(self, change: Change, evidence: dict[str, Any], at: datetime) -> bool:
-        """True if this call created or reopened the incident (and so enqueued it)."""
+    def apply(self, change: Change, evidence: dict[str, Any], at: datetime, onset_at: datetime | None = None) -> bool:
+        """True if this call created or reopened the incident (and so enqueued it).
+
+        ``onset_at`` is when the first anomalous tick began: the dashboard's MTTD runs from it."""
         episode = change.episode
         if change.action == "open":
-            record = _record(change, at, self.bucket)
+            record = _record(change, at, self.bucket, onset_at)
             if not self.incidents.create_if_absent(record):
                 return False  # another run opened it first
             if self.bucket:
@@ -139,7 +141,7 @@ def _summary(change: Change) -> str:
     return f"{e.root}: {lead}{linked}"[:2000]
 
 
-def _record(change: Change, at: datetime, bucket: str | None) -> IncidentRecord:
+def _record(change: Change, at: datetime, bucket: str | None, onset_at: datetime | None = None) -> IncidentRecord:
     e = change.episode
     return IncidentRecord(
         incident_id=e.incident_id,
@@ -154,6 +156,7 @@ def _record(change: Change, at: datetime, bucket: str | None) -> IncidentRecord:
         eta_s=e.eta_s,
         evidence_key=f"incidents/{e.incident_id}/evidence.json" if bucket else None,
         start_tick=e.start_tick,
+        onset_at=onset_at.isoformat() if onset_at else None,
     )
 
 
@@ -288,7 +291,8 @@ class DetectorRunner:
                         last,
                         report.reads,
                     )
-                if self.sink.apply(change, _evidence(change, series), at):
+                onset = self.clock.start_of_tick(change.episode.start_tick)
+                if self.sink.apply(change, _evidence(change, series), at, onset):
                     report.created.append(change.episode.incident_id)  # kept if the state write must be retried
             try:
                 self.states.put_versioned(CORRELATION_KEY, state.to_state(), version)

@@ -13,7 +13,7 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -40,6 +40,10 @@ class SimClock:
 
     def now_tick(self) -> int:
         return self.tick_at(time.time())
+
+    def start_of_tick(self, tick: int) -> datetime:
+        """The real (UTC) time at which ``tick`` began: the inverse of :meth:`tick_at`."""
+        return datetime.fromtimestamp(tick * self.tick_seconds / self.time_scale, tz=UTC)
 
     def ticks_for(self, duration_s: float) -> int:
         """Ticks covering ``duration_s`` simulated seconds (at least one)."""

@@ -106,6 +106,8 @@ def test_two_concurrent_runs_open_one_incident_with_its_message_evidence_and_why
     assert len(created) == 1 and created[0].startswith("payments-errors-")
     record = IncidentsRepository("incidents", aws["dynamodb"]).get(created[0])
     assert record is not None and record.status == "open" and record.service == "payments"
+    # MTTD runs from the start of the first anomalous tick to the opening, which comes after it.
+    assert record.onset_at is not None and record.onset_at <= record.opened_at
     messages = aws["sqs"].receive_message(QueueUrl=aws["queue_url"], MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"])["incident_id"] for m in messages] == created
     evidence = json.loads(aws["s3"].get_object(Bucket="artifacts", Key=record.evidence_key)["Body"].read())
