@@ -21,10 +21,19 @@ def is_local(endpoint_url: str | None = None) -> bool:
     return bool(endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("LOCALSTACK_HOST"))
 
 
-def client(service: str, endpoint_url: str | None = None, region: str | None = None, **config: Any) -> Any:
-    """A client for ``service``: local when an endpoint is given or configured, AWS otherwise."""
+def client(
+    service: str,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    max_attempts: int = 3,
+    **config: Any,
+) -> Any:
+    """A client for ``service``: local when an endpoint is given or configured, AWS otherwise.
+
+    ``max_attempts`` bounds botocore's standard retries (1: none, as benchmarks want); ``config``
+    goes to botocore's ``Config`` (timeouts, pool size)."""
     region = region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    cfg = Config(retries={"max_attempts": 3, "mode": "standard"}, **config)
+    cfg = Config(retries={"max_attempts": max_attempts, "mode": "standard"}, **config)
     if not is_local(endpoint_url):
         return boto3.client(service, region_name=region, config=cfg)
     if endpoint_url:

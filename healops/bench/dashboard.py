@@ -31,6 +31,8 @@ from urllib.parse import urlencode
 from rich.console import Console
 from rich.table import Table
 
+from healops import aws
+
 console = Console()
 TARGET_P95_MS = 100.0
 OLD_WEIGHTS = {"resolved": 99, "escalated": 1}
@@ -39,17 +41,7 @@ KINDS = ["error_rate", "latency", "memory_exhaustion_predicted", "disk_exhaustio
 
 
 def _make_client(endpoint: str, service: str) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}),
-    )
+    return aws.client(service, endpoint_url=endpoint, region="us-east-1", max_attempts=2)
 
 
 def _incident_item(rng: random.Random, index: int, now: datetime, days: float, services: list[str]) -> dict[str, Any]:

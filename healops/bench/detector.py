@@ -18,11 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from rich.console import Console
 from rich.table import Table
 
+from healops import aws
 from healops.deploy.tables import create_tables
 from healops.detection.correlate import DependencyGraph
 from healops.detection.runner import DetectorRunner, IncidentSink, RunReport
@@ -42,14 +41,7 @@ PREFIX = "/healops-bench/services"
 
 
 def _client(endpoint: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=16),
-    )
+    return aws.client(service, endpoint_url=endpoint, region="us-east-1", max_attempts=2, max_pool_connections=16)
 
 
 class CallCounter:

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from rich.console import Console
 from rich.table import Table
+
+from healops import aws
 
 console = Console()
 
@@ -56,14 +56,7 @@ class Figures:
 
 
 def _client(endpoint: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}),
-    )
+    return aws.client("dynamodb", endpoint_url=endpoint, region="us-east-1", max_attempts=2)
 
 
 def _incident(rng: random.Random, index: int, start: float) -> dict[str, Any]:

@@ -21,23 +21,16 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from rich.console import Console
 from rich.table import Table
+
+from healops import aws
 
 HANDLER = "def handler(event, context):\n    return {'ok': True, 'n': event.get('n')}\n"
 
 
 def _client(endpoint_url: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
+    return aws.client(service, endpoint_url=endpoint_url, region="us-east-1", max_attempts=1)
 
 
 def _zip(source: str) -> bytes:

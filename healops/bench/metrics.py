@@ -34,12 +34,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import boto3
 import psutil
-from botocore.config import Config
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from healops import aws
 
 console = Console()
 
@@ -60,13 +60,8 @@ QUERY_COUNT = 500
 
 
 def _client(endpoint: str) -> Any:
-    return boto3.client(
-        "cloudwatch",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}, read_timeout=900, connect_timeout=10),
+    return aws.client(
+        "cloudwatch", endpoint_url=endpoint, region="us-east-1", max_attempts=1, read_timeout=900, connect_timeout=10
     )
 
 

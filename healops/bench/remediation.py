@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 from rich.console import Console
 from rich.table import Table
 
+from healops import aws
 from healops.deploy.stack import StackInfo, StackOptions, down, up
 from healops.local.server import free_port
 from healops.store.incidents import IncidentsRepository
@@ -74,13 +74,7 @@ def _epoch(iso: str) -> float:
 
 def run(info: StackInfo, timeout: float) -> list[Episode]:
     def client(name: str) -> Any:
-        return boto3.client(
-            name,
-            endpoint_url=info.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return aws.client(name, endpoint_url=info.endpoint_url, region="us-east-1")
 
     lam, sfn, ddb = client("lambda"), client("stepfunctions"), client("dynamodb")
     tables = info.outputs["dynamodb_table_names"]
