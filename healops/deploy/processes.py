@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,34 @@ class ManagedProcess:
         self.pid_file.unlink(missing_ok=True)
         return stopped
 
+    def launch(self, args: list[str], ready: Callable[[str], str | None], timeout: float, what: str) -> str:
+        """Start ``python -m <args>`` in its own session, logging to :attr:`log_file`; wait until
+        ``ready`` finds its ready line in the log and return what ``ready`` returned. On exit or
+        timeout nothing is left running and the error shows the log's tail."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("w") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", *args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        self.pid_file.write_text(str(proc.pid))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.log_file.read_text(errors="replace").splitlines():
+                found = ready(line)
+                if found is not None:
+                    return found
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.stop()
+        tail = "\n".join(self.log_file.read_text(errors="replace").splitlines()[-20:])
+        raise DeployError(f"{what} did not start (log: {self.log_file}):\n{tail}")
+
 
 def port_is_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -98,39 +127,10 @@ def start_server(state_dir: Path, host: str, port: int, time_scale: float, timeo
             f"port {port} on {host} is already in use by another program: stop it "
             f"(`ss -ltnp 'sport = :{port}'` shows which) or choose another port with --port"
         )
-    state_dir.mkdir(parents=True, exist_ok=True)
-    log = managed.log_file.open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            SERVER_MODULE,
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--time-scale",
-            str(time_scale),
-            "--state-dir",
-            str(state_dir / "cloud"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    managed.pid_file.write_text(str(proc.pid))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if READY_LINE in managed.log_file.read_text(errors="replace"):
-            return proc.pid
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    managed.stop()
-    tail = "\n".join(managed.log_file.read_text(errors="replace").splitlines()[-20:])
-    raise DeployError(f"the embedded cloud did not start (log: {managed.log_file}):\n{tail}")
+    args = [SERVER_MODULE, "--host", host, "--port", str(port), "--time-scale", str(time_scale)]
+    args += ["--state-dir", str(state_dir / "cloud")]
+    managed.launch(args, lambda line: line if READY_LINE in line else None, timeout, "the embedded cloud")
+    return int(managed.pid_file.read_text())
 
 
 DASHBOARD_MODULE = "healops.dashboard"
@@ -154,35 +154,10 @@ def start_dashboard(state_dir: Path, port: int, endpoint_url: str, timeout: floa
         raise DeployError(
             f"port {port} on 127.0.0.1 is already in use by another program: choose another with --dashboard-port"
         )
-    state_dir.mkdir(parents=True, exist_ok=True)
-    log = managed.log_file.open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            DASHBOARD_MODULE,
-            "--port",
-            str(port),
-            "--endpoint",
-            endpoint_url,
-            "--token-file",
-            str(dashboard_token_file(state_dir)),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    managed.pid_file.write_text(str(proc.pid))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in managed.log_file.read_text(errors="replace").splitlines():
-            if line.startswith(DASHBOARD_READY_LINE):
-                return line[len(DASHBOARD_READY_LINE) :].strip()
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    managed.stop()
-    tail = "\n".join(managed.log_file.read_text(errors="replace").splitlines()[-20:])
-    raise DeployError(f"the dashboard did not start (log: {managed.log_file}):\n{tail}")
+    args = [DASHBOARD_MODULE, "--port", str(port), "--endpoint", endpoint_url]
+    args += ["--token-file", str(dashboard_token_file(state_dir))]
+
+    def listening_url(line: str) -> str | None:
+        return line[len(DASHBOARD_READY_LINE) :].strip() if line.startswith(DASHBOARD_READY_LINE) else None
+
+    return managed.launch(args, listening_url, timeout, "the dashboard")
