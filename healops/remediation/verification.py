@@ -3,6 +3,11 @@
 Pure: the remediator reads per-tick datapoints (oldest first) and asks :func:`verify`. Bands are
 fixed limits, the same the offline reasoner diagnoses with, except latency, whose band is a
 multiple of the service's own p99 baseline.
+
+The verdict "not recovered" needs evidence: the datapoints of the whole window (``within_ticks``
+after the settle), or, when metrics arrive late or not at all, the window plus as long again.
+Telemetry that has not arrived yet is not a failed fix (CloudWatch delivers minutes late on AWS,
+and a loaded generator falls behind locally); telemetry that never arrives is, in the end.
 """
 
 from __future__ import annotations
@@ -64,8 +69,11 @@ def verify(
     ticks_since_action: int,
     p99_baseline_ms: float | None = None,
 ) -> VerificationResult:
-    """``series``: per metric, the values of the ticks after the action settled, oldest first."""
+    """``series``: per metric, the values of the ticks after the action settled, oldest first;
+    ``ticks_since_action``: wall-clock ticks since the action."""
     last = {m: float(v[-1]) for m, v in series.items() if v}
+    observed = min((len(series.get(m, ())) for m in rule.metrics), default=0)
+    window = max(rule.stable_ticks, rule.within_ticks - rule.settle_ticks)
     bands = [band(m, p99_baseline_ms) for m in rule.metrics]
     failing: list[str] = []
     for b in bands:
@@ -76,6 +84,10 @@ def verify(
     if not failing:
         held = "; ".join(b.describe() for b in bands)
         return VerificationResult("recovered", f"in band for {rule.stable_ticks} ticks: {held}", last)
-    if ticks_since_action >= rule.within_ticks:
-        return VerificationResult("not_recovered", f"after {ticks_since_action} ticks: " + "; ".join(failing), last)
+    window_seen = observed >= window and ticks_since_action >= rule.within_ticks
+    if window_seen or ticks_since_action >= 2 * rule.within_ticks:
+        late = "" if window_seen else f" (only {observed} of {window} ticks of data arrived)"
+        return VerificationResult(
+            "not_recovered", f"after {ticks_since_action} ticks{late}: " + "; ".join(failing), last
+        )
     return VerificationResult("pending", "; ".join(failing), last)

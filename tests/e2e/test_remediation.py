@@ -57,6 +57,14 @@ def attempts(aws: Any, stack: StackInfo, incident_id: str) -> list[dict[str, Any
     return repo.for_incident(incident_id).items
 
 
+def explain(tried: list[dict[str, Any]]) -> str:
+    """What each attempt came to, a line each (a string: pytest shortens the repr of anything else)."""
+    keys = ("outcome", "guard_decision", "verification", "verification_detail", "error", "guard_reasons")
+    return "\n".join(
+        f"{t['attempt_id']} on {t['service']}: " + "; ".join(f"{k}={t.get(k)}" for k in keys) for t in tried
+    )
+
+
 def run_to_end(aws: Any, stack: StackInfo, incident_id: str, approve: bool = True, timeout: float = 90) -> dict:
     """Wait for the execution to end, approving every action that waits for a human."""
     sfn = aws("stepfunctions")
@@ -219,8 +227,8 @@ def test_every_fault_type_is_detected_remediated_and_verified(
     result = healed[fault]
     assert result.incident_id, f"the detector opened no incident on {FAULT_TARGETS[fault]} for {fault}"
     tried = attempts(aws, stack, result.incident_id)
-    assert result.final, (f"remediation of {result.incident_id} did not end", tried)
-    assert result.final["status"] == "SUCCEEDED", (result.final.get("error"), tried)
+    assert result.final, f"remediation of {result.incident_id} did not end:\n{explain(tried)}"
+    assert result.final["status"] == "SUCCEEDED", f"{result.final.get('error')}:\n{explain(tried)}"
     assert tried[-1]["verification"] == "recovered"
     assert tried[-1]["metrics_before"] and tried[-1]["metrics_after"]
     incident = aws("dynamodb").get_item(

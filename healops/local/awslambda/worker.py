@@ -10,7 +10,10 @@ library: a zip that vendors its own ``healops`` must get that one, never ours.
 Protocol: requests and responses are frames on two dedicated pipes (see :func:`write_frame`).
 Everything the handler prints or logs goes to stdout/stderr, which the parent reads as the
 invocation's log; after each invocation the worker writes :data:`END_MARKER` plus the
-request id on its own line, flushes, and only then sends the response.
+request id on its own line, flushes, and only then sends the response. The first request also
+loads the handler (the init phase): once loaded, the worker writes :data:`INIT_MARKER` plus the
+request id, and the function's timeout runs from there, as on AWS, where init has its own limit
+and a cold start does not eat into the handler's time.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 END_MARKER = "\x1ehealops-lambda-end "
+INIT_MARKER = "\x1ehealops-lambda-init "
 _FRAME_HEADER = struct.Struct("!II")
 
 
@@ -205,12 +209,18 @@ class Worker:
         request_id = header["request_id"]
         init_ms = 0.0
         try:
+            deadline_ms = header["deadline_ms"]
             if self.handler is None:
                 started = time.perf_counter()
                 self.handler = load_handler(self.handler_name)
                 init_ms = (time.perf_counter() - started) * 1000
+                # The handler's time starts now: the parent moves its deadline when it reads this.
+                if header.get("timeout_ms"):
+                    deadline_ms = int(time.time() * 1000) + int(header["timeout_ms"])
+                sys.stdout.write(f"{INIT_MARKER}{request_id}\n")
+                sys.stdout.flush()
             event = json.loads(body) if body else {}
-            context = LambdaContext(request_id, header["deadline_ms"], header["invoked_function_arn"])
+            context = LambdaContext(request_id, deadline_ms, header["invoked_function_arn"])
             return marshal_result(self.handler(event, context)), None, init_ms
         except FaultError as fault:
             # Init faults carry no request id on AWS; the others do.

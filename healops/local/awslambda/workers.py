@@ -17,12 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from healops.local.awslambda import logformat
-from healops.local.awslambda.worker import END_MARKER, read_frame, write_frame
+from healops.local.awslambda.worker import END_MARKER, INIT_MARKER, read_frame, write_frame
 
 logger = logging.getLogger(__name__)
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 _END_MARKER_BYTES = END_MARKER.encode()
+_INIT_MARKER_BYTES = INIT_MARKER.encode()
+# How long a new worker may take to load its handler before the function's timeout starts
+# (AWS gives the init phase 10 s of its own).
+INIT_LIMIT_SECONDS = 10.0
 # After the response arrives, how long to wait for the end marker on stdout (it is written first,
 # so it is normally already in the pipe).
 _MARKER_GRACE_SECONDS = 2.0
@@ -96,6 +100,7 @@ class WorkerOutcome:
 class _Collected:
     lines: list[str] = field(default_factory=list)
     marker_seen: bool = False
+    init_seen: bool = False
 
 
 class WorkerProcess:
@@ -148,6 +153,7 @@ class WorkerProcess:
         self._output_fd = self._output.fileno()
         self._pending_output = bytearray()
         self.alive = True
+        self.initialised = False  # the handler is loaded (the worker's first invocation did it)
 
     @property
     def pid(self) -> int:
@@ -156,10 +162,13 @@ class WorkerProcess:
     def invoke(self, request_id: str, event: bytes, invoked_function_arn: str) -> WorkerOutcome:
         """Run one invocation; kills the worker if it exceeds the function's timeout."""
         timeout = self.spec.timeout_seconds
-        deadline = time.monotonic() + timeout
+        # A new worker loads its handler first, within the init limit; the timeout starts after.
+        initialising = not self.initialised
+        deadline = time.monotonic() + (INIT_LIMIT_SECONDS if initialising else timeout)
         header = {
             "request_id": request_id,
             "deadline_ms": int((time.time() + timeout) * 1000),
+            "timeout_ms": int(timeout * 1000),
             "invoked_function_arn": invoked_function_arn,
         }
         self.invocations += 1
@@ -173,7 +182,7 @@ class WorkerProcess:
         while reply is None or not collected.marker_seen:
             now = time.monotonic()
             if reply is None and now >= deadline:
-                return self._timed_out(request_id, collected)
+                return self._timed_out(request_id, collected, INIT_LIMIT_SECONDS if initialising else timeout)
             if reply is not None:
                 marker_deadline = marker_deadline or now + _MARKER_GRACE_SECONDS
                 if now >= marker_deadline:
@@ -186,6 +195,9 @@ class WorkerProcess:
             ready, _, _ = select.select(wait_for, [], [], max(wake_at - now, 0))
             if self._output_fd in ready and not self._read_output(request_id, collected):
                 return self._exited(request_id, collected)
+            if initialising and collected.init_seen:
+                initialising, self.initialised = False, True
+                deadline = time.monotonic() + timeout
             if self._response_fd in ready:
                 reply = read_frame(self._response_fd)
                 if reply is None:
@@ -208,12 +220,19 @@ class WorkerProcess:
             return False
         self._pending_output += chunk
         marker = _END_MARKER_BYTES + request_id.encode()
+        init_marker = _INIT_MARKER_BYTES + request_id.encode()
         while True:
             newline = self._pending_output.find(b"\n")
             if newline < 0:
                 break
             line = bytes(self._pending_output[:newline])
             del self._pending_output[: newline + 1]
+            at = line.find(init_marker)
+            if at >= 0:
+                if at > 0:  # an unterminated print of the module's import shares the line
+                    collected.lines.append(line[:at].decode(errors="replace"))
+                collected.init_seen = True
+                continue
             at = line.find(marker)
             if at >= 0:
                 # A handler's unterminated last print shares the marker's line.
@@ -236,13 +255,13 @@ class WorkerProcess:
             pass
         text = self._pending_output.decode(errors="replace")
         self._pending_output.clear()
-        collected.lines.extend(line for line in text.splitlines() if not line.startswith(END_MARKER))
+        collected.lines.extend(line for line in text.splitlines() if not line.startswith((END_MARKER, INIT_MARKER)))
 
-    def _timed_out(self, request_id: str, collected: _Collected) -> WorkerOutcome:
+    def _timed_out(self, request_id: str, collected: _Collected, seconds: float) -> WorkerOutcome:
         self.kill()
         self._drain_output(collected)
-        payload = logformat.timeout_payload(request_id, self.spec.timeout_seconds)
-        collected.lines.append(logformat.timeout_log_line(request_id, self.spec.timeout_seconds))
+        payload = logformat.timeout_payload(request_id, seconds)
+        collected.lines.append(logformat.timeout_log_line(request_id, seconds))
         return WorkerOutcome("timeout", json.dumps(payload).encode(), payload["errorType"], collected.lines)
 
     def _exited(self, request_id: str, collected: _Collected) -> WorkerOutcome:

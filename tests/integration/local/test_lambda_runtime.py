@@ -170,6 +170,47 @@ def handler(event, context):
     assert next_pid != first_pid
 
 
+def test_a_slow_cold_start_does_not_count_against_the_timeout(cloud: Cloud) -> None:
+    # Loading the module takes longer than the function's timeout; AWS times init separately.
+    name = cloud.function(
+        """
+import time
+time.sleep(1.5)
+
+def handler(event, context):
+    return context.get_remaining_time_in_millis()
+""",
+        Timeout=1,
+    )
+
+    response, remaining_ms = cloud.invoke(name)
+
+    assert "FunctionError" not in response, remaining_ms
+    assert 500 < remaining_ms <= 1000
+
+
+def test_the_first_invocation_still_times_out_once_the_handler_runs(cloud: Cloud) -> None:
+    name = cloud.function(
+        """
+import time
+time.sleep(0.5)
+
+def handler(event, context):
+    time.sleep(30)
+""",
+        Timeout=1,
+    )
+
+    started = time.monotonic()
+    response, error = cloud.invoke(name)
+    elapsed = time.monotonic() - started
+
+    assert response["FunctionError"] == "Unhandled"
+    assert error["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in error["errorMessage"]
+    assert 1.4 < elapsed < 5
+
+
 def test_code_update_runs_the_new_code(cloud: Cloud) -> None:
     name = cloud.function("def handler(event, context):\n    return 'v1'\n")
     assert cloud.invoke(name)[1] == "v1"
