@@ -6,7 +6,9 @@ Rules, in order, for the signals of tick ``t``:
    joins an open episode it already belongs to (as root or linked); otherwise, if one of its transitive
    dependencies signals this tick or belongs to an open episode, it is a downstream symptom and joins that
    dependency's episode (the nearest such dependency, then the name, so the choice is deterministic);
-   otherwise it is the root of a new group.
+   otherwise it is the root of a new group. Only errors and latency travel up the call graph: a service with a
+   strong *local* signal (its own heartbeat, saturation, memory or disk) has a fault of its own, so it roots
+   its own group even when it also calls a failing service or is linked to another's incident.
 2. *Opening.* A new group opens an episode only if one of its signals is strong. Its id is deterministic:
    ``<root>-<family>-<bucket>`` (family of the root's strongest signal, ``bucket`` the start tick rounded down
    to ``id_bucket_ticks``), so concurrent or repeated runs over the same signals produce the same id and the
@@ -31,6 +33,8 @@ from healops.detection.signals import Signal
 
 STATE_VERSION = 1
 MAX_EPISODE_SIGNALS = 12  # strongest signals an episode keeps as evidence
+# Families a dependency's fault cannot cause in its callers (only errors and added latency propagate).
+LOCAL_FAMILIES = frozenset({"availability", "saturation", "memory", "disk"})
 
 
 @dataclass(frozen=True)
@@ -172,23 +176,30 @@ def correlate(
     # target of each signalling service: ("episode", id) or ("group", root)
     target: dict[str, tuple[str, str]] = {}
     reason: dict[str, str] = {}
+    rooted_by_local: set[str] = set()
     for service in graph.dependencies_first(by_service):
-        if service in member_of:
+        local = sorted({s.family for s in by_service[service] if s.strong and s.family in LOCAL_FAMILIES})
+        if service in member_of and (member_of[service].root == service or not local):
             target[service] = ("episode", member_of[service].incident_id)
             reason[service] = f"{service} already belongs to incident {member_of[service].incident_id}"
             continue
+        target[service] = ("group", service)
+        reason[service] = f"{service} is the most upstream service signalling"
         for dep, distance in graph.upstream(service):
+            hops = f"{distance} hop{'s' * (distance > 1)}"
             if dep in target:
                 target[service] = target[dep]
-                reason[service] = f"{service} calls {dep} ({distance} hop{'s' * (distance > 1)}), which signals too"
+                reason[service] = f"{service} calls {dep} ({hops}), which signals too"
                 break
             if dep in member_of:
                 target[service] = ("episode", member_of[dep].incident_id)
-                reason[service] = f"{service} calls {dep} ({distance} hop{'s' * (distance > 1)}), in an open incident"
+                reason[service] = f"{service} calls {dep} ({hops}), in an open incident"
                 break
-        else:
+        if local and (service in member_of or target[service] != ("group", service)):
+            # Errors and latency may be a dependency's; these are its own: a fault of its own.
             target[service] = ("group", service)
-            reason[service] = f"{service} is the most upstream service signalling"
+            reason[service] = f"{service} shows {', '.join(local)} of its own, which no dependency's fault causes"
+            rooted_by_local.add(service)
 
     changes: list[Change] = []
     groups: dict[str, list[str]] = {}
@@ -212,6 +223,8 @@ def correlate(
         if not any(s.strong for s in group_signals):
             continue  # weak signals alone never open an incident
         root_signals = by_service[root]
+        if root in rooted_by_local:  # its errors or latency may be a dependency's; the local signal is its own
+            root_signals = [s for s in root_signals if s.family in LOCAL_FAMILIES]
         lead = _strongest(root_signals if any(s.strong for s in root_signals) else group_signals)
         linked = [m for m in members if m != root]
         recent = _recently_resolved(state, root, tick, c.reopen_ticks)

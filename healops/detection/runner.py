@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from healops.detection.correlate import Change, CorrelationConfig, CorrelationState, DependencyGraph, correlate
@@ -48,6 +48,7 @@ class RunReport:
     signals: int = 0
     changes: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
+    requeued: list[str] = field(default_factory=list)  # incidents the outbox sweep sent late
     reads: ReadCounts = field(default_factory=ReadCounts)
     state_calls: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
@@ -100,7 +101,9 @@ class IncidentSink:
                 self.incidents.transition(episode.incident_id, "resolved", summary=current.summary)
                 self.decisions.append(episode.incident_id, _why(change), at.isoformat())
             elif change.action == "reopen" and current.status in ("resolved", "escalated"):
-                updated = self.incidents.transition(episode.incident_id, "open", reopened=current.reopened + 1)
+                updated = self.incidents.transition(
+                    episode.incident_id, "open", reopened=current.reopened + 1, queued=False
+                )
                 self.decisions.append(episode.incident_id, _why(change), at.isoformat())
                 self._enqueue(updated)
                 return True
@@ -108,7 +111,18 @@ class IncidentSink:
             logger.info("incident %s changed meanwhile; %s skipped", episode.incident_id, change.action)
         return False
 
+    def flush_outbox(self, older_than: datetime) -> list[str]:
+        """Send the open incidents whose message a run wrote but never sent (it crashed, or SQS failed, between
+        the write and the send; the run that retries finds the incident exists and does not send it)."""
+        sent = []
+        for record in self.incidents.unqueued(older_than.isoformat()):
+            logger.warning("incident %s was written but never queued: sending it now", record.incident_id)
+            self._enqueue(record)
+            sent.append(record.incident_id)
+        return sent
+
     def _enqueue(self, record: IncidentRecord) -> None:
+        """Put the incident on the queue, then mark it queued (at least once: the consumer ignores a repeat)."""
         message = IncidentMessage(
             incident_id=record.incident_id,
             service=record.service,
@@ -119,6 +133,7 @@ class IncidentSink:
             episode=record.reopened,
         )
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=message.model_dump_json())
+        self.incidents.mark_queued(record.incident_id)
 
 
 def _severity(change: Change) -> str:
@@ -157,6 +172,7 @@ def _record(change: Change, at: datetime, bucket: str | None, onset_at: datetime
         evidence_key=f"incidents/{e.incident_id}/evidence.json" if bucket else None,
         start_tick=e.start_tick,
         onset_at=onset_at.isoformat() if onset_at else None,
+        queued=False,  # until the message is sent: the outbox (IncidentSink.flush_outbox)
     )
 
 
@@ -249,6 +265,10 @@ class DetectorRunner:
             report.signals = sum(len(v) for v in by_tick.values())
         with timer("correlate"):
             self._correlate(by_tick, metrics, at, report)
+        with timer("outbox"):
+            # Two ticks of grace: a run that is between its write and its send is not a lost message.
+            grace = timedelta(seconds=2 * self.clock.tick_seconds / self.clock.time_scale)
+            report.requeued = self.sink.flush_outbox(datetime.now(UTC) - grace)
         with timer("write_state"):
             report.state_calls = self.states.put_many(
                 {service_key(s): d.to_state() for s, d in detection.detectors.items()}

@@ -56,6 +56,11 @@ class IncidentRecord(BaseModel):
     resolved_at: str | None = None
     escalated_at: str | None = None
     reopened: int = Field(default=0, description="How many times the incident was reopened")
+    queued: bool = Field(
+        default=True,
+        description="False from the write that opens (or reopens) the incident until its message is on the queue: "
+        "the outbox the detector sweeps. Records from before the field count as queued.",
+    )
     version: int = 1
 
 
@@ -96,6 +101,33 @@ class IncidentsRepository(DynamoRepository):
         updated = IncidentRecord.model_validate(data)
         self._put(updated.model_dump(mode="json"), "#v = :v", **{"#v": "version", ":v": current.version})
         return updated
+
+    def mark_queued(self, incident_id: str) -> None:
+        """Note that the incident's message is on the queue. Not a versioned change: it races nobody's
+        lifecycle move (a writer that read before it may put ``queued`` back, which costs one duplicate
+        message, and the remediator ignores duplicates)."""
+        self.client.update_item(
+            TableName=self.table_name,
+            Key={"incident_id": {"S": incident_id}},
+            UpdateExpression="SET #q = :t",
+            ConditionExpression="attribute_exists(incident_id)",
+            ExpressionAttributeNames={"#q": "queued"},
+            ExpressionAttributeValues={":t": {"BOOL": True}},
+        )
+
+    def unqueued(self, older_than: str, pages: int = 10) -> list[IncidentRecord]:
+        """Open incidents whose message never reached the queue, last changed before ``older_than``."""
+        found: list[IncidentRecord] = []
+        token: str | None = None
+        for _ in range(pages):
+            page = self.by_status("open", limit=100, page_token=token)
+            for item in page.items:
+                if item.get("queued") is False and str(item.get("updated_at", "")) < older_than:
+                    found.append(IncidentRecord.model_validate(item))
+            token = page.next_token
+            if token is None:
+                break
+        return found
 
     def by_status(
         self,

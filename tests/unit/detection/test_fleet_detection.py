@@ -123,6 +123,22 @@ def test_cascade_opens_one_incident_on_the_root_with_the_callers_linked() -> Non
     assert any("calls ledger-db" in reason for reason in opened[0].reasons)
 
 
+def test_a_fault_of_its_own_downstream_of_a_cascade_opens_its_own_incident() -> None:
+    # ledger-db fails its callers (errors travel up to checkout); checkout also burns CPU per request,
+    # which no dependency causes: two incidents, not one with checkout merely linked.
+    sim = Sim(size=8, seed=7)
+    detection = detection_for(sim)
+    assert drive(sim, detection, WARMUP) == []
+    sim.inject("ledger-db", "dependency_failure")
+    sim.inject("checkout", "cpu_spike")
+    opened = [c for _, c in drive(sim, detection, 40) if c.action in ("open", "reopen")]
+    roots = {c.episode.root: c for c in opened}
+    assert set(roots) == {"ledger-db", "checkout"}, [(c.episode.root, c.reasons) for c in opened]
+    assert roots["checkout"].episode.family == "saturation"
+    assert any("of its own" in reason for reason in roots["checkout"].reasons)
+    assert "payments" in roots["ledger-db"].episode.linked
+
+
 def test_incident_resolves_after_quiet_ticks_and_a_new_episode_soon_after_reopens_it() -> None:
     sim = Sim(size=8, seed=7)
     detection = detection_for(sim)
