@@ -1,9 +1,10 @@
 """Build one reproducible Lambda zip per function: ``python scripts/package.py [--out build] [--function NAME]``.
 
 Each ``build/<function>.zip`` holds ``functions/<function>/app.py`` at its root, the modules of
-the ``healops`` package it imports (directly or not) and the *runtime* dependencies the
-handlers import, copied from the distributions installed in this virtual environment (the files
-their RECORD lists), so building needs no network. boto3 and what it pulls in are left out: the
+the ``healops`` package it imports (directly or not) and, of the *runtime* dependencies, those
+this function's code imports (with what they need), copied from the distributions installed in
+this virtual environment (the files their RECORD lists), so building needs no network. Only the
+remediator reasons with an LLM: the other zips carry no LLM SDK. boto3 and what it pulls in are left out: the
 Lambda Python runtime provides them.
 
 Reproducible: entries sorted, one fixed timestamp (1980-01-01) and mode, no ``__pycache__``. A
@@ -174,6 +175,19 @@ def healops_files(handler: Path) -> dict[str, Path]:
     return files
 
 
+def imported_requirements(sources: Iterable[tuple[Path, str]], requirements: Iterable[str]) -> list[str]:
+    """Those of ``requirements`` whose modules ``sources`` ((file, module name) pairs) import."""
+    wanted = {canonicalize_name(Requirement(r).name): r for r in requirements}
+    providers = metadata.packages_distributions()  # top-level module -> distributions
+    used: set[str] = set()
+    for path, module in sources:
+        for name in _imported_modules(path, module):
+            for dist in providers.get(name.split(".")[0], ()):
+                if canonicalize_name(dist) in wanted:
+                    used.add(canonicalize_name(dist))
+    return [wanted[name] for name in sorted(used)]
+
+
 def zip_inputs(function: str, requirements: Iterable[str] = RUNTIME_REQUIREMENTS) -> dict[str, Path]:
     """Every entry of ``function``'s zip, by name in the zip."""
     handler = FUNCTIONS_DIR / function / "app.py"
@@ -181,7 +195,12 @@ def zip_inputs(function: str, requirements: Iterable[str] = RUNTIME_REQUIREMENTS
         raise PackagingError(f"no handler at {handler}; functions are: {', '.join(function_names())}")
     entries: dict[str, Path] = {"app.py": handler}
     entries.update(healops_files(handler))
-    for dist in dependency_closure(requirements):
+    sources = [(handler, "app")] + [
+        (path, arcname.removesuffix(".py").removesuffix("/__init__").replace("/", "."))
+        for arcname, path in entries.items()
+        if arcname.endswith(".py") and arcname != "app.py"
+    ]
+    for dist in dependency_closure(imported_requirements(sources, requirements)):
         entries.update(distribution_files(dist))
     return entries
 

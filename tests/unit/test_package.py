@@ -62,6 +62,18 @@ def test_only_what_the_handler_imports_from_healops_is_vendored(remediator_zip):
     assert not [n for n in vendored if n.startswith(("healops/local/", "healops/detection/", "healops/bench/"))]
 
 
+def test_only_the_remediator_carries_the_llm_sdks_and_every_zip_imports(remediator_zip, tmp_path):
+    with zipfile.ZipFile(remediator_zip) as archive:
+        assert {"openai", "google", "jsonschema"} <= {n.split("/")[0] for n in archive.namelist()}
+    for function in ("detector", "injector", "metrics_generator"):
+        built = package.build(function, tmp_path)  # import-checked with only the zip on the path
+        with zipfile.ZipFile(built.path) as archive:
+            tops = {n.split("/")[0] for n in archive.namelist()}
+        assert {"pydantic", "aws_lambda_powertools"} <= tops, function
+        assert not tops & {"openai", "google", "jsonschema", "httpx2", "cryptography"}, (function, tops)
+        assert built.size < remediator_zip.stat().st_size / 3, (function, built.size)
+
+
 def test_zip_is_rewritten_only_when_the_code_changes(tmp_path, monkeypatch):
     functions = tmp_path / "functions"
     (functions / "probe").mkdir(parents=True)
