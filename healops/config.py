@@ -73,6 +73,8 @@ class Settings:
     fleet_size: str = "8"  # services of the fleet definition's expansion (the detector's dependency graph)
     # The SSM parameter holding the remediation limits (healops/remediation/policy.py).
     remediation_policy_parameter: str | None = None
+    # The state machine's execution timeout: a remediation slot held longer was abandoned (store/slots.py).
+    remediation_execution_timeout_s: str = "86400"
 
     def require(self, field_name: str) -> str:
         """The value of ``field_name``, or an error naming its environment variable."""

@@ -16,22 +16,23 @@ locals {
   function_environment = merge(
     { for key, table in aws_dynamodb_table.this : "HEALOPS_${upper(key)}_TABLE" => table.name },
     {
-      HEALOPS_INCIDENTS_QUEUE_URL          = aws_sqs_queue.incidents.url
-      HEALOPS_ESCALATIONS_TOPIC_ARN        = aws_sns_topic.escalations.arn
-      HEALOPS_STATE_MACHINE_ARN            = local.state_machine_arn
-      HEALOPS_ARTIFACTS_BUCKET             = aws_s3_bucket.this["artifacts"].id
-      HEALOPS_LOG_ARCHIVE_BUCKET           = aws_s3_bucket.this["log_archive"].id
-      HEALOPS_METRIC_ARCHIVE_BUCKET        = aws_s3_bucket.this["metric_archive"].id
-      HEALOPS_METRICS_NAMESPACE            = var.metrics_namespace
-      HEALOPS_SERVICE_LOG_GROUP_PREFIX     = local.service_log_group_prefix
-      HEALOPS_TICK_SECONDS                 = tostring(local.tick_seconds)
-      HEALOPS_FLEET_TIME_SCALE             = tostring(var.fleet_time_scale)
-      HEALOPS_FLEET_SEED                   = tostring(var.fleet_seed)
-      HEALOPS_FLEET_SIZE                   = tostring(var.fleet_size)
-      HEALOPS_LLM_PARAMETERS_PATH          = local.llm_parameters_path
-      HEALOPS_REMEDIATION_POLICY_PARAMETER = local.remediation_policy_parameter
-      POWERTOOLS_LOG_LEVEL                 = var.log_level
-      POWERTOOLS_METRICS_NAMESPACE         = var.metrics_namespace
+      HEALOPS_INCIDENTS_QUEUE_URL             = aws_sqs_queue.incidents.url
+      HEALOPS_ESCALATIONS_TOPIC_ARN           = aws_sns_topic.escalations.arn
+      HEALOPS_STATE_MACHINE_ARN               = local.state_machine_arn
+      HEALOPS_ARTIFACTS_BUCKET                = aws_s3_bucket.this["artifacts"].id
+      HEALOPS_LOG_ARCHIVE_BUCKET              = aws_s3_bucket.this["log_archive"].id
+      HEALOPS_METRIC_ARCHIVE_BUCKET           = aws_s3_bucket.this["metric_archive"].id
+      HEALOPS_METRICS_NAMESPACE               = var.metrics_namespace
+      HEALOPS_SERVICE_LOG_GROUP_PREFIX        = local.service_log_group_prefix
+      HEALOPS_TICK_SECONDS                    = tostring(local.tick_seconds)
+      HEALOPS_FLEET_TIME_SCALE                = tostring(var.fleet_time_scale)
+      HEALOPS_FLEET_SEED                      = tostring(var.fleet_seed)
+      HEALOPS_FLEET_SIZE                      = tostring(var.fleet_size)
+      HEALOPS_LLM_PARAMETERS_PATH             = local.llm_parameters_path
+      HEALOPS_REMEDIATION_POLICY_PARAMETER    = local.remediation_policy_parameter
+      HEALOPS_REMEDIATION_EXECUTION_TIMEOUT_S = tostring(var.remediation_execution_timeout_s)
+      POWERTOOLS_LOG_LEVEL                    = var.log_level
+      POWERTOOLS_METRICS_NAMESPACE            = var.metrics_namespace
     },
   )
 }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from healops.store.agent_decisions import AgentDecisionsRepository, DecisionStep
 from healops.store.base import ConditionFailedError
 from healops.store.incidents import IncidentRecord, IncidentsRepository, InvalidTransitionError
 from healops.store.remediations import RemediationAttempt, RemediationsRepository, attempt_id
+from healops.store.slots import RemediationSlots
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class Remediation:
     metrics: MetricReader
     planner: Callable[[IncidentContext], PlanOutcome]
     limits: Callable[[], RemediationLimits]
+    slots: RemediationSlots  # the concurrency limit, taken atomically
     clock: SimClock = field(default_factory=SimClock)
     now: Callable[[], float] = time.time
 
@@ -188,8 +190,8 @@ class Remediation:
     # ---- guard -----------------------------------------------------------------------------------
 
     def snapshot(self, run: RunState, service: str) -> GuardSnapshot:
-        """Cooldown and breaker from the service's attempts of *other* incidents (by_service GSI);
-        in flight: the incidents being remediated now (by_status GSI)."""
+        """Cooldown and breaker from the service's attempts of *other* incidents (by_service GSI). What is in
+        flight is not counted here: a slot is taken atomically once the rest of the guard allows (see guard)."""
         last: float | None = None
         failures: list[float] = []
         for item in self.remediations.by_service(service, limit=50).items:
@@ -200,14 +202,8 @@ class Remediation:
                 last = at if last is None else max(last, at)
             if item.get("verification") == "not_recovered" or item.get("outcome") == "failed":
                 failures.append(at)
-        in_flight = [
-            i
-            for i in self.incidents.by_status("remediating", limit=100).items
-            if i["incident_id"] != run.incident.incident_id
-        ]
         return GuardSnapshot(
             now=self._sim_now(),
-            in_flight=len(in_flight),
             last_action_at={service: last} if last is not None else {},
             failures_at={service: failures},
         )
@@ -275,13 +271,14 @@ class Remediation:
             return self._next(
                 run, f"{candidate.action} on {candidate.service}: skipped ({'; '.join(unmet)})", backoff=False
             )
-        verdict = decide(
-            limits.guard_policy(),
-            self.snapshot(run, candidate.service),
-            candidate.service,
-            candidate.action,
-            request.entry.blast_radius,
-        )
+        policy, snapshot = limits.guard_policy(), self.snapshot(run, candidate.service)
+        verdict = decide(policy, snapshot, candidate.service, candidate.action, request.entry.blast_radius)
+        if verdict.decision != "deny" and not verdict.dry_run:
+            # Counting in-flight incidents and then acting lets two guards both see room: take a slot instead.
+            slot = self.slots.acquire(incident_id, policy.max_concurrent, self.now())
+            if not slot.acquired:
+                busy = replace(snapshot, in_flight=max(len(slot.holders), policy.max_concurrent))
+                verdict = decide(policy, busy, candidate.service, candidate.action, request.entry.blast_radius)
         record = record.model_copy(update={"guard_decision": verdict.decision, "guard_reasons": list(verdict.reasons)})
         self._step(
             incident_id,
@@ -422,6 +419,7 @@ class Remediation:
             return self._next(run, f"{attempt.action} on {attempt.service}: not recovered ({result.detail[:300]})")
         run.tried.append(f"{attempt.action} on {attempt.service}: recovered ({result.detail[:300]})")
         self._move(run.incident.incident_id, "resolved")
+        self.slots.release(run.incident.incident_id)
         self._step(run.incident.incident_id, "resolved", f"resolved by {attempt.action} on {attempt.service}")
         run.route = "resolved"
         return run
@@ -462,6 +460,7 @@ class Remediation:
             lines.append(f"Incident status before escalation: {current.status}.")
         message = "\n".join(lines)
         self._move(incident.incident_id, "escalated")
+        self.slots.release(incident.incident_id)
         self._step(incident.incident_id, "escalated", f"escalated: {incident.kind} on {incident.service}", message)
         subject = f"Heal-Ops escalation: {incident.kind} on {incident.service}"[:99]
         return {"subject": subject, "message": message}

@@ -18,6 +18,7 @@ from healops.store.fleet import FleetRepository
 from healops.store.incidents import IncidentsRepository
 from healops.store.injections import InjectionsRepository
 from healops.store.remediations import RemediationsRepository
+from healops.store.slots import RemediationSlots
 
 
 def build(settings: Settings, session: Any | None = None) -> Remediation:
@@ -32,6 +33,12 @@ def build(settings: Settings, session: Any | None = None) -> Remediation:
     def limits() -> RemediationLimits:
         return load_limits(ssm, settings.remediation_policy_parameter)
 
+    incidents = IncidentsRepository(settings.require("incidents_table"), dynamodb)
+
+    def incident_status(incident_id: str) -> str | None:
+        record = incidents.get(incident_id)
+        return record.status if record else None
+
     return Remediation(
         # The injections table is only written (a fault the action ended is marked fixed), never read.
         fleet=SimulatedFleet(
@@ -41,11 +48,17 @@ def build(settings: Settings, session: Any | None = None) -> Remediation:
         ),
         remediations=RemediationsRepository(settings.require("remediations_table"), dynamodb),
         decisions=AgentDecisionsRepository(settings.require("agent_decisions_table"), dynamodb),
-        incidents=IncidentsRepository(settings.require("incidents_table"), dynamodb),
+        incidents=incidents,
         metrics=CloudWatchReader(
             client("cloudwatch"), settings.metrics_namespace, clock.tick_seconds / clock.time_scale
         ),
         planner=planner,
         limits=limits,
+        slots=RemediationSlots(
+            settings.require("remediations_table"),
+            dynamodb,
+            incident_status,
+            float(settings.remediation_execution_timeout_s),
+        ),
         clock=clock,
     )

@@ -65,6 +65,12 @@ def explain(tried: list[dict[str, Any]]) -> str:
     )
 
 
+def slots(stack: StackInfo, aws: Any) -> Any:
+    from healops.store.slots import RemediationSlots
+
+    return RemediationSlots(tables(stack)["remediations"], aws("dynamodb"), lambda _: "remediating", 86400)
+
+
 def run_to_end(aws: Any, stack: StackInfo, incident_id: str, approve: bool = True, timeout: float = 90) -> dict:
     """Wait for the execution to end, approving every action that waits for a human."""
     sfn = aws("stepfunctions")
@@ -301,7 +307,8 @@ def test_guard_refusal_acts_on_nothing_and_is_audited(
     incident_id = f"e2e-rem-guard-{uuid.uuid4().hex[:6]}"
     now = datetime.now(UTC).isoformat()
     # The history the guard reads: another incident in flight, a failed or a recent attempt on the service.
-    if changes.pop("_busy", False):
+    busy = changes.pop("_busy", False)
+    if busy:
         ddb.put_item(
             TableName=tables(stack)["incidents"],
             Item={
@@ -313,6 +320,8 @@ def test_guard_refusal_acts_on_nothing_and_is_audited(
                 "version": {"N": "1"},
             },
         )
+        # ... holding its remediation slot, as a running execution does.
+        slots(stack, aws).acquire(f"busy-{incident_id}", 1000, time.time())
     for flag, outcome, verification in (
         ("_failed", "not_recovered", "not_recovered"),
         ("_recent", "verified", "recovered"),
@@ -339,6 +348,8 @@ def test_guard_refusal_acts_on_nothing_and_is_audited(
             final = run_to_end(aws, stack, incident_id)
     finally:
         ddb.delete_item(TableName=tables(stack)["incidents"], Key={"incident_id": {"S": f"busy-{incident_id}"}})
+        if busy:
+            slots(stack, aws).release(f"busy-{incident_id}")
     assert final["status"] == "FAILED"
     tried = attempts(aws, stack, incident_id)
     refused = [t for t in tried if t["outcome"] == "refused"]

@@ -59,6 +59,10 @@ class TableIndexes:
 
     def __init__(self, table: Any) -> None:
         self.lock = threading.RLock()
+        # moto checks a write's condition and then writes, unguarded: two threads of the server could both
+        # pass ``attribute_not_exists``. DynamoDB makes each item write atomic; one write at a time per table
+        # does here (re-entrant: moto's update_item may put through the table).
+        self.write_lock = threading.RLock()
         self.in_flight = 0
         self.items_ref: object = table.items
         self.gsis: dict[str, GsiIndex] = {}
@@ -467,7 +471,8 @@ def _write_hook(primary_key_of: Callable[..., tuple[Any, tuple[Any, Any] | None]
 
     ``primary_key_of(*args, **kwargs)`` names the table and the key written (key None: the
     write's extent is unknown and the indexes are dropped). The in-flight count makes
-    concurrent queries on that table use moto's scan until the indexes have caught up.
+    concurrent queries on that table use moto's scan until the indexes have caught up. Writes to one
+    table run one at a time, so a conditional write is atomic as on DynamoDB.
     """
 
     def decorate(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -485,7 +490,8 @@ def _write_hook(primary_key_of: Callable[..., tuple[Any, tuple[Any, Any] | None]
             with state.lock:
                 state.in_flight += 1
             try:
-                return original(*args, **kwargs)
+                with state.write_lock:
+                    return original(*args, **kwargs)
             finally:
                 with state.lock:
                     try:

@@ -23,8 +23,9 @@ from healops.remediation.engine import Remediation
 from healops.remediation.policy import RemediationLimits
 from healops.remediation.run import RunState
 from healops.store.agent_decisions import AgentDecisionsRepository
-from healops.store.incidents import IncidentsRepository
+from healops.store.incidents import IncidentRecord, IncidentsRepository
 from healops.store.remediations import RemediationsRepository
+from healops.store.slots import RemediationSlots
 from tests.unit.fleet.sim import Sim
 
 
@@ -96,9 +97,14 @@ class World:
             metrics=self.metrics,
             planner=self.plan,
             limits=lambda: self.limits,
+            slots=RemediationSlots("remediations", dynamodb, self.status, stale_after_s=3600),
             clock=FakeClock(self.time),
             now=self.time,
         )
+
+    def status(self, incident_id: str) -> str | None:
+        record = self.engine.incidents.get(incident_id)
+        return record.status if record else None
 
     @staticmethod
     def plan(context: IncidentContext) -> PlanOutcome:
@@ -204,6 +210,26 @@ def test_the_allow_list_refuses_and_the_refusal_is_recorded(dynamodb: Any) -> No
     assert run.route == "escalate" and world.fleet.applied == []
     [item] = world.engine.remediations.for_incident("unit-auth-disk").items
     assert item["outcome"] == "refused" and "allow-list" in " ".join(item["guard_reasons"])
+
+
+def test_a_slot_is_held_while_remediating_and_given_back_at_the_end(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits(max_concurrent=1))
+    world.tick(5)
+    world.sim.inject("auth", "disk_exhaustion")
+    world.tick(3)
+    # Another incident being remediated holds the only slot: nothing acts, the refusal says why.
+    world.engine.incidents.create_if_absent(IncidentRecord(incident_id="busy-1", service="edge", kind="x"))
+    world.engine.incidents.transition("busy-1", "remediating")
+    assert world.engine.slots.acquire("busy-1", 1, world.time.now).acquired
+    run = world.run(incident("auth", "disk"))
+    assert run.route == "escalate" and world.fleet.applied == []
+    [item] = world.engine.remediations.for_incident("unit-auth-disk").items
+    assert item["outcome"] == "refused" and "1 remediations in flight, at most 1" in " ".join(item["guard_reasons"])
+    # Once it is done the slot is free; a fix holds it while it runs and gives it back when verified.
+    world.engine.slots.release("busy-1")
+    run = world.run(incident("auth", "disk", incident_id="unit-auth-disk-2"))
+    assert run.route == "resolved" and world.fleet.applied == [("auth", "clear_disk")]
+    assert world.engine.slots.holders() == {}
 
 
 def test_a_retried_act_does_not_act_twice(dynamodb: Any) -> None:
