@@ -75,6 +75,8 @@ class Settings:
     remediation_policy_parameter: str | None = None
     # The state machine's execution timeout: a remediation slot held longer was abandoned (store/slots.py).
     remediation_execution_timeout_s: str = "86400"
+    # Services whose log group the detector reads per run (FilterLogEvents: about 5 calls a second per account).
+    detector_log_reads_per_run: str = "100"
 
     def require(self, field_name: str) -> str:
         """The value of ``field_name``, or an error naming its environment variable."""
@@ -85,6 +87,17 @@ class Settings:
                 "the function's Terraform configuration must provide it"
             )
         return str(value)
+
+    def positive_int(self, field_name: str) -> int:
+        """The value of ``field_name`` as a whole number of at least 1, or an error naming its variable."""
+        raw = self.require(field_name)
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise ValueError(f"environment variable {ENV_NAMES[field_name]} must be a whole number >= 1, got {raw!r}")
+        return value
 
 
 # Each field's variable is HEALOPS_<FIELD NAME>, as the constants above spell it.

@@ -31,6 +31,7 @@ locals {
       HEALOPS_LLM_PARAMETERS_PATH             = local.llm_parameters_path
       HEALOPS_REMEDIATION_POLICY_PARAMETER    = local.remediation_policy_parameter
       HEALOPS_REMEDIATION_EXECUTION_TIMEOUT_S = tostring(var.remediation_execution_timeout_s)
+      HEALOPS_DETECTOR_LOG_READS_PER_RUN      = tostring(var.detector_log_reads_per_run)
       POWERTOOLS_LOG_LEVEL                    = var.log_level
       POWERTOOLS_METRICS_NAMESPACE            = var.metrics_namespace
     },

@@ -304,3 +304,14 @@ variable "remediation_execution_timeout_s" {
   type        = number
   default     = 86400
 }
+
+variable "detector_log_reads_per_run" {
+  description = "Service log groups the detector reads per run (FilterLogEvents allows about 5 calls a second per account); the rest are read in later runs, from where each left off."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.detector_log_reads_per_run >= 1 && floor(var.detector_log_reads_per_run) == var.detector_log_reads_per_run
+    error_message = "detector_log_reads_per_run must be a whole number of at least 1."
+  }
+}

@@ -54,6 +54,7 @@ def runner() -> DetectorRunner:
         clock=SimClock(float(settings.tick_seconds), float(settings.fleet_time_scale)),
         namespace=settings.metrics_namespace,
         log_group_prefix=settings.service_log_group_prefix,
+        log_reads_per_run=settings.positive_int("detector_log_reads_per_run"),
     )
 
 

@@ -56,7 +56,9 @@ class CallCounter:
         self.calls[model.name] = self.calls.get(model.name, 0) + 1
 
 
-def setup(c: dict[str, Any], services: int, history: int, faulty: int, clock: SimClock) -> tuple[list[str], Any]:
+def setup(
+    c: dict[str, Any], services: int, history: int, faulty: int, clock: SimClock, log_reads: int | None = 100
+) -> tuple[list[str], Any]:
     tables = create_tables(
         c["dynamodb"], {k: f"bench-{k}-{services}" for k in ("incidents", "agent_decisions", "detector_state")}
     )
@@ -118,16 +120,19 @@ def setup(c: dict[str, Any], services: int, history: int, faulty: int, clock: Si
         namespace=NAMESPACE,
         log_group_prefix=PREFIX,
         window_ticks=history + 10,  # setup takes real time, and with it ticks
+        log_reads_per_run=log_reads,
     )
     return names, runner
 
 
-def run(endpoint: str, services: int, history: int, faulty: int) -> list[tuple[str, float, RunReport, dict[str, int]]]:
+def run(
+    endpoint: str, services: int, history: int, faulty: int, log_reads: int | None = 100
+) -> list[tuple[str, float, RunReport, dict[str, int]]]:
     c = {n: _client(endpoint, n) for n in ("cloudwatch", "logs", "dynamodb", "sqs", "s3")}
     # a fast clock (1 tick = 10 real seconds): setup of 1,000 services takes several seconds a tick, and the
     # window read must still hold the history it wrote
     clock = SimClock(60.0, 6.0)
-    _, runner = setup(c, services, history, faulty, clock)
+    _, runner = setup(c, services, history, faulty, clock, log_reads)
     counter = CallCounter(c)
     results = []
     for label in ("cold (no state)", "warm (one new tick)"):
@@ -142,7 +147,7 @@ def run(endpoint: str, services: int, history: int, faulty: int) -> list[tuple[s
 
 def render(services: int, results: list[tuple[str, float, RunReport, dict[str, int]]], where: str) -> None:
     table = Table(title=f"detector tick, {services} services x 8 metrics, on {where}")
-    for column in ("run", "wall s", "ticks", "phases (s)", "API calls", "signals", "incidents"):
+    for column in ("run", "wall s", "ticks", "phases (s)", "API calls", "log groups read", "signals", "incidents"):
         table.add_column(column)
     for label, wall, report, calls in results:
         phases = ", ".join(f"{k} {v:.2f}" for k, v in report.seconds.items())
@@ -153,6 +158,7 @@ def render(services: int, results: list[tuple[str, float, RunReport, dict[str, i
             str(report.ticks_processed),
             phases,
             api,
+            str(report.reads.log_services),
             str(report.signals),
             str(len(report.created)),
         )
@@ -168,10 +174,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--services", type=int, default=1000, help="fleet size (default 1000)")
     parser.add_argument("--history", type=int, default=15, help="ticks written before the run (default 15)")
     parser.add_argument("--faulty", type=int, default=10, help="services with an active fault (default 10)")
+    parser.add_argument(
+        "--log-reads",
+        type=int,
+        default=100,
+        help="log groups read per run, as deployed (default 100; 0: every service's, every run)",
+    )
     parser.add_argument("--endpoint", help="an endpoint already running (default: an in-process embedded cloud)")
     args = parser.parse_args(argv)
+    if args.log_reads < 0:
+        parser.error(f"--log-reads must be 0 (no bound) or a positive number, got {args.log_reads}")
+    log_reads = args.log_reads or None
     if args.endpoint:
-        render(args.services, run(args.endpoint, args.services, args.history, args.faulty), args.endpoint)
+        render(args.services, run(args.endpoint, args.services, args.history, args.faulty, log_reads), args.endpoint)
         return 0
     from healops.local import extensions as registry
     from healops.local.context import EmbeddedContext
@@ -180,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     needed = ("healops.local.cloudwatch:CloudWatchExtension", "healops.local.dynamodb:IndexedGlobalSecondaryIndexes")
     state_dir = Path(tempfile.mkdtemp(prefix="healops-bench-detector-"))
     with EmbeddedCloud(EmbeddedContext(port=0, state_dir=state_dir), extensions=registry.load(needed)) as cloud:
-        results = run(cloud.endpoint_url, args.services, args.history, args.faulty)
+        results = run(cloud.endpoint_url, args.services, args.history, args.faulty, log_reads)
         render(args.services, results, f"an in-process embedded cloud ({cloud.endpoint_url})")
     return 0
 

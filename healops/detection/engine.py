@@ -18,7 +18,7 @@ from healops.detection.signals import Signal
 @dataclass
 class TickInput:
     metrics: Mapping[str, float]
-    logs: Sequence[Mapping[str, Any]] = ()
+    logs: Sequence[Mapping[str, Any]] | None = ()  # None: this tick's logs are not read yet
 
 
 @dataclass

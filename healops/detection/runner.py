@@ -6,6 +6,12 @@ Per-service states and the correlation state live in ``detector_state``. Changes
 correlation state is saved: an incident is created by a conditional write on its deterministic id, so when two
 runs race, one creates it, the other's write is refused, and the loser re-reads the state and re-correlates
 (its signals then join the incident the winner opened).
+
+Logs are read for at most ``log_reads_per_run`` services per run (FilterLogEvents is one call per log group, and
+AWS allows an account about 5 of them a second): first the services whose new metrics are off their normal
+(their logs are observed before their metrics are scored, so a deploy event explains a latency bump), then
+the services whose logs are furthest behind. Each service keeps its own log cursor, so a log line is read late,
+never skipped, unless it falls out of the window.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from healops.detection.correlate import Change, CorrelationConfig, CorrelationSt
 from healops.detection.engine import FleetDetection, TickInput
 from healops.detection.service import ServiceDetector, ServiceDetectorConfig
 from healops.detection.signals import Signal
-from healops.detection.sources import ReadCounts, read_logs, read_metrics, real_seconds_of_tick
+from healops.detection.sources import LogRead, ReadCounts, read_logs, read_metrics
 from healops.fleet.clock import SimClock
 from healops.models.incident import IncidentMessage
 from healops.store.agent_decisions import AgentDecisionsRepository, DecisionStep
@@ -56,6 +62,7 @@ class RunReport:
     def as_dict(self) -> dict[str, Any]:
         answer = asdict(self)
         answer["reads"]["missing_log_groups"] = len(self.reads.missing_log_groups)
+        answer["reads"]["log_read_failures"] = len(self.reads.log_read_failures)
         return answer
 
 
@@ -224,6 +231,11 @@ class DetectorRunner:
     log_group_prefix: str
     window_ticks: int = 30
     correlation: CorrelationConfig = field(default_factory=CorrelationConfig)
+    log_reads_per_run: int | None = None  # None: every service's logs every run
+
+    def __post_init__(self) -> None:
+        if self.log_reads_per_run is not None and self.log_reads_per_run < 1:
+            raise ValueError(f"log_reads_per_run must be at least 1 (or None: no bound), got {self.log_reads_per_run}")
 
     @property
     def config(self) -> ServiceDetectorConfig:
@@ -250,18 +262,29 @@ class DetectorRunner:
         with timer("get_metric_data"):
             metrics = read_metrics(self.cloudwatch, self.namespace, services, self.clock, first, last, report.reads)
         with timer("filter_log_events"):
-            since = {
-                s: int(real_seconds_of_tick(self.clock, max(first, (processed[s] or first - 1) + 1)) * 1000)
-                for s in services
-            }
-            until = int(real_seconds_of_tick(self.clock, last + 1) * 1000) - 1
-            logs = read_logs(self.logs, self.log_group_prefix, services, self.clock, since, until, report.reads)
+            window_start = last - self.window_ticks + 1
+            log_ticks = {s: detection.detector(s).log_tick for s in services}
+            log_from = {s: first if t is None else max(t + 1, window_start) for s, t in log_ticks.items()}
+            chosen = self._log_schedule(detection, metrics, log_from, last)
+            report.reads.log_ticks_skipped = sum(
+                max(0, window_start - t - 1) for s in chosen if (t := log_ticks[s]) is not None
+            )
+            logs = read_logs(
+                self.logs, self.log_group_prefix, {s: log_from[s] for s in chosen}, last, self.clock, report.reads
+            )
         with timer("detect"):
-            by_tick: dict[int, list[Signal]] = {}
-            for tick in range(first, last + 1):
-                inputs = {s: TickInput(metrics[s][tick], logs[s].get(tick, [])) for s in services if tick in metrics[s]}
-                by_tick[tick] = detection.signals(tick, inputs)
-                report.ticks_processed += 1
+            by_tick: dict[int, list[Signal]] = {t: [] for t in range(first, last + 1)}
+            for tick in range(min([first, *(log_from[s] for s in chosen)]), last + 1):
+                inputs = {}
+                for s in services:
+                    records = _records(logs.get(s), tick)
+                    if tick >= first and tick in metrics[s]:
+                        inputs[s] = TickInput(metrics[s][tick], records)
+                    elif records is not None:  # logs of a tick whose metrics were scored already (or are missing)
+                        by_tick[max(tick, first)] += detection.detector(s).observe_logs(tick, records)
+                if tick >= first:
+                    by_tick[tick] += detection.signals(tick, inputs)
+                    report.ticks_processed += 1
             report.signals = sum(len(v) for v in by_tick.values())
         with timer("correlate"):
             self._correlate(by_tick, metrics, at, report)
@@ -274,6 +297,26 @@ class DetectorRunner:
                 {service_key(s): d.to_state() for s, d in detection.detectors.items()}
             )
         return report
+
+    def _log_schedule(
+        self,
+        detection: FleetDetection,
+        metrics: dict[str, dict[int, dict[str, float]]],
+        log_from: dict[str, int],
+        last: int,
+    ) -> list[str]:
+        """The services whose logs this run reads: all of them, or within the bound the ones whose metrics are
+        off their normal (worst first), then the ones furthest behind."""
+        services = [s for s in self.graph.services if log_from[s] <= last]
+        bound = self.log_reads_per_run
+        if bound is None or len(services) <= bound:
+            return services
+        urgency = {
+            s: max((detection.detector(s).log_urgency(m) for m in metrics[s].values()), default=0.0) for s in services
+        }
+        urgent = sorted((s for s in services if urgency[s] >= 0.5), key=lambda s: (-urgency[s], s))
+        rest = sorted((s for s in services if urgency[s] < 0.5), key=lambda s: (log_from[s], s))
+        return (urgent + rest)[:bound]
 
     def on_signals(self, signals: Sequence[Signal], at: datetime) -> RunReport:
         """Correlate signals from elsewhere (alarm state changes) at ``at``'s tick."""
@@ -321,6 +364,13 @@ class DetectorRunner:
             report.changes = [f"{c.action}:{c.episode.incident_id}" for c in changes]
             return
         raise ConditionFailedError(f"correlation state kept changing; gave up after {_CORRELATE_ATTEMPTS} attempts")
+
+
+def _records(read: LogRead | None, tick: int) -> list[dict[str, Any]] | None:
+    """``tick``'s log records from ``read``, or None when the read did not cover it."""
+    if read is None or read.through_tick is None or not read.from_tick <= tick <= read.through_tick:
+        return None
+    return read.by_tick.get(tick, [])
 
 
 def _evidence(change: Change, metrics: dict[str, dict[int, dict[str, float]]]) -> dict[str, Any]:

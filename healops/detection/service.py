@@ -15,6 +15,10 @@ error-storm detector and a new-exception-signature tracker.
 
 State (``to_state``/``from_state``) is a JSON-able dict of a few KB, bounded by the burn-rate window and the
 signature bound.
+
+Logs may be observed later than metrics (``log_tick`` is the last tick whose logs were seen, ``last_tick`` the
+last tick whose metrics were): the detector reads a bounded number of services' logs per run, and
+``log_urgency`` says which services' logs should be read before their metrics are scored.
 """
 
 from __future__ import annotations
@@ -109,6 +113,7 @@ class ServiceDetector:
     config: ServiceDetectorConfig = field(default_factory=ServiceDetectorConfig)
     last_tick: int | None = None
     deploy_tick: int | None = None
+    log_tick: int | None = None  # the last tick whose logs were observed
 
     def __post_init__(self) -> None:
         c = self.config
@@ -125,25 +130,58 @@ class ServiceDetector:
 
     # -- one tick -------------------------------------------------------------------------------------------
 
-    def observe(self, tick: int, metrics: Mapping[str, float], logs: Sequence[Mapping[str, Any]] = ()) -> list[Signal]:
-        """Score ``tick`` (metrics by name, missing ones skipped; log records as the services write them), then
-        learn from it. Ticks must arrive in order; an old or repeated tick is ignored (at-least-once input)."""
+    def observe(
+        self, tick: int, metrics: Mapping[str, float], logs: Sequence[Mapping[str, Any]] | None = ()
+    ) -> list[Signal]:
+        """Score ``tick`` (metrics by name, missing ones skipped; log records as the services write them, or None
+        when this tick's logs are not read yet), then learn from it. Ticks must arrive in order; an old or
+        repeated tick is ignored (at-least-once input)."""
         if self.last_tick is not None and tick <= self.last_tick:
             return []
         self.last_tick = tick
+        if self.log_tick is None:
+            self.log_tick = tick - 1  # logs are owed from the first tick scored: read late, never skipped
         signals: list[Signal] = []
-        signals += self._log_signals(tick, logs)
+        if logs is not None:
+            signals += self.observe_logs(tick, logs)  # first: a deploy event explains this tick's latency
         signals += self._level_signals(tick, metrics)
         signals += self._forecast_signals(tick, metrics)
         signals += self._burn_signals(tick, metrics)
         return signals
 
-    def _level_signals(self, tick: int, metrics: Mapping[str, float]) -> list[Signal]:
-        c = self.config
+    def observe_logs(self, tick: int, logs: Sequence[Mapping[str, Any]]) -> list[Signal]:
+        """Learn ``tick``'s log records (all of them: an empty list is a tick without lines); ticks in order, an
+        old or repeated one ignored. Used alone when logs are read later than the tick's metrics."""
+        if self.log_tick is not None and tick <= self.log_tick:
+            return []
+        self.log_tick = tick
+        return self._log_signals(tick, logs)
+
+    def log_urgency(self, metrics: Mapping[str, float]) -> float:
+        """How far (robust z over the signal threshold) the worst level series of ``metrics`` is from its normal,
+        without learning: at 0.5 or more the service's logs are read before its metrics are scored."""
+        values = self._level_values(metrics)
+        worst = 0.0
+        for name, (_, direction) in LEVEL_SERIES.items():
+            level = self.levels[name]
+            if name in values and level.n >= self.config.warmup_ticks:
+                z = level.z(values[name])
+                worst = max(worst, abs(z) if name == "RequestCount" else direction * z)  # a surge or a drop
+        return worst / self.config.z_signal
+
+    @staticmethod
+    def _level_values(metrics: Mapping[str, float]) -> dict[str, float]:
+        """The finite metrics, with CPU per request derived (CPU x live replicas per request)."""
         values = {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
         heartbeat, requests, cpu = values.get("Heartbeat"), values.get("RequestCount"), values.get("CPUUtilization")
         if heartbeat and requests and cpu is not None and requests > 0:
             values["CPUPerRequest"] = cpu * heartbeat / requests * 1000.0
+        return values
+
+    def _level_signals(self, tick: int, metrics: Mapping[str, float]) -> list[Signal]:
+        c = self.config
+        values = self._level_values(metrics)
+        requests = values.get("RequestCount")
         request_z = self.levels["RequestCount"].z(requests) if requests is not None else 0.0
         load_burst = self.levels["RequestCount"].n >= c.warmup_ticks and c.load_explains_z <= request_z < c.surge_z
         deploying = self.deploy_tick is not None and 0 <= tick - self.deploy_tick <= c.deploy_grace_ticks
@@ -302,6 +340,7 @@ class ServiceDetector:
             "v": STATE_VERSION,
             "last_tick": self.last_tick,
             "deploy_tick": self.deploy_tick,
+            "log_tick": self.log_tick,
             "levels": {name: level.to_state() for name, level in self.levels.items()},
             "recent": {name: [[t, round(v, 4)] for t, v in points] for name, points in self.recent.items()},
             "projected": dict(self.projected),
@@ -317,7 +356,9 @@ class ServiceDetector:
         if state.get("v") != STATE_VERSION:
             raise ValueError(f"service detector state must have v={STATE_VERSION} (from to_state)")
         c = config or ServiceDetectorConfig()
-        detector = cls(service, c, state.get("last_tick"), state.get("deploy_tick"))
+        # a state saved before logs had their own cursor observed them with the metrics
+        log_tick = state.get("log_tick", state.get("last_tick"))
+        detector = cls(service, c, state.get("last_tick"), state.get("deploy_tick"), log_tick)
         for name, level_state in state["levels"].items():
             if name in detector.levels:
                 detector.levels[name].restore(level_state)

@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from healops.deploy.tables import create_tables
 from healops.detection.correlate import DependencyGraph
+from healops.detection.logs import fingerprint
 from healops.detection.runner import DetectorRunner, IncidentSink, alarm_signal
 from healops.fleet.clock import SimClock
 from healops.fleet.generator import metric_datums
@@ -41,7 +42,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         yield c
 
 
-def make_runner(c: dict[str, Any], sim: Sim) -> DetectorRunner:
+def make_runner(c: dict[str, Any], sim: Sim, log_reads_per_run: int | None = None) -> DetectorRunner:
     return DetectorRunner(
         cloudwatch=c["cloudwatch"],
         logs=c["logs"],
@@ -59,6 +60,7 @@ def make_runner(c: dict[str, Any], sim: Sim) -> DetectorRunner:
         namespace=NAMESPACE,
         log_group_prefix="/healops/services",
         window_ticks=40,
+        log_reads_per_run=log_reads_per_run,
     )
 
 
@@ -175,3 +177,132 @@ def test_an_incident_written_but_never_sent_is_sent_by_the_outbox_sweep(aws: dic
     assert json.loads(message["Body"])["incident_id"] == pending.incident_id
     assert incidents.get(pending.incident_id).queued is True
     assert incidents.unqueued(datetime.now(UTC).isoformat()) == []
+
+
+def log_cursors(c: dict[str, Any], sim: Sim) -> dict[str, int | None]:
+    """Each service's log cursor (the last tick whose logs its detector observed), from the saved states."""
+    saved = DetectorStateRepository("detector_state", c["dynamodb"]).get_many([f"service#{s}" for s in sim.states])
+    return {key.removeprefix("service#"): state["log_tick"] for key, (state, _) in saved.items()}
+
+
+def test_with_a_log_read_bound_each_service_is_read_in_turn_and_a_late_line_is_still_learned(
+    aws: dict[str, Any], fleet: Sim
+) -> None:
+    runner = make_runner(aws, fleet, log_reads_per_run=3)
+    report = runner.run_tick(ship(aws, fleet, 30))
+    assert report.reads.log_services == 3 and report.reads.filter_log_events_calls <= 3 * 2
+    cursors = log_cursors(aws, fleet)
+    read = {s for s, t in cursors.items() if t == fleet.tick - 1}
+    assert len(read) == 3 and all(t is not None for t in cursors.values())  # the others are owed their logs
+    # A line only the logs carry, on a service whose logs this run did not read.
+    quiet = sorted(set(cursors) - read)[-1]
+    line_tick = fleet.tick
+    at = ship(aws, fleet, 1)
+    record = {"level": "ERROR", "message": "boom", "exception": {"type": "QuuxError", "message": "never seen"}}
+    aws["logs"].put_log_events(
+        logGroupName=f"/healops/services/{quiet}",
+        logStreamName="fleet",
+        logEvents=[{"timestamp": int((line_tick * 60 + 30) * 1000), "message": json.dumps(record)}],
+    )
+    seen = set()
+    # 8 services, 3 a run: within three runs when none is urgent; a service whose metrics are off their normal
+    # (the fleet's noise and benign bursts depend on the hour the test runs) may take a slot in every run
+    for _ in range(8):
+        report = runner.run_tick(at)
+        assert report.reads.log_services == 3
+        seen |= {s for s, t in log_cursors(aws, fleet).items() if t == fleet.tick - 1}
+        at = ship(aws, fleet, 1)
+        if seen == set(fleet.states):
+            break
+    assert seen == set(fleet.states)
+    saved, _ = DetectorStateRepository("detector_state", aws["dynamodb"]).get_many([f"service#{quiet}"])[
+        f"service#{quiet}"
+    ]
+    assert fingerprint("ERROR QuuxError: never seen") in saved["signatures"]["signatures"]
+
+
+def test_a_service_whose_metrics_leave_their_normal_has_its_logs_read_first(aws: dict[str, Any], fleet: Sim) -> None:
+    runner = make_runner(aws, fleet, log_reads_per_run=1)
+    runner.run_tick(ship(aws, fleet, 30))
+    fleet.inject("payments", "error_storm")
+    at = ship(aws, fleet, 1)
+    report = runner.run_tick(at)
+    assert report.reads.log_services == 1
+    assert log_cursors(aws, fleet)["payments"] == fleet.tick - 1  # read although others were further behind
+    assert [i for i in report.created if i.startswith("payments-")]
+
+
+def test_a_read_cut_short_by_the_page_bound_resumes_where_it_stopped(
+    aws: dict[str, Any], fleet: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from healops.detection import sources
+
+    # every tick has a few lines; with pages of 5 lines, two pages a read, a read covers a few ticks at most
+    monkeypatch.setattr(sources, "LOG_EVENTS_PER_PAGE", 5)
+    runner = make_runner(aws, fleet)
+    first = fleet.tick
+    runner.run_tick(ship(aws, fleet, 30))
+    stopped = log_cursors(aws, fleet)["payments"]
+    assert stopped is not None and first <= stopped < first + 10
+    runner.run_tick(ship(aws, fleet, 1))
+    resumed = log_cursors(aws, fleet)["payments"]
+    assert stopped < resumed < first + 20  # read on from where it stopped, not from the new tick
+
+
+def test_a_throttled_log_read_leaves_the_logs_for_a_later_run_and_the_run_goes_on(
+    aws: dict[str, Any], fleet: Sim
+) -> None:
+    from botocore.exceptions import ClientError
+
+    real_logs = aws["logs"]
+
+    class Throttled:
+        """FilterLogEvents refused for one log group, as AWS does past its per-account rate."""
+
+        exceptions = real_logs.exceptions
+
+        def filter_log_events(self, **kwargs: Any) -> Any:
+            if kwargs["logGroupName"].endswith("/payments"):
+                error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+                raise ClientError(error, "FilterLogEvents")
+            return real_logs.filter_log_events(**kwargs)
+
+    runner = make_runner(aws, fleet)
+    runner.logs = Throttled()
+    report = runner.run_tick(ship(aws, fleet, 30))
+    assert report.reads.log_read_failures == ["payments"] and report.reads.log_services == 8
+    cursors = log_cursors(aws, fleet)
+    assert cursors["auth"] == fleet.tick - 1 and cursors["payments"] < fleet.tick - 20  # owed, not skipped
+    runner.logs = real_logs
+    report = runner.run_tick(ship(aws, fleet, 1))
+    assert report.reads.log_read_failures == [] and log_cursors(aws, fleet)["payments"] == fleet.tick - 1
+
+
+def test_the_log_schedule_reads_the_urgent_first_then_the_furthest_behind(fleet: Sim) -> None:
+    from healops.detection.engine import FleetDetection
+
+    runner = DetectorRunner(
+        cloudwatch=None,
+        logs=None,
+        states=None,  # type: ignore[arg-type]
+        sink=None,  # type: ignore[arg-type]
+        graph=DependencyGraph({n: s.spec.depends_on for n, s in fleet.states.items()}),
+        clock=CLOCK,
+        namespace=NAMESPACE,
+        log_group_prefix="/healops/services",
+        log_reads_per_run=3,
+    )
+    detection = FleetDetection(runner.graph)
+    warm = {n: t.metrics for n, t in fleet.step().items()}
+    for _ in range(20):
+        for name, t in fleet.step().items():
+            detection.detector(name).observe(t.tick, t.metrics, t.logs)
+    behind = {name: fleet.tick - 1 for name in fleet.states} | {"search": fleet.tick - 9, "auth": fleet.tick - 5}
+    off = dict(warm["edge"], ErrorRate=60.0)  # edge's error rate far off its normal
+    metrics = {name: {fleet.tick: off if name == "edge" else warm[name]} for name in fleet.states}
+    assert runner._log_schedule(detection, metrics, behind, fleet.tick) == ["edge", "search", "auth"]
+    assert len(runner._log_schedule(detection, metrics, behind, fleet.tick)) == 3
+    runner.log_reads_per_run = None
+    assert sorted(runner._log_schedule(detection, metrics, behind, fleet.tick)) == sorted(fleet.states)
+    with pytest.raises(ValueError, match="log_reads_per_run must be at least 1"):
+        DetectorRunner(**{**runner.__dict__, "log_reads_per_run": 0})
