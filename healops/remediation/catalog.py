@@ -4,7 +4,8 @@ Each entry names the fleet action it performs (``no_op_observe`` performs none),
 (a pydantic model: validation here, its JSON schema for the reasoner's catalog description), its
 blast radius (the guard asks a human at or above the configured level), its own cooldown, the
 preconditions the service's observable state must meet, the compensation that undoes it where
-one exists, and the verification rule: which metrics must be back in band, how soon.
+one exists (run when the action did not help: healops/remediation/engine.py), and the verification
+rule: which metrics must be back in band, how soon.
 
 Pure: no AWS. A reasoner only ever chooses among these entries; :func:`validate_proposal` turns
 a proposal into a checked :class:`ActionRequest` or says what was wrong.
@@ -12,7 +13,7 @@ a proposal into a checked :class:`ActionRequest` or says what was wrong.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,11 +87,35 @@ def below_max_replicas(view: ServiceView, params: BaseModel) -> str | None:
 
 @dataclass(frozen=True)
 class Compensation:
-    """The action that undoes an entry, and its parameters from the original's."""
+    """The fleet action that undoes an entry, with its parameters from the service before the entry acted
+    (``before``: the fields of :data:`UNDOABLE`) and now; None when nothing is left to undo."""
 
-    action: str
-    params: Callable[[BaseModel, ServiceView], dict[str, Any]]
+    fleet_action: str
+    params: Callable[[Mapping[str, Any], ServiceView], dict[str, Any] | None]
     note: str
+
+
+UNDOABLE = ("replicas", "throttle_pct")  # the service's fields a compensation restores
+
+
+def view_before(view: ServiceView) -> dict[str, Any]:
+    """What a compensation needs to know of the service before an action."""
+    return {name: getattr(view, name) for name in UNDOABLE}
+
+
+def _remove_added(before: Mapping[str, Any], now: ServiceView) -> dict[str, Any] | None:
+    added = now.replicas - int(before["replicas"])
+    return {"replicas": added} if added > 0 else None
+
+
+def _add_removed(before: Mapping[str, Any], now: ServiceView) -> dict[str, Any] | None:
+    removed = int(before["replicas"]) - now.replicas
+    return {"replicas": removed} if removed > 0 else None
+
+
+def _restore_throttle(before: Mapping[str, Any], now: ServiceView) -> dict[str, Any] | None:
+    earlier = float(before["throttle_pct"])
+    return {"percent": earlier} if now.throttle_pct != earlier else None
 
 
 @dataclass(frozen=True)
@@ -161,9 +186,7 @@ CATALOG: dict[str, CatalogEntry] = {
             cooldown_s=300,
             verification=VerificationRule(("CPUUtilization", "ErrorRate", "LatencyP99")),
             preconditions=(below_max_replicas,),
-            compensation=Compensation(
-                "scale_in", lambda p, v: {"replicas": p.model_dump()["replicas"]}, "remove the added"
-            ),
+            compensation=Compensation("scale_in", _remove_added, "remove the replicas it added"),
         ),
         CatalogEntry(
             "scale_in",
@@ -174,7 +197,7 @@ CATALOG: dict[str, CatalogEntry] = {
             cooldown_s=600,
             verification=VerificationRule(("CPUUtilization", "ErrorRate")),
             preconditions=(more_than_one_replica,),
-            compensation=Compensation("scale_out", lambda p, v: {"replicas": p.model_dump()["replicas"]}, "add back"),
+            compensation=Compensation("scale_out", _add_removed, "add back the replicas it removed"),
         ),
         CatalogEntry(
             "rollback_deploy",
@@ -221,7 +244,7 @@ CATALOG: dict[str, CatalogEntry] = {
             BlastRadius.MEDIUM,
             cooldown_s=300,
             verification=VerificationRule(("CPUUtilization", "ErrorRate", "LatencyP99")),
-            compensation=Compensation("throttle_traffic", lambda p, v: {"percent": 0.0}, "lift the throttle"),
+            compensation=Compensation("throttle", _restore_throttle, "lift the throttle it set"),
         ),
         CatalogEntry(
             "no_op_observe",

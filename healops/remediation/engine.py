@@ -21,7 +21,13 @@ from healops.fleet.adapter import FleetAdapter, ServiceView, UnknownServiceError
 from healops.fleet.clock import SimClock
 from healops.llm.types import IncidentContext, MetricSummary, PastRemediation, PlanOutcome, RecentDeploy
 from healops.models.incident import IncidentMessage
-from healops.remediation.catalog import ActionRequest, InvalidProposalError, catalog_specs, validate_proposal
+from healops.remediation.catalog import (
+    ActionRequest,
+    InvalidProposalError,
+    catalog_specs,
+    validate_proposal,
+    view_before,
+)
 from healops.remediation.catalog import entry as catalog_entry
 from healops.remediation.guard import GuardSnapshot, decide
 from healops.remediation.policy import RemediationLimits
@@ -350,6 +356,11 @@ class Remediation:
             if entry.fleet_action is None:
                 message = f"observing {attempt.service}, no change"
             else:
+                if entry.compensation is not None and attempt.view_before is None:
+                    # before acting (a retried act after a crash must not take the changed service for the old)
+                    attempt = self.remediations.update(
+                        attempt, view_before=view_before(self.fleet.describe(attempt.service))
+                    )
                 outcome = self.fleet.apply(
                     attempt.service,
                     entry.fleet_action,  # type: ignore[arg-type]
@@ -401,7 +412,7 @@ class Remediation:
             return run
         ended = _iso(self.now())
         recovered = result.status == "recovered"
-        self.remediations.update(
+        attempt = self.remediations.update(
             attempt,
             verification=result.status,
             outcome="verified" if recovered else "not_recovered",
@@ -416,13 +427,47 @@ class Remediation:
             result.detail,
         )
         if not recovered:
-            return self._next(run, f"{attempt.action} on {attempt.service}: not recovered ({result.detail[:300]})")
+            line = f"{attempt.action} on {attempt.service}: not recovered ({result.detail[:300]})"
+            undone = self._compensate(run, attempt)
+            return self._next(run, f"{line}; {undone}" if undone else line)
         run.tried.append(f"{attempt.action} on {attempt.service}: recovered ({result.detail[:300]})")
         self._move(run.incident.incident_id, "resolved")
         self.slots.release(run.incident.incident_id)
-        self._step(run.incident.incident_id, "resolved", f"resolved by {attempt.action} on {attempt.service}")
+        compensation = catalog_entry(attempt.action).compensation
+        kept = (
+            f"{attempt.action} stays in effect: {compensation.note} by hand once it is no longer needed"
+            if compensation is not None and attempt.view_before is not None
+            else ""
+        )
+        self._step(run.incident.incident_id, "resolved", f"resolved by {attempt.action} on {attempt.service}", kept)
         run.route = "resolved"
         return run
+
+    def _compensate(self, run: RunState, attempt: RemediationAttempt) -> str | None:
+        """Undo an action that did not help where the catalog says how (added replicas removed, removed ones
+        added back, a throttle lifted), so a failed attempt leaves no change behind for the next candidate or
+        the human; what was done, or None when the action has nothing to undo."""
+        compensation = catalog_entry(attempt.action).compensation
+        if compensation is None or attempt.view_before is None or attempt.dry_run:
+            return None
+        incident_id = run.incident.incident_id
+        try:
+            params = compensation.params(attempt.view_before, self.fleet.describe(attempt.service))
+            if params is None:
+                note = f"{attempt.action} left nothing to undo"
+            else:
+                outcome = self.fleet.apply(
+                    attempt.service,
+                    compensation.fleet_action,  # type: ignore[arg-type]
+                    params,
+                    operation_id=f"{attempt.incident_id}/{attempt.attempt_id}/undo",  # a retried verify: once
+                )
+                note = f"undone ({compensation.note}): {outcome.message} {params}"
+        except (InvalidActionError, UnknownServiceError) as exc:
+            note = f"could not undo {attempt.action} ({compensation.note}): {exc}"
+        self.remediations.update(attempt, compensation=note[:500])
+        self._step(incident_id, "compensated", f"{attempt.action} on {attempt.service}: {note}"[:200], note)
+        return note
 
     # ---- escalate --------------------------------------------------------------------------------
 

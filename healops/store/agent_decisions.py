@@ -27,6 +27,7 @@ Phase = Literal[
     "denied",
     "acted",
     "verified",
+    "compensated",
     "resolved",
     "escalated",
 ]

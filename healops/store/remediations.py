@@ -41,6 +41,10 @@ class RemediationAttempt(BaseModel):
     verification: Verification = "pending"
     outcome: str = Field(default="started", description="started, acted, refused, failed, verified, ...")
     error: str | None = None
+    view_before: dict[str, Any] | None = Field(
+        default=None, description="the service's undoable fields before the action (catalog.UNDOABLE)"
+    )
+    compensation: str | None = Field(default=None, description="how an action that did not help was undone")
 
 
 class RemediationsRepository(DynamoRepository):

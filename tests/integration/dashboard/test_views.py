@@ -140,7 +140,21 @@ def test_incident_detail_shows_signals_trace_llm_call_attempts_and_evidence(stac
         Bucket=stack.resources.artifacts_bucket, Key="evidence/inc-detail/window.json", Body=b'{"ErrorRate": [1, 38]}'
     )
     seed_trace(stack, "inc-detail")
+    stack.resources.remediations.record(
+        RemediationAttempt(
+            incident_id="inc-detail",
+            attempt_id="0002-scale_out",
+            service="checkout",
+            action="scale_out",
+            planner="offline",
+            guard_decision="allow",
+            verification="not_recovered",
+            outcome="not_recovered",
+            compensation="undone (remove the replicas it added): scale_in on checkout {'replicas': 4}",
+        )
+    )
     page = html(client.get("/incidents/inc-detail"))
+    assert "undone (remove the replicas it added): scale_in on checkout" in page
     steps = re.findall(r'<strong class="step-title">([^<]+)</strong>', page)
     assert steps == ["ErrorRate 38% over 3 periods", "bad deploy on checkout", "rollback checkout to v2.4.0"]
     assert "rules-v1" in page and "&#34;diagnosis&#34;: &#34;bad deploy&#34;" in page

@@ -7,7 +7,13 @@ import pytest
 
 from healops.fleet.adapter import FLEET_ACTIONS, ServiceView
 from healops.llm.providers.offline import PLAYBOOK, fill_parameters
-from healops.remediation.catalog import CATALOG, InvalidProposalError, catalog_specs, validate_proposal
+from healops.remediation.catalog import (
+    CATALOG,
+    InvalidProposalError,
+    catalog_specs,
+    validate_proposal,
+    view_before,
+)
 from healops.remediation.guard import BlastRadius
 from healops.remediation.verification import band
 
@@ -81,8 +87,13 @@ def test_preconditions_name_what_is_missing() -> None:
     assert scale_in.entry.unmet_preconditions(view(replicas=3), scale_in.params)
 
 
-def test_compensations_undo_what_can_be_undone() -> None:
-    throttle = CATALOG["throttle_traffic"]
-    assert throttle.compensation is not None
-    assert throttle.compensation.params(throttle.params(percent=40), view()) == {"percent": 0.0}
-    assert CATALOG["restart_service"].compensation is None
+def test_compensations_restore_what_the_action_changed_and_only_that() -> None:
+    throttle, scale_out, scale_in = (CATALOG[n].compensation for n in ("throttle_traffic", "scale_out", "scale_in"))
+    assert throttle is not None and scale_out is not None and scale_in is not None
+    before = view_before(view(replicas=3, throttle_pct=0.0))
+    assert (throttle.fleet_action, throttle.params(before, view(throttle_pct=40.0))) == ("throttle", {"percent": 0.0})
+    assert (scale_out.fleet_action, scale_out.params(before, view(replicas=8))) == ("scale_in", {"replicas": 5})
+    assert (scale_in.fleet_action, scale_in.params(before, view(replicas=2))) == ("scale_out", {"replicas": 1})
+    # nothing changed (the act never happened, or someone already put it back): nothing to undo
+    assert throttle.params(before, view()) is None and scale_out.params(before, view(replicas=3)) is None
+    assert CATALOG["restart_service"].compensation is None and CATALOG["rollback_deploy"].compensation is None

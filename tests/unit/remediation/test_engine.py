@@ -174,6 +174,8 @@ def test_a_surge_is_relieved_by_a_scale_out_sized_to_the_traffic_and_verified(dy
     [attempt] = world.engine.remediations.for_incident("unit-search-latency").items
     assert attempt["verification"] == "recovered" and attempt["params"]["replicas"] > 4
     assert world.engine.incidents.get("unit-search-latency").status == "resolved"
+    steps, _ = world.engine.decisions.for_incident("unit-search-latency")
+    assert "stays in effect: remove the replicas it added" in steps[-1].detail  # the human is told what remains
 
 
 def test_a_dependency_failure_is_fixed_by_the_next_candidate_after_a_restart_fails(dynamodb: Any) -> None:
@@ -256,3 +258,66 @@ def test_a_reopened_incident_numbers_its_attempts_after_the_earlier_episode(dyna
     ids = [a["attempt_id"] for a in world.engine.remediations.for_incident("unit-auth-disk").items]
     assert ids == ["0001-clear_disk", "0002-clear_disk"]
     assert world.fleet.applied == [("auth", "clear_disk"), ("auth", "clear_disk")]
+
+
+def planned(*actions: tuple[str, dict[str, Any]]) -> Any:
+    """A planner proposing ``actions`` in order, whatever the incident (a reasoner that guessed wrong first)."""
+    from healops.llm.types import Diagnosis, ProposedAction, ReasonerPlan
+
+    def plan(context: IncidentContext) -> PlanOutcome:
+        proposals = [ProposedAction(action=a, service=context.service, parameters=p) for a, p in actions]
+        diagnosis = Diagnosis(
+            root_cause="test", fault_kind="unknown", affected_services=[context.service], confidence=0.5
+        )
+        return PlanOutcome(
+            incident_id=context.incident_id,
+            plan=ReasonerPlan(diagnosis=diagnosis, actions=proposals),
+            provider="offline",
+            requested_provider="offline",
+            model="test",
+        )
+
+    return plan
+
+
+@pytest.mark.parametrize(
+    ("first", "params", "acted", "undo", "field"),
+    [
+        ("scale_out", {"replicas": 3}, "scale_out", "scale_in", "replicas"),
+        ("throttle_traffic", {"percent": 40}, "throttle", "throttle", "throttle_pct"),
+    ],
+)
+def test_an_action_that_did_not_help_is_undone_before_the_next_candidate(
+    dynamodb: Any, first: str, params: dict[str, Any], acted: str, undo: str, field: str
+) -> None:
+    world = World(dynamodb, RemediationLimits(cooldown_s=0))
+    world.engine.planner = planned((first, params), ("failover", {}))
+    world.tick(5)
+    before = getattr(world.fleet.describe("ledger-db"), field)
+    world.sim.inject("ledger-db", "dependency_failure")
+    world.tick(3)
+    run = world.run(incident("ledger-db", "errors"))
+    assert run.route == "resolved", run.tried
+    assert world.fleet.applied == [("ledger-db", acted), ("ledger-db", undo), ("ledger-db", "failover")]
+    assert getattr(world.fleet.describe("ledger-db"), field) == before
+    tried = world.engine.remediations.for_incident("unit-ledger-db-errors").items
+    assert tried[0]["verification"] == "not_recovered" and tried[0]["compensation"].startswith("undone")
+    assert tried[1].get("compensation") is None  # it helped: nothing undone
+    assert "undone" in run.tried[0]
+    steps, _ = world.engine.decisions.for_incident("unit-ledger-db-errors")
+    assert [s.phase for s in steps].count("compensated") == 1
+    # a verify step delivered again undoes nothing more
+    attempt = world.engine.remediations.get("unit-ledger-db-errors", tried[0]["attempt_id"])
+    assert "nothing to undo" in (world.engine._compensate(run, attempt) or "")
+    assert len(world.fleet.applied) == 3
+
+
+def test_an_action_without_a_compensation_is_left_as_it_is(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits())
+    world.tick(5)
+    world.sim.inject("ledger-db", "dependency_failure")
+    world.tick(3)
+    world.run(incident("ledger-db", "errors"))
+    restart = world.engine.remediations.for_incident("unit-ledger-db-errors").items[0]
+    assert restart["action"] == "restart_service" and restart["verification"] == "not_recovered"
+    assert restart.get("compensation") is None and restart.get("view_before") is None
