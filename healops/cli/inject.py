@@ -21,6 +21,7 @@ from rich.console import Console
 
 from healops import aws, paths
 from healops.deploy.stack import read_stack
+from healops.fleet.faults import FAULTS
 
 console = Console()
 err_console = Console(stderr=True)
@@ -45,10 +46,24 @@ def add_parser(sub: Any) -> None:
     inject.add_argument("--duration", type=int, metavar="S", help="seconds until the fault ends by itself")
 
 
-def parse_param(raw: str) -> tuple[str, Any]:
+def takes_text(fault: str | None, key: str) -> bool:
+    """Whether ``fault``'s parameter ``key`` is a string in the catalog (the injector types params strictly)."""
+    kind = FAULTS.get(fault or "")
+    field = kind.params.model_fields.get(key) if kind is not None else None
+    return field is not None and field.annotation not in (int, float)
+
+
+def parse_param(raw: str, fault: str | None = None) -> tuple[str, Any]:
+    """``K=V`` as a parameter: V is JSON (``40``, ``0.3``, ``true``) or, failing that, text.
+
+    A string parameter of the fault (``bad_deploy``'s ``version``) keeps V as typed, so
+    ``version=2`` is the text "2" rather than a number the injector would refuse.
+    """
     key, sep, value = raw.partition("=")
     if not sep or not key:
         raise ValueError(f"--param: expected K=V, got {raw!r}")
+    if takes_text(fault, key) and not value.startswith('"'):
+        return key, value
     try:
         return key, json.loads(value)
     except json.JSONDecodeError:
@@ -76,7 +91,7 @@ def build_payload(args: argparse.Namespace, who: str) -> dict[str, Any]:
         "action": "inject",
         "service": args.service,
         "fault": args.fault,
-        "params": dict(parse_param(p) for p in args.param),
+        "params": dict(parse_param(p, args.fault) for p in args.param),
         "requested_by": who,
     }
     if args.duration is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import time
 
@@ -24,17 +25,40 @@ def dashboard_lines(info: StackInfo) -> str:
     )
 
 
-def where_to_look(info: StackInfo) -> str:
+# The fault the printed example injects, with a parameter, on a service every fleet size has.
+EXAMPLE_FAULT = "error_storm"
+EXAMPLE_PARAMS = {"error_pct": 50}
+EXAMPLE_SERVICES = ("checkout", "edge")
+
+
+def example_service(info: StackInfo) -> str:
+    """A service of the deployed fleet for the printed example: checkout if deployed, else the first."""
+    deployed = info.outputs.get("cloudwatch_service_log_group_names") or {}
+    names = list(deployed) if isinstance(deployed, dict) else []
+    return next((name for name in EXAMPLE_SERVICES if name in names), names[0] if names else EXAMPLE_SERVICES[0])
+
+
+def inject_lines(info: StackInfo) -> str:
     names = info.outputs.get("lambda_function_names") or {}
     injector = names.get("injector", "injector") if isinstance(names, dict) else "injector"
+    service = example_service(info)
+    payload = json.dumps({"action": "inject", "service": service, "fault": EXAMPLE_FAULT, "params": EXAMPLE_PARAMS})
+    param = " ".join(f"--param {key}={value}" for key, value in EXAMPLE_PARAMS.items())
+    return (
+        f"inject       .venv/bin/healops inject {service} {EXAMPLE_FAULT} {param}   "
+        f"(faults, services: inject --list; undo: inject --clear {service})\n"
+        f"             .venv/bin/awslocal lambda invoke --function-name {injector} --payload '{payload}' out.json\n"
+        "             (the venv's AWS CLI is v1; with AWS CLI v2 add --cli-binary-format raw-in-base64-out)\n"
+    )
+
+
+def where_to_look(info: StackInfo) -> str:
     return (
         f"endpoint     {info.endpoint_url}   (time scale x{info.time_scale:g})\n"
         f"{dashboard_lines(info)}"
         f"status       .venv/bin/healops status\n"
         f"AWS CLI      .venv/bin/awslocal lambda list-functions    (AWS_ENDPOINT_URL={info.endpoint_url})\n"
-        f"inject       .venv/bin/awslocal lambda invoke --function-name {injector} "
-        '--payload \'{"action": "list"}\' out.json\n'
-        "             (the venv's AWS CLI is v1; with AWS CLI v2 add --cli-binary-format raw-in-base64-out)\n"
+        f"{inject_lines(info)}"
         f"stop         Ctrl-C here, or .venv/bin/healops down"
     )
 

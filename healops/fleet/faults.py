@@ -14,11 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from healops.models.errors import describe_validation_error
+
+def _shown(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 class FaultParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict types: lax mode would read "40" as 40.0, true as 1 and 139.0 as 139, and record a
+    # fault its caller did not write. A JSON integer is still a number (40 for a float field).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class CpuSaturationParams(FaultParams):
@@ -77,7 +82,27 @@ class FaultType:
         try:
             return self.params.model_validate(raw)
         except ValidationError as exc:
-            raise InvalidFaultParamsError(f"params of {self.name}: {describe_validation_error(exc)}") from None
+            problems = []
+            for error in exc.errors(include_url=False):
+                field = str(error["loc"][0]) if error["loc"] else "(the params)"
+                problems.append(
+                    f"{field}: {error['msg']} (got {_shown(error.get('input'))}; accepted: {self.accepted(field)})"
+                )
+            raise InvalidFaultParamsError(f"params of {self.name}: {'; '.join(problems)}") from None
+
+    def accepted(self, field: str) -> str:
+        """What ``field`` accepts, in words: its JSON type and range, or the parameter names."""
+        info = self.params.model_fields.get(field)
+        if info is None:
+            return f"the parameters {', '.join(self.params.model_fields) or '(none)'}"
+        bounds = {name: getattr(meta, name) for meta in info.metadata for name in ("ge", "le") if hasattr(meta, name)}
+        span = f" from {bounds['ge']:g} to {bounds['le']:g}" if {"ge", "le"} <= bounds.keys() else ""
+        if info.annotation is float:
+            return f"a JSON number{span}, not a string or a boolean"
+        if info.annotation is int:
+            return f"a JSON integer{span}, not a string, a boolean or a decimal"
+        pattern = next((meta.pattern for meta in info.metadata if getattr(meta, "pattern", None)), None)
+        return f"a string{f' matching {pattern}' if pattern else ''}, or null"
 
     def schema(self) -> dict[str, Any]:
         """The parameter schema the injector's ``list`` answers."""

@@ -30,14 +30,15 @@ class InjectorRequest(BaseModel):
     service: str | None = Field(default=None, pattern=SERVICE_NAME_PATTERN)
     fault: str | None = Field(default=None, min_length=1, max_length=64)
     params: dict[str, Any] = Field(default_factory=dict)
-    duration_s: int | None = Field(default=None, ge=1, le=MAX_DURATION_S)
+    # Numbers are strict: "600" or true is refused rather than read as 600 or 1 (params are strict too).
+    duration_s: int | None = Field(default=None, ge=1, le=MAX_DURATION_S, strict=True)
     requested_by: str = Field(default="manual", pattern=r"^[A-Za-z0-9@._:/-]{1,64}$")
     # chaos: the schedule's event time and the chance of a fault per firing
     time: datetime | None = None
-    rate: float | None = Field(default=None, ge=0.0, le=1.0)
+    rate: float | None = Field(default=None, ge=0.0, le=1.0, strict=True)
     # seed: the fleet definition file's content and the fleet's size
     definition: dict[str, Any] | None = None
-    fleet_size: int | None = Field(default=None, ge=1, le=5000)
+    fleet_size: int | None = Field(default=None, ge=1, le=5000, strict=True)
 
     @model_validator(mode="after")
     def _required_for_action(self) -> InjectorRequest:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,10 +25,41 @@ def fleet_items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
     return sorted(dynamodb.scan(TableName=table, ConsistentRead=True)["Items"], key=lambda i: i["service"]["S"])
 
 
-def without_deploys(item: dict[str, Any]) -> dict[str, Any]:
-    # The generator may record a benign deploy meanwhile (version fields); nothing else may change.
-    moved_by_deploys = {"version", "previous_version", "record_version", "updated_at", "last_action"}
-    return {k: v for k, v in item.items() if k not in moved_by_deploys}
+def table_snapshot(dynamodb: Any, tables: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Every item of the fleet and injections tables, whole (record_version and updated_at included)."""
+    return {
+        key: sorted(dynamodb.scan(TableName=tables[key], ConsistentRead=True)["Items"], key=str)
+        for key in ("fleet", "injections")
+    }
+
+
+@contextmanager
+def fleet_writers_paused(stack: StackInfo, aws: Any, quiet_s: float = 3.0) -> Iterator[dict[str, list[dict[str, Any]]]]:
+    """Stop what writes the fleet in the background, and yield the tables once they stop changing.
+
+    The tick rule drives metrics_generator (its benign deploys bump a service's version) and the
+    detector; alarm state changes drive the detector too, whose incidents start remediations.
+    With both rules disabled, the tables settle once in-flight work ends: from then on any change
+    is someone else's write. The rules are enabled again afterwards.
+    """
+    events, dynamodb = aws("events"), aws("dynamodb")
+    tables = stack.outputs["dynamodb_table_names"]
+    rules = [stack.outputs["eventbridge_rule_names"][key] for key in ("tick", "alarm-state-change")]
+    for rule in rules:
+        events.disable_rule(Name=rule)
+    try:
+        deadline = time.monotonic() + 90
+        last, changed_at = table_snapshot(dynamodb, tables), time.monotonic()
+        while time.monotonic() - changed_at < quiet_s:
+            assert time.monotonic() < deadline, "the fleet tables kept changing with the tick and alarm rules off"
+            time.sleep(0.5)
+            current = table_snapshot(dynamodb, tables)
+            if current != last:
+                last, changed_at = current, time.monotonic()
+        yield last
+    finally:
+        for rule in rules:
+            events.enable_rule(Name=rule)
 
 
 def recent_max(cloudwatch: Any, namespace: str, service: str, metric: str, seconds: int = 3) -> float | None:
@@ -86,7 +120,7 @@ def test_injected_fault_moves_the_metric_and_writes_error_logs_then_clearing_rec
     wait_for(lambda: (recent_max(cloudwatch, namespace, "notifications", "ErrorRate", 2) or 100) < 5, timeout=30)
 
 
-def test_bad_input_is_a_function_error_naming_the_field_and_the_fleet_is_unchanged(aws: Any) -> None:
+def test_bad_input_is_a_function_error_naming_the_field_and_the_fleet_is_unchanged(stack: StackInfo, aws: Any) -> None:
     lam, dynamodb = aws("lambda"), aws("dynamodb")
     bad = [
         ({"action": "inject", "service": "ghost", "fault": "error_storm"}, "service: 'ghost' is not in the fleet"),
@@ -99,15 +133,32 @@ def test_bad_input_is_a_function_error_naming_the_field_and_the_fleet_is_unchang
             {"action": "inject", "service": "auth", "fault": "cpu_spike", "params": {"extra_cpu_pct": "high"}},
             "extra_cpu_pct: Input should be a valid number",
         ),
+        # Wrong types are refused, not coerced: "40" is not 40, true is not 1, 139.0 is not an exit code.
+        (
+            {"action": "inject", "service": "auth", "fault": "cpu_spike", "params": {"extra_cpu_pct": "40"}},
+            "extra_cpu_pct: Input should be a valid number (got '40'; accepted: a JSON number from 10 to 70",
+        ),
+        (
+            {"action": "inject", "service": "auth", "fault": "error_storm", "params": {"error_pct": True}},
+            "error_pct: Input should be a valid number (got True",
+        ),
+        (
+            {"action": "inject", "service": "auth", "fault": "service_crash", "params": {"exit_code": 139.0}},
+            "exit_code: Input should be a valid integer (got 139.0; accepted: a JSON integer from 1 to 255",
+        ),
+        (
+            {"action": "inject", "service": "auth", "fault": "cpu_spike", "duration_s": "600"},
+            "duration_s: Input should be a valid integer",
+        ),
     ]
-    before = fleet_items(dynamodb, "healops-fleet")
-    for payload, message in bad:
-        ok, error = invoke(lam, payload)
-        assert not ok and message in error["errorMessage"], error
-    after = fleet_items(dynamodb, "healops-fleet")
-    # The generator may have recorded a benign deploy meanwhile; nothing else may differ.
-    assert [without_deploys(i) for i in before] == [without_deploys(i) for i in after]
-    assert [i["faults"] for i in before] == [i["faults"] for i in after]
+    tables = stack.outputs["dynamodb_table_names"]
+    with fleet_writers_paused(stack, aws) as before:
+        for payload, message in bad:
+            ok, error = invoke(lam, payload)
+            assert not ok and message in error["errorMessage"], error
+        after = table_snapshot(dynamodb, tables)
+    # Whole records: a write that only bumped record_version or updated_at would show here.
+    assert after == before
 
 
 def test_concurrent_injections_on_one_service_one_wins_and_the_other_gets_a_conflict(aws: Any) -> None:

@@ -1,12 +1,32 @@
-"""The chaos rule's input transformer, as Terraform writes it, renders a request the injector accepts."""
+"""The chaos schedule as Terraform writes it: DISABLED unless ``chaos_enabled``, and its input
+transformer renders a request the injector accepts."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
+import pytest
+
+from healops import paths
 from healops.local.events.payload import render_target_input
 from healops.models.injector import InjectorRequest
-from tests.unit.test_terraform import locals_of
+from tests.unit.test_terraform import (
+    FUNCTIONS,
+    TERRAFORM_DIR,
+    _mirror_root,
+    blocks,
+    locals_of,
+    needs_terraform,
+    terraform_bin,
+)
+
+# `cond ? "A" : "B"` on one variable, as schedules.tf writes the chaos rule's state.
+CONDITIONAL = re.compile(r'^\$\{var\.(?P<var>\w+) \? "(?P<yes>[A-Z]+)" : "(?P<no>[A-Z]+)"\}$')
 
 SCHEDULED_EVENT = {
     "version": "0",
@@ -37,3 +57,65 @@ def test_chaos_target_input_is_a_valid_chaos_request_carrying_the_firing_time() 
     assert request.rate == 0.25
     assert request.requested_by == "chaos"
     assert request.time is not None and request.time.isoformat().startswith("2026-11-25T01:02:00")
+
+
+def chaos_state(chaos_enabled: bool) -> str:
+    """The chaos rule's state for a value of its variable, evaluated from the HCL's conditional."""
+    written = locals_of("schedules.tf")["rules"]["chaos"]["state"]
+    parsed = CONDITIONAL.match(written)
+    assert parsed, f"the chaos rule's state is no longer `var.chaos_enabled ? ... : ...`: {written}"
+    assert parsed["var"] == "chaos_enabled"
+    return parsed["yes"] if chaos_enabled else parsed["no"]
+
+
+def test_chaos_rule_is_disabled_by_default_and_enabled_by_chaos_enabled() -> None:
+    (default,) = [body["default"] for _, name, body in blocks("variable") if name == "chaos_enabled"]
+    assert default is False
+    assert chaos_state(default) == "DISABLED"
+    assert chaos_state(True) == "ENABLED"
+    # The rule resource takes its state from that map entry, and the chaos rule targets the injector.
+    (rules,) = [body["this"] for _, kind, body in blocks("resource") if kind == "aws_cloudwatch_event_rule"]
+    assert (rules["for_each"], rules["state"]) == ("${local.rules}", "${each.value.state}")
+    assert locals_of("schedules.tf")["rule_targets"]["chaos-injector"]["function"] == "injector"
+
+
+@needs_terraform
+@pytest.mark.skipif(_mirror_root() is None, reason="no provider mirror under /opt (offline init impossible)")
+def test_terraform_evaluates_the_chaos_rule_state_from_chaos_enabled(tmp_path: Path) -> None:
+    # The same question to Terraform itself: `terraform console` on a copy of terraform/.
+    workdir = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM_DIR, workdir, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "*.lock.hcl"))
+    build_dir = tmp_path / "build"
+    build_dir.mkdir()
+    for function in FUNCTIONS:
+        (build_dir / f"{function}.zip").write_bytes(b"")  # hashed by functions.tf, never read otherwise
+    cli_config = tmp_path / "terraformrc"
+    cli_config.write_text(
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{_mirror_root()}"\n  }}\n}}\n'
+    )
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config), "TF_IN_AUTOMATION": "1"}
+    init = subprocess.run(
+        [terraform_bin, "init", "-backend=false", "-input=false", "-no-color"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    paths_vars = ["-var", f"build_dir={build_dir}", "-var", f"fleet_definition_file={paths.FLEET_DEFINITION_FILE}"]
+
+    def evaluated(*variables: str) -> str:
+        result = subprocess.run(
+            [terraform_bin, "console", "-no-color", *paths_vars, *variables],
+            cwd=workdir,
+            env=env,
+            input='local.rules["chaos"].state\n',
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0 and "Error" not in result.stderr, result.stdout + result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+    assert evaluated() == '"DISABLED"'
+    assert evaluated("-var", "chaos_enabled=true") == '"ENABLED"'

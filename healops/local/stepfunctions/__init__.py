@@ -1,8 +1,12 @@
 """Step Functions additions: what the Terraform provider calls and moto does not answer.
 
 Supported:
-- ``ValidateStateMachineDefinition`` (the provider calls it while planning): parses the
-  definition with moto's own ASL parser and answers ``OK`` or ``FAIL`` with a diagnostic.
+- ``ValidateStateMachineDefinition`` (the provider calls it while planning): answers ``OK``, or
+  ``FAIL`` with diagnostics (severity, code, message, location) for a definition that is not
+  JSON (``INVALID_JSON_DESCRIPTION``), that moto's own ASL parser refuses
+  (``SCHEMA_VALIDATION_FAILED``), or whose transitions name a state missing from their scope or
+  leave a state unreachable (``MISSING_TRANSITION_TARGET``, which the parser does not check).
+  ``CreateStateMachine`` itself is moto's and does not run these checks.
 - ``ListStateMachineVersions`` (the provider calls it while creating): lists the published
   versions moto keeps for the machine.
 - ``Wait`` states end ``time_scale`` times sooner (see :class:`EmbeddedContext`).

@@ -28,6 +28,16 @@ def test_param_values_are_json_when_they_parse_and_text_otherwise():
         parse_param("decay")
 
 
+def test_a_string_parameter_of_the_fault_keeps_the_text_as_typed():
+    # The injector types params strictly: "version=2" must reach it as the text "2", not the number 2.
+    assert parse_param("version=2", "bad_deploy") == ("version", "2")
+    assert parse_param('version="3.1"', "bad_deploy") == ("version", "3.1")
+    assert parse_param("error_pct=40", "bad_deploy") == ("error_pct", 40)
+    # A number-typed parameter gets what JSON says; a wrong type is the injector's to refuse, by name.
+    assert parse_param("error_pct=true", "error_storm") == ("error_pct", True)
+    assert payload("payments", "bad_deploy", "--param", "version=2")["params"] == {"version": "2"}
+
+
 def test_clear_list_and_status_forms():
     assert payload("--clear", "checkout") == {"action": "clear", "service": "checkout", "requested_by": "cli:test"}
     assert payload("--clear", "checkout", "bad_deploy")["fault"] == "bad_deploy"

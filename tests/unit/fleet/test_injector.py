@@ -70,6 +70,39 @@ def test_duration_sets_the_expiry_tick(injector, repos):
         ("checkout", "error_storm", {"error_pct": 500}, "error_pct: Input should be less than or equal to 100"),
         ("checkout", "error_storm", {"error_pct": "lots"}, "error_pct: Input should be a valid number"),
         ("checkout", "error_storm", {"colour": "red"}, "colour: Extra inputs are not permitted"),
+        # Strict types: lax mode would have read each of these as a number and recorded it.
+        (
+            "checkout",
+            "error_storm",
+            {"error_pct": "40"},
+            "error_pct: Input should be a valid number (got '40'; accepted: a JSON number from 5 to 100",
+        ),
+        (
+            "checkout",
+            "cpu_spike",
+            {"extra_cpu_pct": True},
+            "extra_cpu_pct: Input should be a valid number (got True; accepted: a JSON number from 10 to 70",
+        ),
+        (
+            "checkout",
+            "service_crash",
+            {"exit_code": 139.0},
+            "exit_code: Input should be a valid integer (got 139.0; accepted: a JSON integer from 1 to 255",
+        ),
+        ("checkout", "service_crash", {"exit_code": "139"}, "exit_code: Input should be a valid integer (got '139'"),
+        ("checkout", "service_crash", {"exit_code": False}, "exit_code: Input should be a valid integer (got False"),
+        (
+            "checkout",
+            "bad_deploy",
+            {"version": 2},
+            "version: Input should be a valid string (got 2; accepted: a string matching",
+        ),
+        (
+            "checkout",
+            "network_latency",
+            {"added_ms": 400, "decay": "0.5"},
+            "decay: Input should be a valid number (got '0.5'",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_its_field_and_the_fleet_is_unchanged(
@@ -81,6 +114,25 @@ def test_bad_input_is_refused_with_its_field_and_the_fleet_is_unchanged(
     assert message in str(raised.value)
     after = table_items(aws_env["dynamodb"], "fleet"), table_items(aws_env["dynamodb"], "injections")
     assert before == after
+
+
+def test_a_json_integer_is_a_number_for_a_float_parameter(injector, repos):
+    _, injections = repos
+    answer = injector.inject("checkout", "error_storm", {"error_pct": 40})
+    assert injections.get(answer["injected"]["injection_id"]).params == {"error_pct": 40.0}
+
+
+def test_cli_param_values_pass_the_strict_parameters(injector, repos):
+    from healops.cli import build_parser
+    from healops.cli.inject import build_payload
+
+    fleet, injections = repos
+    argv = ["inject", "payments", "bad_deploy", "--param", "error_pct=40", "--param", "latency_factor=2.5"]
+    args = build_parser().parse_args([*argv, "--param", "version=2", "--duration", "600"])
+    request = InjectorRequest.model_validate(build_payload(args, "cli:test"))
+    answer = injector.handle(request)
+    assert injections.get(answer["injected"]["injection_id"]).params["error_pct"] == 40.0
+    assert fleet.get("payments").version == "2"  # a string parameter keeps the text as typed
 
 
 def test_a_conflicting_fault_is_refused_and_changes_nothing(injector, aws_env):
@@ -99,6 +151,20 @@ def test_a_conflicting_fault_is_refused_and_changes_nothing(injector, aws_env):
         ({"action": "inject", "service": "Bad Name!", "fault": "x"}, "service: String should match pattern"),
         ({"action": "inject", "service": "a", "fault": "b", "duration_s": 0}, "duration_s: Input should be greater"),
         ({"action": "clear"}, "service: required for action 'clear'"),
+        (
+            {"action": "inject", "service": "a", "fault": "b", "duration_s": "600"},
+            "duration_s: Input should be a valid integer",
+        ),
+        (
+            {"action": "inject", "service": "a", "fault": "b", "duration_s": True},
+            "duration_s: Input should be a valid integer",
+        ),
+        (
+            {"action": "inject", "service": "a", "fault": "b", "duration_s": 600.0},
+            "duration_s: Input should be a valid integer",
+        ),
+        ({"action": "chaos", "rate": "0.5"}, "rate: Input should be a valid number"),
+        ({"action": "seed", "definition": {}, "fleet_size": "8"}, "fleet_size: Input should be a valid integer"),
     ],
 )
 def test_malformed_requests_name_the_field(payload, message):
