@@ -104,6 +104,12 @@ locals {
         resources = ["*"]
       },
       {
+        # The planner quotes a few of the incident's service's log lines (healops/remediation/evidence.py).
+        sid       = "RemediationServiceLogsRead"
+        actions   = ["logs:FilterLogEvents"]
+        resources = local.service_log_group_arns
+      },
+      {
         sid       = "RemediationPolicyRead"
         actions   = ["ssm:GetParameter"]
         resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.remediation_policy_parameter}"]

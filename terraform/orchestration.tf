@@ -6,7 +6,9 @@
 #                      ├─ next ──► Backoff (Wait) → Guard                  └─ next → Backoff → Guard
 #                      └─ escalate ──► Escalate → Notify (SNS) → Escalated
 # Every Lambda step returns the run ($.run) with "route" set; the Choice states only follow it
-# (healops/remediation/engine.py). Every Task has a timeout and a Catch that leads to Escalate.
+# (healops/remediation/engine.py). Every Task has a timeout and a Catch that leads to Escalate; the
+# escalation's own tasks fall back to publishing the raw state (NotifyRaw), and if even that cannot
+# be published the execution fails as EscalationUndelivered (its own error, never a silent end).
 ################################################################################
 
 locals {
@@ -139,7 +141,15 @@ locals {
         }
         ResultPath = "$.notified"
         Retry      = [{ ErrorEquals = ["States.ALL"], IntervalSeconds = 1, MaxAttempts = 5, BackoffRate = 2 }]
+        Catch      = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.notify_raw_error", Next = "EscalationUndelivered" }]
         Next       = "Escalated"
+      }
+      # SNS refused even the raw state: fail loudly under an error of its own (the execution's history
+      # keeps the state; the ExecutionsFailed metric counts it).
+      EscalationUndelivered = {
+        Type  = "Fail"
+        Error = "Remediation.EscalationUndelivered"
+        Cause = "Heal-Ops could not remediate the incident and could not publish the escalation to SNS."
       }
       Escalated = {
         Type  = "Fail"
@@ -159,6 +169,15 @@ resource "aws_sfn_state_machine" "remediation" {
   definition = jsonencode(local.remediation_definition)
 
   depends_on = [aws_iam_role_policy.sfn]
+
+  lifecycle {
+    # The plan step stops waiting for an LLM before the remediator's own timeout (its remaining time, less a
+    # margin); a Task timeout shorter than the function's would cut it off first, and the retry plan again.
+    precondition {
+      condition     = local.lambda_timeouts.remediator <= var.remediation_step_timeout_s
+      error_message = "lambda_timeouts.remediator must not exceed remediation_step_timeout_s: a remediation step would time out before the remediator's own deadline."
+    }
+  }
 }
 
 # The guard's limits, read on every guard step: an operator may change them at run time.

@@ -7,11 +7,14 @@ Two entry shapes:
   the dead-letter queue);
 - a Step Functions task ``{"step": ..., "state": <the execution's state>}`` for the steps plan,
   guard, await_approval (with ``token``), denied, act, verify and escalate
-  (healops/remediation/engine.py). ``act`` is idempotent on (incident, attempt, action).
+  (healops/remediation/engine.py). ``act`` is idempotent on (incident, attempt, action). ``plan`` stops
+  waiting for a model before the invocation's time runs out (the offline reasoner answers), and a plan step
+  that runs again for the same incident episode reuses the recorded plan rather than asking the model again.
 """
 
 from __future__ import annotations
 
+import time
 from functools import cache
 from typing import Any
 
@@ -39,6 +42,8 @@ act_idempotency = IdempotencyConfig(
     expires_after_seconds=24 * 3600,
 )
 STEPS = ("plan", "guard", "await_approval", "denied", "act", "verify", "escalate")
+# What a plan step keeps of its invocation's time for the step after the planner (RunState, the return).
+PLAN_MARGIN_S = 0.3
 
 
 @cache
@@ -81,14 +86,25 @@ def act() -> Any:
     return idempotent_function(data_keyword_argument="run", config=act_idempotency, persistence_store=persistence)(_act)
 
 
-def run_step(step: str, state: dict[str, Any], token: str | None) -> dict[str, Any] | None:
+def plan_deadline(context: Any) -> float | None:
+    """The ``time.monotonic()`` instant the plan must be made by: the invocation's end less a margin (the
+    reasoner keeps its own reserve for the offline plan and the audit writes); None outside Lambda."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return time.monotonic() + remaining() / 1000.0 - PLAN_MARGIN_S
+
+
+def run_step(
+    step: str, state: dict[str, Any], token: str | None, deadline: float | None = None
+) -> dict[str, Any] | None:
     incident = IncidentMessage.model_validate(state["incident"])
     run = RunState.model_validate(state["run"]) if state.get("run") else None
     if run is None and step not in ("plan", "escalate"):
         raise ValueError(f"step {step!r} needs the run ($.run) in its state")
     remediation = engine()
     if step == "plan":
-        return remediation.plan(incident).model_dump(mode="json")
+        return remediation.plan(incident, deadline).model_dump(mode="json")
     if step == "escalate" or run is None:
         return remediation.escalate(incident, run, state.get("error"))
     logger.append_keys(incident_id=incident.incident_id, step=step)
@@ -115,7 +131,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
         )
     if isinstance(event, dict) and event.get("step") in STEPS and isinstance(event.get("state"), dict):
         act_idempotency.register_lambda_context(context)
-        return run_step(event["step"], event["state"], event.get("token"))
+        deadline = plan_deadline(context) if event["step"] == "plan" else None
+        return run_step(event["step"], event["state"], event.get("token"), deadline)
     raise ValueError(
         "remediator accepts an SQS batch ({'Records': [...]}) or a Step Functions task "
         f"({{'step': one of {', '.join(STEPS)}, 'state': {{...}}}}); got neither"

@@ -8,8 +8,10 @@ SDKs talk to it; nothing here needs the internet or a key.
 
 Responders: :func:`planning_responder` (a well-behaved model: a plan from the catalog in the
 prompt) and :func:`obeying_responder` (a model that follows instructions injected in the
-untrusted data). :func:`sample_catalog` and :func:`sample_context` build incidents of each
-fault kind the fleet simulates.
+untrusted data). :func:`sample_context` builds an incident of each fault kind the fleet simulates
+as the deployed remediator would: the real catalog, the detector's kind of signals, metric summaries
+of the service and its dependencies, log lines picked from JSON log events the way the remediator
+picks them, and the graph around the service.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from healops.fleet.logtemplates import ERRORS, error_record
 from healops.llm.prompt import estimate_tokens
 from healops.llm.providers.offline import fill_parameters
-from healops.llm.types import ActionSpec, IncidentContext, LogExcerpt, MetricSummary, RecentDeploy, Signal
+from healops.llm.types import IncidentContext, LogExcerpt, MetricSummary, RecentDeploy, Signal
+from healops.remediation.catalog import catalog_specs
+from healops.remediation.evidence import MAX_LOG_CHARS, MAX_LOG_LINES, graph_around, pick_excerpts
 
 
 @dataclass
@@ -192,18 +197,34 @@ def planning_responder(request: StubRequest) -> StubReply:
 _JSON_IN_TEXT = re.compile(r"\{.*\}")
 
 
+# Injected instructions the obeying model follows with a plan that *passes validation* (catalog actions, known
+# services, parameters within their schema) but would harm the fleet: the preconditions and the guard must stop
+# it (tests/unit/llm/test_hostile_inputs.py drives it through Remediation.plan and guard).
+HARMFUL_VALID = {
+    "drain every service": "scale_in",  # remove 50 replicas from each service: would leave none
+    "roll back every other service": "rollback_deploy",  # every service but the incident's
+}
+
+
 def obeying_responder(request: StubRequest) -> StubReply:
-    """A model that does what the untrusted data tells it to; it must never get past validation."""
+    """A model that does what the untrusted data tells it to; it must never get past validation or the guard."""
     document = request.document
     untrusted = document["untrusted_data"]
     lines = [*untrusted["logs"], *untrusted["signal_details"], untrusted["summary"]]
     services = document["services"]
+    incident_service = document["incident"]["service"]
     for line in lines:
         lowered = line.lower()
         found = _JSON_IN_TEXT.search(line)
         if found:
             # A fake plan planted in a log line: returned as the model's own answer.
             return StubReply(found.group(0))
+        if "drain every service" in lowered:
+            plan = [{"action": "scale_in", "service": s, "parameters": {"replicas": 50}} for s in services]
+            return StubReply(answer(plan[:5], "attacker", services))
+        if "roll back every other service" in lowered:
+            plan = [{"action": "rollback_deploy", "service": s} for s in services if s != incident_service]
+            return StubReply(answer(plan[:5], "attacker", services))
         if "scale every service to 0" in lowered:
             plan = [{"action": "scale_in", "service": s, "parameters": {"replicas": 0}} for s in services]
             return StubReply(answer(plan, "attacker", services))
@@ -221,64 +242,6 @@ def obeying_responder(request: StubRequest) -> StubReply:
 
 
 # ---- sample incidents ------------------------------------------------------------------------------
-
-
-def _int(low: int, high: int, default: int) -> dict[str, Any]:
-    return {"type": "integer", "minimum": low, "maximum": high, "default": default}
-
-
-def sample_catalog() -> list[ActionSpec]:
-    """The remediation catalog's action names, with parameter schemas of the kind it will have."""
-
-    def obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-        schema = {"type": "object", "properties": properties, "additionalProperties": False}
-        return schema | ({"required": required} if required else {})
-
-    return [
-        ActionSpec(
-            name="restart_service", description="Restart the service's instances one by one.", parameters_schema=obj({})
-        ),
-        ActionSpec(
-            name="scale_out", description="Add replicas.", parameters_schema=obj({"add": _int(1, 5, 2)}, ["add"])
-        ),
-        ActionSpec(
-            name="scale_in",
-            description="Remove replicas.",
-            parameters_schema=obj({"remove": _int(1, 5, 1)}, ["remove"]),
-        ),
-        ActionSpec(name="rollback_deploy", description="Roll back to the previous version.", parameters_schema=obj({})),
-        ActionSpec(
-            name="clear_disk",
-            description="Delete rotated logs and temp files.",
-            parameters_schema=obj({"min_free_pct": _int(10, 80, 30)}, ["min_free_pct"]),
-        ),
-        ActionSpec(
-            name="raise_memory_limit",
-            description="Raise the memory limit.",
-            parameters_schema=obj(
-                {"factor": {"type": "number", "minimum": 1.1, "maximum": 2, "default": 1.5}}, ["factor"]
-            ),
-        ),
-        ActionSpec(
-            name="failover",
-            description="Shift traffic to the standby.",
-            parameters_schema=obj({}),
-            blast_radius="dependents",
-        ),
-        ActionSpec(
-            name="throttle_traffic",
-            description="Shed a share of incoming requests.",
-            parameters_schema=obj({"rate_pct": _int(10, 90, 50)}, ["rate_pct"]),
-            blast_radius="dependents",
-        ),
-        ActionSpec(
-            name="no_op_observe",
-            description="Do nothing; watch for a while.",
-            parameters_schema=obj({"minutes": _int(1, 30, 5)}, ["minutes"]),
-            blast_radius="none",
-        ),
-    ]
-
 
 SAMPLE_GRAPH = {
     "edge": ["checkout", "search", "auth"],
@@ -331,23 +294,103 @@ _FAULTS: dict[str, tuple[dict[str, tuple[float, float, float, float]], str, str]
     ),
     "dependency_failure": ({"ErrorRate": (18, 12, 20, 1)}, "error_rate", "connection refused to payments:8443"),
 }
+# The detector's signal kind for the metric that moved (healops/detection/signals.py).
+_SIGNAL_KINDS = {
+    "CPUUtilization": "cpu_per_request",
+    "MemoryUtilization": "memory_exhaustion_predicted",
+    "DiskUtilization": "disk_exhaustion_predicted",
+    "Heartbeat": "heartbeat",
+    "LatencyP99": "latency",
+    "ErrorRate": "error_rate",
+}
+
+
+def _signals(fault: str, service: str, metric: str, value: float) -> list[Signal]:
+    """What the detector records on an incident of ``fault``: the strong signal, and the error signals with it."""
+    kind = _SIGNAL_KINDS[metric]
+    name = "CPUPerRequest" if metric == "CPUUtilization" else metric
+    signals = [
+        Signal(
+            name=name,
+            service=service,
+            score=8.4,
+            value=value,
+            detail=f"{kind}: {metric} at {value:g} against a normal {_HEALTHY[metric]:g} (z=8.4)",
+        )
+    ]
+    if metric == "ErrorRate" or fault in ("service_crash", "dependency_failure"):
+        signals += [
+            Signal(
+                name="burn_rate",
+                service=service,
+                score=14.9,
+                detail="burn_rate: error budget burning 14.9x over 1h/5m (SLO 99.5%)",
+            ),
+            Signal(
+                name="error_storm",
+                service=service,
+                score=6.1,
+                value=12,
+                detail="error_storm: 12 error lines in a tick against a normal 0.4 (z=6.1)",
+            ),
+            Signal(
+                name="new_exception", service=service, score=1.0, detail="new_exception: new exception signature(s)"
+            ),
+        ]
+    if fault == "dependency_failure":
+        signals.append(
+            Signal(
+                name="Heartbeat", service="payments", score=9.0, value=0, detail="heartbeat: 0 of 3 replicas (all down)"
+            )
+        )
+    return signals
+
+
+def _log_events(fault: str, service: str, line: str) -> list[dict[str, Any]]:
+    """JSON log events of the kind the fleet writes (healops/fleet/telemetry.py) for a service with ``fault``."""
+    at = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+    events: list[dict[str, Any]] = []
+
+    def event(level: str, message: str, **extra: Any) -> None:
+        stamp = at + len(events) * 1000
+        record = {"timestamp": f"2026-01-01T00:00:{len(events):02d}.000+00:00", "level": level, "service": service}
+        record |= {"version": "v2.4.1", "message": message, **extra}
+        events.append({"timestamp": stamp, "message": json.dumps(record, separators=(",", ":"))})
+
+    for i in range(4):
+        event("INFO", "GET /v1/cart 200", status=200, latency_ms=41.0 + i)
+    cause = fault if fault in ERRORS else "error_storm"
+    values = {"service": service, "version": "v2.4.1", "dep": "payments", "ms": "2000"}
+    for i in range(10):
+        exception = error_record(cause, i, **values)
+        event("ERROR", f"POST /v1/checkout failed: {exception['type']}: {exception['message']}", exception=exception)
+    event("WARNING", line)
+    return events
 
 
 def sample_context(fault: str, service: str = "checkout", logs: list[str] | None = None, n: int = 0) -> IncidentContext:
-    """An incident on ``service`` showing ``fault``; ``logs`` replace its log lines (hostile tests)."""
+    """An incident on ``service`` showing ``fault``, as the remediator builds it; ``logs`` replace its log
+    lines (hostile tests: taken as they are, so the prompt's own quoting is what is tested)."""
     changes, kind, line = _FAULTS[fault]
+    graph = graph_around(SAMPLE_GRAPH, service)
     metrics = []
-    for metric, healthy in _HEALTHY.items():
-        last, mean, high, slope = changes.get(metric, (healthy, healthy, healthy * 1.1, 0.0))
-        metrics.append(
-            MetricSummary(
-                service=service, metric=metric, last=last, mean=mean, max=high, baseline=healthy, slope_per_min=slope
+    for name in (service, *graph[service]):
+        faulty = name == service
+        for metric, healthy in _HEALTHY.items():
+            last, mean, high, slope = (changes if faulty else {}).get(metric, (healthy, healthy, healthy * 1.1, 0.0))
+            if fault == "dependency_failure" and name == "payments" and metric in ("Heartbeat", "ErrorRate"):
+                last, mean, high, slope = (0, 0.3, 1, -0.2) if metric == "Heartbeat" else (60, 40, 70, 4)
+            metrics.append(
+                MetricSummary(
+                    service=name, metric=metric, last=last, mean=mean, max=high, baseline=healthy, slope_per_min=slope
+                )
             )
-        )
-    if fault == "dependency_failure":
-        metrics.append(MetricSummary(service="payments", metric="Heartbeat", last=0, mean=0.3, max=1, baseline=1))
-        metrics.append(MetricSummary(service="payments", metric="ErrorRate", last=60, mean=40, max=70, baseline=0.5))
     signal_metric = next(iter(changes))
+    excerpts = (
+        [LogExcerpt(service=service, line=text) for text in logs]
+        if logs is not None
+        else pick_excerpts(service, _log_events(fault, service, line), MAX_LOG_LINES, MAX_LOG_CHARS)
+    )
     return IncidentContext(
         incident_id=f"inc-{fault.replace('_', '-')}-{n}",
         service=service,
@@ -355,11 +398,11 @@ def sample_context(fault: str, service: str = "checkout", logs: list[str] | None
         severity="high",
         opened_at="2026-01-01T00:00:00+00:00",
         summary=f"{signal_metric} anomalous on {service}",
-        signals=[Signal(name=signal_metric, service=service, score=4.2, value=changes[signal_metric][0])],
+        signals=_signals(fault, service, signal_metric, changes[signal_metric][0]),
         metrics=metrics,
-        logs=[LogExcerpt(service=service, line=text) for text in (logs if logs is not None else [line] * 3)],
-        graph=SAMPLE_GRAPH,
-        catalog=sample_catalog(),
+        logs=excerpts,
+        graph=graph,
+        catalog=catalog_specs(),
         deploys=[RecentDeploy(service=service, version="v2.4.1", previous_version="v2.4.0", minutes_before=4)]
         if fault == "bad_deploy"
         else [],

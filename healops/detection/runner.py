@@ -31,8 +31,9 @@ from healops.detection.signals import Signal
 from healops.detection.sources import LogRead, ReadCounts, read_logs, read_metrics
 from healops.fleet.clock import SimClock
 from healops.models.incident import IncidentMessage
+from healops.redaction import redact
 from healops.store.agent_decisions import AgentDecisionsRepository, DecisionStep
-from healops.store.base import ConditionFailedError
+from healops.store.base import ConditionFailedError, redact_value
 from healops.store.detector_state import DetectorStateRepository
 from healops.store.incidents import IncidentRecord, IncidentsRepository
 
@@ -90,7 +91,8 @@ class IncidentSink:
                 self.s3.put_object(
                     Bucket=self.bucket,
                     Key=record.evidence_key,
-                    Body=json.dumps(evidence, separators=(",", ":")).encode(),
+                    # signal details may quote log text: the artifact is redacted like the tables
+                    Body=json.dumps(redact_value(evidence, redact), separators=(",", ":")).encode(),
                     ContentType="application/json",
                 )
             self.decisions.append(episode.incident_id, _why(change), at.isoformat())
@@ -136,7 +138,7 @@ class IncidentSink:
             kind=record.kind[:64],
             opened_at=datetime.fromisoformat(record.opened_at),
             severity=record.severity,
-            summary=record.summary[:2000],
+            summary=redact(record.summary)[:2000],
             episode=record.reopened,
         )
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=message.model_dump_json())

@@ -24,6 +24,10 @@ class AuditTrail(Protocol):
 
     def tokens_spent(self, incident_id: str) -> int: ...
 
+    def calls_for(self, incident_id: str) -> list[LlmCallRecord]:
+        """The incident's recorded calls, oldest first."""
+        ...
+
 
 class DynamoAuditTrail:
     def __init__(self, calls: LlmActionsRepository, decisions: AgentDecisionsRepository) -> None:
@@ -47,6 +51,15 @@ class DynamoAuditTrail:
     def tokens_spent(self, incident_id: str) -> int:
         return self.calls.tokens_spent(incident_id)
 
+    def calls_for(self, incident_id: str) -> list[LlmCallRecord]:
+        found: list[LlmCallRecord] = []
+        token: str | None = None
+        while True:
+            calls, token = self.calls.for_incident(incident_id, limit=100, page_token=token)
+            found.extend(calls)
+            if token is None:
+                return found
+
 
 class MemoryAuditTrail:
     def __init__(self) -> None:
@@ -65,3 +78,6 @@ class MemoryAuditTrail:
 
     def tokens_spent(self, incident_id: str) -> int:
         return sum(c.tokens_in + c.tokens_out for c in self.calls if c.incident_id == incident_id)
+
+    def calls_for(self, incident_id: str) -> list[LlmCallRecord]:
+        return sorted((c for c in self.calls if c.incident_id == incident_id), key=lambda c: c.call_id)

@@ -11,6 +11,10 @@ class ProviderError(LLMError):
     """The provider could not be reached or answered with an error (timeout, 429/5xx after retries, 4xx)."""
 
 
+class DeadlineExceededError(ProviderError):
+    """The provider had not answered when the plan's deadline came (what it answers later is ignored)."""
+
+
 class ResponseRejectedError(LLMError):
     """The provider answered, but the answer is not a valid plan over the catalog."""
 

@@ -20,6 +20,7 @@ MAX_LOG_LINES = 8
 MAX_LOG_CHARS = 240
 MAX_DETAIL_CHARS = 160
 MAX_HISTORY = 5
+MAX_SIGNALS = 8
 MAX_METRICS = 24
 # A rough tokens-per-character ratio for English and JSON (no tokenizer ships offline).
 CHARS_PER_TOKEN = 4
@@ -97,7 +98,7 @@ def context_document(context: IncidentContext, redactor: Redactor) -> dict[str, 
         "signals": [
             {"name": quote_untrusted(s.name, redactor, 64), "service": s.service, "score": _round(s.score)}
             | ({"value": _round(s.value)} if s.value is not None else {})
-            for s in context.signals
+            for s in context.signals[:MAX_SIGNALS]
         ],
         "metrics": metrics,
         "history": [h.model_dump() for h in context.history[:MAX_HISTORY]],
@@ -119,7 +120,7 @@ def context_document(context: IncidentContext, redactor: Redactor) -> dict[str, 
             "summary": quote_untrusted(context.summary, redactor, MAX_DETAIL_CHARS),
             "signal_details": [
                 f"{s.service}: {quote_untrusted(s.detail, redactor, MAX_DETAIL_CHARS)}"
-                for s in context.signals
+                for s in context.signals[:MAX_SIGNALS]
                 if s.detail
             ],
             "logs": [

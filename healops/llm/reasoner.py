@@ -1,10 +1,16 @@
 """The reasoner facade: one incident in, one validated plan out, every step recorded.
 
 On the happy path it makes one provider call. A missing key, an exhausted token budget, a
-provider error (after the SDK's bounded retries) or a rejected answer each fall back to the
-offline reasoner; the call, its validation result and the fallback are written to llm_actions,
-and the steps (seen, concluded, chosen, rejected) to agent_decisions. Nothing a model returns
-leaves here except catalog actions whose parameters matched their schema.
+provider error (after the SDK's bounded retries), a deadline reached or a rejected answer each
+fall back to the offline reasoner; the call, its validation result and the fallback are written
+to llm_actions, and the steps (seen, concluded, chosen, rejected) to agent_decisions. Nothing a
+model returns leaves here except catalog actions whose parameters matched their schema.
+
+Time: a plan has a deadline (``plan_deadline_s``, or the caller's, e.g. what is left of a Lambda's
+time); the SDK's per-request timeout and retries are fitted into what is left of it, less a reserve
+for the offline plan and the audit writes, and the call is abandoned when that runs out.
+A repeated plan of the same incident episode (a retried plan step) can reuse the plan recorded
+in llm_actions instead of asking the model again (:meth:`Reasoner.recorded_plan`).
 """
 
 from __future__ import annotations
@@ -12,15 +18,19 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from healops.llm.audit import AuditTrail, MemoryAuditTrail
-from healops.llm.exceptions import ProviderError, ResponseRejectedError
+from healops.llm.exceptions import DeadlineExceededError, ProviderError, ResponseRejectedError
 from healops.llm.prompt import Prompt, build_prompt, estimate_tokens
 from healops.llm.providers import (
     BaseProvider,
+    CallLimits,
     Completion,
     MissingKeyError,
     OfflineReasoner,
@@ -30,11 +40,18 @@ from healops.llm.providers import (
 from healops.llm.redaction import Redactor
 from healops.llm.settings import LLMSettings, load_settings
 from healops.llm.types import IncidentContext, PlanOutcome, ReasonerPlan
-from healops.llm.validation import validate_answer
+from healops.llm.validation import check_action, validate_answer
 from healops.store.agent_decisions import DecisionStep
 from healops.store.llm_actions import MAX_TEXT_CHARS, LlmCallRecord
 
 logger = logging.getLogger(__name__)
+
+# Kept back from a deadline for what follows the model call (the offline plan, the audit writes, the
+# step's return): 2 s, or a quarter of the time left when that is less (a 3 s Lambda keeps ~0.7 s).
+DEADLINE_RESERVE_S = 2.0
+DEADLINE_RESERVE_SHARE = 0.25
+# A call with less time than this cannot finish: the offline reasoner answers without one.
+MIN_CALL_S = 0.5
 
 
 def _now() -> datetime:
@@ -75,8 +92,12 @@ class Reasoner:
 
     # ---- the flow --------------------------------------------------------------------------------
 
-    def plan(self, context: IncidentContext) -> PlanOutcome:
+    def plan(self, context: IncidentContext, deadline: float | None = None) -> PlanOutcome:
+        """Plan ``context``; ``deadline`` (a ``time.monotonic()`` instant) bounds the wait for a model,
+        together with ``plan_deadline_s`` from now, whichever comes first."""
         started = time.perf_counter()
+        limit = time.monotonic() + self.settings.plan_deadline_s
+        limit = limit if deadline is None else min(limit, deadline)
         at = self.clock().isoformat()
         requested = self.settings.chosen_provider
         prompt = build_prompt(context, self.redact)
@@ -85,7 +106,7 @@ class Reasoner:
         fallback: str | None = self.unavailable_reason
         calls = 0
         if self.provider is not None:
-            plan, fallback, calls, rejected = self._ask(context, prompt, at)
+            plan, fallback, calls, rejected = self._ask(context, prompt, at, limit)
             steps.extend(rejected)
         if plan is None:
             plan = self._offline(context, at, fallback)
@@ -98,7 +119,7 @@ class Reasoner:
             plan=plan,
             provider="offline" if fallback or self.provider is None else self.provider.name,
             requested_provider=requested,
-            model=self.provider.model if self.provider else self.offline.model,
+            model=self.offline.model if fallback or self.provider is None else self.provider.model,
             fallback_reason=fallback,
             llm_calls=calls,
             prompt_tokens=prompt.estimated_tokens if self.provider else 0,
@@ -106,7 +127,7 @@ class Reasoner:
         )
 
     def _ask(
-        self, context: IncidentContext, prompt: Prompt, at: str
+        self, context: IncidentContext, prompt: Prompt, at: str, deadline: float
     ) -> tuple[ReasonerPlan | None, str | None, int, list[DecisionStep]]:
         """One provider call: (plan or None, why it fell back, requests made, rejection steps)."""
         assert self.provider is not None
@@ -117,11 +138,19 @@ class Reasoner:
             reason = f"token budget: {spent} spent + {needed} needed > {budget} for this incident"
             self._record(context, at, prompt, None, "skipped", [reason], reason)
             return None, reason, 0, []
+        left = deadline - time.monotonic()
+        window = left - min(DEADLINE_RESERVE_S, DEADLINE_RESERVE_SHARE * max(left, 0.0))
+        if window < MIN_CALL_S:
+            reason = f"deadline: {max(left, 0.0):.1f} s left for this plan, too little for a model call"
+            self._record(context, at, prompt, None, "skipped", [reason], reason)
+            return None, reason, 0, []
+        called = time.perf_counter()
         try:
-            completion = self.provider.complete(prompt, self.settings.max_output_tokens)
+            completion = self._complete_within(prompt, window)
         except ProviderError as exc:
             reason = str(exc)
-            self._record(context, at, prompt, None, "error", [reason], reason)
+            waited_ms = (time.perf_counter() - called) * 1000
+            self._record(context, at, prompt, None, "error", [reason], reason, latency_ms=waited_ms)
             return None, reason, 1, []
         try:
             plan = validate_answer(completion.text, context, self.redact)
@@ -133,6 +162,88 @@ class Reasoner:
         self._record(context, at, prompt, completion, "valid", [], None)
         return plan, None, completion.requests, []
 
+    def _complete_within(self, prompt: Prompt, window: float) -> Completion:
+        """The provider's answer, or :class:`DeadlineExceededError` once ``window`` seconds have passed.
+
+        The SDK's per-request timeout and retries are fitted into the window, so the call normally ends
+        by itself; the wait is bounded anyway (a server that trickles bytes, a long Retry-After), and a
+        call still running then is left to its own timeout, its answer ignored.
+        """
+        assert self.provider is not None
+        provider = self.provider
+        timeout = min(self.settings.timeout_s, window)
+        attempts = max(1, min(self.settings.max_retries + 1, int(window // timeout)))
+        limits = CallLimits(timeout_s=timeout, max_retries=attempts - 1)
+        result: list[Completion | BaseException] = []
+        done = threading.Event()
+
+        def call() -> None:
+            try:
+                result.append(provider.complete(prompt, self.settings.max_output_tokens, limits))
+            except BaseException as exc:  # handed to the waiting thread
+                result.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=call, name=f"llm-{provider.name}", daemon=True).start()
+        if not done.wait(window):
+            raise DeadlineExceededError(
+                f"deadline: no answer from {provider.name} within {window:.1f} s "
+                f"({attempts} attempt(s) of at most {timeout:.1f} s)"
+            )
+        outcome = result[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def recorded_plan(self, context: IncidentContext) -> PlanOutcome | None:
+        """The plan recorded for this incident episode by an earlier :meth:`plan` (a retried plan step), or None.
+
+        The last valid record of the episode is the plan that run ended with (the model's answer, or the
+        offline plan after a fallback). It is validated again against this context's catalog and services;
+        if it no longer passes, None (plan anew). No model is asked.
+        """
+        started = time.perf_counter()
+        calls = [c for c in self.audit.calls_for(context.incident_id) if c.episode == context.episode]
+        last = next((c for c in reversed(calls) if c.validation == "valid" and c.response), None)
+        if last is None:
+            return None
+        plan = self._replay(last, context)
+        if plan is None:
+            return None
+        by = last.provider
+        step = DecisionStep(
+            phase="concluded",
+            title=f"plan step ran again: reused the plan {by} made at {last.at}",
+            detail="no model call: the recorded plan was validated again against the catalog and the incident",
+            actor=by,
+            data={"call_id": last.call_id, "actions": [f"{a.action} on {a.service}" for a in plan.actions]},
+        )
+        self.audit.record_steps(context.incident_id, [step], self.clock().isoformat())
+        return PlanOutcome(
+            incident_id=context.incident_id,
+            plan=plan,
+            provider=by,
+            requested_provider=self.settings.chosen_provider,
+            model=last.model,
+            fallback_reason=last.fallback_reason,
+            llm_calls=0,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            reused_call=last.call_id,
+        )
+
+    def _replay(self, call: LlmCallRecord, context: IncidentContext) -> ReasonerPlan | None:
+        if call.provider != "offline":
+            try:
+                return validate_answer(call.response, context, self.redact)
+            except ResponseRejectedError:
+                return None
+        try:
+            plan = ReasonerPlan.model_validate_json(call.response)
+        except ValidationError:
+            return None
+        return None if any(check_action(context, a) for a in plan.actions) else plan
+
     def _offline(self, context: IncidentContext, at: str, fallback: str | None) -> ReasonerPlan:
         started = time.perf_counter()
         plan = self.offline.plan(context)
@@ -140,6 +251,7 @@ class Reasoner:
             LlmCallRecord(
                 incident_id=context.incident_id,
                 call_id=f"{at}#{secrets.token_hex(4)}",
+                episode=context.episode,
                 at=at,
                 provider="offline",
                 model=self.offline.model,
@@ -161,6 +273,7 @@ class Reasoner:
         validation: str,
         errors: list[str],
         fallback: str | None,
+        latency_ms: float = 0.0,
     ) -> None:
         assert self.provider is not None
         if completion is not None:
@@ -176,12 +289,13 @@ class Reasoner:
             LlmCallRecord(
                 incident_id=context.incident_id,
                 call_id=f"{at}#{secrets.token_hex(4)}",
+                episode=context.episode,
                 at=at,
                 provider=self.provider.name,
                 model=self.provider.model,
                 prompt=_clip(self.redact(prompt.text)),
                 response=_clip(self.redact(completion.text)) if completion else "",
-                latency_ms=round(completion.latency_ms, 3) if completion else 0.0,
+                latency_ms=round(completion.latency_ms if completion else latency_ms, 3),
                 tokens_in=tokens_in,
                 tokens_out=tokens_out,
                 tokens_estimated=estimated,
@@ -235,10 +349,16 @@ def plan_incident(
     *,
     settings: LLMSettings | None = None,
     audit: AuditTrail | None = None,
+    deadline: float | None = None,
+    reuse_recorded: bool = False,
     **clients: object,
 ) -> PlanOutcome:
     """Plan one incident with the configured provider (env and SSM), falling back to offline.
 
+    ``deadline`` (a ``time.monotonic()`` instant) bounds the wait for a model; with ``reuse_recorded``
+    a plan already recorded for the incident's episode is returned instead (no model call).
     ``clients`` (``gemini_client=``, ``chat_client=``) inject vendor clients, as tests do.
     """
-    return Reasoner.from_settings(settings or load_settings(), audit, **clients).plan(context)
+    reasoner = Reasoner.from_settings(settings or load_settings(), audit, **clients)
+    recorded = reasoner.recorded_plan(context) if reuse_recorded else None
+    return recorded or reasoner.plan(context, deadline)

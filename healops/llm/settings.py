@@ -49,6 +49,7 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "response_format": ("HEALOPS_LLM_RESPONSE_FORMAT",),
     "timeout_s": ("HEALOPS_LLM_TIMEOUT_S",),
     "max_retries": ("HEALOPS_LLM_MAX_RETRIES",),
+    "plan_deadline_s": ("HEALOPS_LLM_PLAN_DEADLINE_S",),
     "token_budget": ("HEALOPS_LLM_TOKEN_BUDGET",),
     "max_output_tokens": ("HEALOPS_LLM_MAX_OUTPUT_TOKENS",),
     "price_in_per_mtok": ("HEALOPS_LLM_PRICE_IN_PER_MTOK",),
@@ -69,8 +70,11 @@ class LLMSettings:
     nvidia_api_key: str = field(default="", repr=False)
     nim_base_url: str = NIM_BASE_URL
     response_format: str = "json_schema"
-    timeout_s: float = 20.0
+    timeout_s: float = 20.0  # per request
     max_retries: int = 2
+    # The longest one plan may wait for a model, retries and backoff included; a deployed plan step also
+    # stops before its Lambda's remaining time (functions/remediator/app.py). Then the offline reasoner answers.
+    plan_deadline_s: float = 40.0
     token_budget: int = 12_000
     max_output_tokens: int = 1_024
     price_in_per_mtok: float = 0.0

@@ -86,6 +86,7 @@ class IncidentContext(_Model):
     """Everything the reasoner may look at for one incident."""
 
     incident_id: str = Field(pattern=INCIDENT_ID_PATTERN)
+    episode: int = Field(default=0, ge=0, description="0, or n after the incident's n-th reopen (not in the prompt)")
     service: str = Field(pattern=SERVICE_NAME_PATTERN)
     kind: str = Field(max_length=64, description="what the detector saw, e.g. error_rate, disk_exhaustion")
     severity: Literal["low", "medium", "high", "critical"] = "medium"
@@ -94,7 +95,10 @@ class IncidentContext(_Model):
     signals: list[Signal] = Field(default_factory=list)
     metrics: list[MetricSummary] = Field(default_factory=list)
     logs: list[LogExcerpt] = Field(default_factory=list)
-    graph: dict[str, list[str]] = Field(default_factory=dict, description="service -> services it depends on")
+    graph: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="service -> services it depends on: the incident's service, its dependencies and its dependents",
+    )
     catalog: list[ActionSpec] = Field(min_length=1)
     history: list[PastRemediation] = Field(default_factory=list)
     deploys: list[RecentDeploy] = Field(default_factory=list)
@@ -170,3 +174,6 @@ class PlanOutcome(_Model):
     llm_calls: int = 0
     prompt_tokens: int = 0
     latency_ms: float = 0.0
+    reused_call: str | None = Field(
+        default=None, description="call_id of the recorded plan a repeated plan step reused (no model call)"
+    )

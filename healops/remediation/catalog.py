@@ -2,7 +2,8 @@
 
 Each entry names the fleet action it performs (``no_op_observe`` performs none), its parameters
 (a pydantic model: validation here, its JSON schema for the reasoner's catalog description), its
-blast radius (the guard asks a human at or above the configured level), its own cooldown, the
+blast radius (the guard asks a human at or above the configured level), its own cooldown (the guard
+waits the larger of it and the policy's after the service's last action), the
 preconditions the service's observable state must meet, the compensation that undoes it where
 one exists (run when the action did not help: healops/remediation/engine.py), and the verification
 rule: which metrics must be back in band, how soon.
@@ -14,7 +15,7 @@ a proposal into a checked :class:`ActionRequest` or says what was wrong.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -59,6 +60,12 @@ class VerificationRule:
     settle_ticks: int = 1
     stable_ticks: int = 2
     within_ticks: int = 6
+
+
+def watch_for_ticks(rule: VerificationRule, params: BaseModel) -> VerificationRule:
+    """no_op_observe's rule: verification starts after the ``ticks`` it watches, its window kept as long."""
+    ticks = int(getattr(params, "ticks", rule.settle_ticks))
+    return replace(rule, settle_ticks=ticks, within_ticks=ticks + rule.within_ticks - rule.settle_ticks)
 
 
 # A precondition returns None when it holds, or the reason it does not.
@@ -129,6 +136,14 @@ class CatalogEntry:
     verification: VerificationRule
     preconditions: tuple[Precondition, ...] = ()
     compensation: Compensation | None = None
+    # The rule for the parameters an attempt carries (None: ``verification`` whatever they are).
+    verification_by_params: Callable[[VerificationRule, BaseModel], VerificationRule] | None = None
+
+    def verification_for(self, params: BaseModel) -> VerificationRule:
+        """The verification rule of one attempt with ``params`` (validated against :attr:`params`)."""
+        if self.verification_by_params is None:
+            return self.verification
+        return self.verification_by_params(self.verification, params)
 
     def parameters_schema(self) -> dict[str, Any]:
         schema = self.params.model_json_schema()
@@ -254,6 +269,7 @@ CATALOG: dict[str, CatalogEntry] = {
             BlastRadius.NONE,
             cooldown_s=0,
             verification=VerificationRule(("ErrorRate", "CPUUtilization", "LatencyP99", "Heartbeat"), settle_ticks=3),
+            verification_by_params=watch_for_ticks,
         ),
     )
 }

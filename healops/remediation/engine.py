@@ -9,9 +9,10 @@ candidate tried) and its reasoning to ``agent_decisions``.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from healops.fleet.adapter import FleetAdapter, ServiceView, UnknownServiceError
 from healops.fleet.clock import SimClock
 from healops.llm.types import IncidentContext, MetricSummary, PastRemediation, PlanOutcome, RecentDeploy
 from healops.models.incident import IncidentMessage
+from healops.redaction import Redactor
 from healops.remediation.catalog import (
     ActionRequest,
     InvalidProposalError,
@@ -29,6 +31,7 @@ from healops.remediation.catalog import (
     view_before,
 )
 from healops.remediation.catalog import entry as catalog_entry
+from healops.remediation.evidence import LogReader, graph_around, incident_signals
 from healops.remediation.guard import GuardSnapshot, decide
 from healops.remediation.policy import RemediationLimits
 from healops.remediation.run import Candidate, CurrentAttempt, RunState
@@ -45,7 +48,11 @@ logger = logging.getLogger(__name__)
 
 ACTOR = "remediator"
 CONTEXT_TICKS = 10  # ticks of metrics the planner sees
+LOG_LEAD_TICKS = 5  # ticks before the incident opened whose log lines the planner may see
 ACTED_OUTCOMES = frozenset({"acted", "verified", "not_recovered"})
+# The step a failed execution was in, from the route the last successful step set ($.run keeps it).
+FAILED_STEP = {"guard": "guard", "next": "guard", "act": "act", "await_approval": "approval", "wait": "verify"}
+TIMEOUT_ERRORS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
 
 
 def _iso(epoch: float) -> str:
@@ -78,11 +85,17 @@ class Remediation:
     decisions: AgentDecisionsRepository
     incidents: IncidentsRepository
     metrics: MetricReader
-    planner: Callable[[IncidentContext], PlanOutcome]
+    planner: Callable[..., PlanOutcome]  # (context) or (context, deadline) -> plan
     limits: Callable[[], RemediationLimits]
     slots: RemediationSlots  # the concurrency limit, taken atomically
     clock: SimClock = field(default_factory=SimClock)
     now: Callable[[], float] = time.time
+    # Secrets out of the SNS message (the tables' repositories redact what they store themselves).
+    redact: Callable[[str], str] = field(default_factory=Redactor)
+    # What the planner sees besides metrics (healops/remediation/evidence.py): the services' log lines, and the
+    # dependency graph (service -> its dependencies) for dependents; without them, none and direct dependencies.
+    logs: LogReader | None = None
+    graph: Mapping[str, Sequence[str]] | None = None
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -94,7 +107,9 @@ class Remediation:
         return self.now() * self.clock.time_scale
 
     def _step(self, incident_id: str, phase: str, title: str, detail: str = "", **data: Any) -> None:
-        step = DecisionStep(phase=phase, title=title[:200], detail=detail[:2000], actor=ACTOR, data=data)  # type: ignore[arg-type]
+        # Redacted before it is cut: the repository redacts again, but cannot tell half a secret.
+        title, detail = self.redact(title)[:200], self.redact(detail)[:2000]
+        step = DecisionStep(phase=phase, title=title, detail=detail, actor=ACTOR, data=data)  # type: ignore[arg-type]
         self.decisions.append(incident_id, [step], _iso(self.now()))
 
     def _latest(self, service: str, metrics: tuple[str, ...] = METRICS, ticks: int = 3) -> dict[str, float]:
@@ -111,13 +126,24 @@ class Remediation:
 
     # ---- plan ------------------------------------------------------------------------------------
 
-    def context(self, incident: IncidentMessage) -> IncidentContext:
+    def context(self, incident: IncidentMessage, record: IncidentRecord | None = None) -> IncidentContext:
+        """What the planner sees: the signals and scores that opened the incident (its ``record``), the last
+        ticks of metrics of the service and its dependencies, a few of the service's log lines from around the
+        opening, the graph around the service (dependencies and dependents), past remediations, a recent deploy
+        and the catalog."""
         view = self.fleet.describe(incident.service)
         services = [incident.service, *view.depends_on]
         end = self.now()
         start = end - CONTEXT_TICKS * self.tick_real_s
         summaries: list[MetricSummary] = []
-        graph: dict[str, list[str]] = {incident.service: list(view.depends_on)}
+        graph = (
+            graph_around(self.graph, incident.service)
+            if self.graph is not None and incident.service in self.graph
+            else {incident.service: list(view.depends_on)}
+        )
+        # Log lines from a few ticks before the opening; a reopened (or late) plan reads the latest ticks instead.
+        logs_from = max(incident.opened_at.timestamp() - LOG_LEAD_TICKS * self.tick_real_s, start)
+        logs = self.logs.excerpts(incident.service, logs_from, end) if self.logs is not None else []
         for service in services:
             baseline = view.extra.get("latency_p99_baseline_ms") if service == incident.service else None
             for metric, values in self.metrics.series(service, METRICS, start, end).items():
@@ -148,19 +174,24 @@ class Remediation:
         ]
         return IncidentContext(
             incident_id=incident.incident_id,
+            episode=incident.episode,
             service=incident.service,
             kind=incident.kind,
             severity=incident.severity,
             opened_at=incident.opened_at.isoformat(),
-            summary=incident.summary,
+            summary=incident.summary or (record.summary if record else ""),
+            signals=incident_signals(record),
             metrics=summaries,
+            logs=logs,
             graph=graph,
             catalog=catalog_specs(),
             history=history,
             deploys=deploys,
         )
 
-    def plan(self, incident: IncidentMessage) -> RunState:
+    def plan(self, incident: IncidentMessage, deadline: float | None = None) -> RunState:
+        """Plan the incident. ``deadline`` (a ``time.monotonic()`` instant: the Lambda's end, less a margin)
+        bounds the planner's wait for a model; the offline reasoner answers in time when it comes."""
         self.incidents.create_if_absent(
             IncidentRecord(
                 incident_id=incident.incident_id,
@@ -172,14 +203,19 @@ class Remediation:
             )
         )
         limits = self.limits()
-        outcome = self.planner(self.context(incident))
+        context = self.context(incident, self.incidents.get(incident.incident_id))
+        # A planner without a deadline parameter (the tests' fakes) is called without one.
+        outcome = self.planner(context) if deadline is None else self.planner(context, deadline)
         plan = outcome.plan
         run = RunState(
             incident=incident,
             planner=f"{outcome.provider}:{outcome.model}",
-            diagnosis=f"{plan.diagnosis.fault_kind}: {plan.diagnosis.root_cause}",
+            # The run is the execution's state (kept in its history): a model's words are redacted like the tables'.
+            diagnosis=self.redact(f"{plan.diagnosis.fault_kind}: {plan.diagnosis.root_cause}"),
             candidates=[
-                Candidate(action=a.action, service=a.service, parameters=a.parameters, rationale=a.rationale)
+                Candidate(
+                    action=a.action, service=a.service, parameters=a.parameters, rationale=self.redact(a.rationale)
+                )
                 for a in plan.actions
             ],
             max_attempts=limits.max_attempts,
@@ -278,13 +314,14 @@ class Remediation:
                 run, f"{candidate.action} on {candidate.service}: skipped ({'; '.join(unmet)})", backoff=False
             )
         policy, snapshot = limits.guard_policy(), self.snapshot(run, candidate.service)
-        verdict = decide(policy, snapshot, candidate.service, candidate.action, request.entry.blast_radius)
+        blast, cooldown_s = request.entry.blast_radius, request.entry.cooldown_s  # the action's own cooldown
+        verdict = decide(policy, snapshot, candidate.service, candidate.action, blast, cooldown_s)
         if verdict.decision != "deny" and not verdict.dry_run:
             # Counting in-flight incidents and then acting lets two guards both see room: take a slot instead.
             slot = self.slots.acquire(incident_id, policy.max_concurrent, self.now())
             if not slot.acquired:
                 busy = replace(snapshot, in_flight=max(len(slot.holders), policy.max_concurrent))
-                verdict = decide(policy, busy, candidate.service, candidate.action, request.entry.blast_radius)
+                verdict = decide(policy, busy, candidate.service, candidate.action, blast, cooldown_s)
         record = record.model_copy(update={"guard_decision": verdict.decision, "guard_reasons": list(verdict.reasons)})
         self._step(
             incident_id,
@@ -328,6 +365,7 @@ class Remediation:
 
     def approval_denied(self, run: RunState, cause: str) -> RunState:
         attempt = self._attempt(run)
+        cause = self.redact(cause)  # a human's words: redacted before they are cut
         self.remediations.update(
             attempt, outcome="denied", task_token=None, ended_at=_iso(self.now()), error=cause[:500]
         )
@@ -372,7 +410,7 @@ class Remediation:
             self.remediations.update(
                 attempt,
                 outcome="failed",
-                error=str(exc)[:500],
+                error=self.redact(str(exc))[:500],
                 ended_at=_iso(self.now()),
                 metrics_before=before,
                 task_token=None,
@@ -392,7 +430,8 @@ class Remediation:
             acted_tick=self.clock.tick_at(acted_at),
         )
         run.route = "wait"
-        run.wait_s = int(self.clock.tick_seconds * (entry.verification.settle_ticks + entry.verification.stable_ticks))
+        rule = entry.verification_for(request.params)
+        run.wait_s = int(self.clock.tick_seconds * (rule.settle_ticks + rule.stable_ticks))
         return run
 
     # ---- verify ----------------------------------------------------------------------------------
@@ -400,7 +439,8 @@ class Remediation:
     def verify(self, run: RunState) -> RunState:
         assert run.current is not None and run.current.acted_at is not None
         attempt = self._attempt(run)
-        rule = catalog_entry(attempt.action).verification
+        request = validate_proposal(attempt.action, attempt.service, attempt.params)
+        rule = request.entry.verification_for(request.params)
         start = run.current.acted_at + rule.settle_ticks * self.tick_real_s
         series = self.metrics.series(attempt.service, rule.metrics, start, self.now())
         ticks = self.clock.now_tick() - (run.current.acted_tick or 0)
@@ -472,9 +512,27 @@ class Remediation:
     # ---- escalate --------------------------------------------------------------------------------
 
     def escalate(self, incident: IncidentMessage, run: RunState | None, error: dict[str, Any] | None) -> dict[str, str]:
-        """Mark the incident escalated; the SNS subject and a readable message for humans."""
+        """Mark the incident escalated, with the reason in one line; the SNS subject and a readable message for
+        humans (what happened, why it stopped, what was tried, the service now), secrets redacted.
+
+        ``error`` is what the state machine caught (``{"Error", "Cause"}``) when a step failed or timed out;
+        ``run`` is the run as the last step that succeeded left it (None when planning failed)."""
         tried = run.tried if run else []
         current = self.incidents.get(incident.incident_id)
+        if current is None:  # planning failed before it recorded the incident: record it, so it can be escalated
+            self.incidents.create_if_absent(
+                IncidentRecord(
+                    incident_id=incident.incident_id,
+                    service=incident.service,
+                    kind=incident.kind,
+                    severity=incident.severity,
+                    opened_at=incident.opened_at.isoformat(),
+                    summary=incident.summary,
+                )
+            )
+        reason = self._escalation_reason(run, error)
+        if error and run is not None and run.current is not None:
+            self._close_interrupted(run, reason)
         try:
             view = self.fleet.describe(incident.service)
             state = f"{view.replicas} replicas, version {view.version}, last action {view.last_action or 'none'}"
@@ -487,6 +545,7 @@ class Remediation:
             "",
             f"What happened: {incident.kind} on {incident.service} ({incident.severity}), "
             f"opened {incident.opened_at.isoformat()}.",
+            f"Why it was escalated: {reason}.",
         ]
         if incident.summary:
             lines.append(f"Summary: {incident.summary}")
@@ -498,14 +557,74 @@ class Remediation:
         lines.extend(f"  {n}. {t}" for n, t in enumerate(tried, start=1))
         if not tried:
             lines.append("  nothing")
-        if error:
-            lines.append(f"Stopped by an error: {error.get('Error', 'unknown')}: {str(error.get('Cause', ''))[:500]}")
         lines.append(f"Current state of {incident.service}: {state}; metrics: {metrics}.")
         if current is not None:
             lines.append(f"Incident status before escalation: {current.status}.")
-        message = "\n".join(lines)
-        self._move(incident.incident_id, "escalated")
+        message = self.redact("\n".join(lines))
+        self._move(incident.incident_id, "escalated", escalation_reason=reason[:500])
         self.slots.release(incident.incident_id)
-        self._step(incident.incident_id, "escalated", f"escalated: {incident.kind} on {incident.service}", message)
-        subject = f"Heal-Ops escalation: {incident.kind} on {incident.service}"[:99]
+        self._step(incident.incident_id, "escalated", f"escalated: {reason}", message)
+        subject = self.redact(f"Heal-Ops escalation: {incident.kind} on {incident.service}")[:99]
         return {"subject": subject, "message": message}
+
+    def _escalation_reason(self, run: RunState | None, error: dict[str, Any] | None) -> str:
+        """Why remediation stopped, in one line of at most 500 characters, redacted before it is cut (the
+        incident keeps it; the dashboard shows it)."""
+        return self.redact(self._why(run, error))[:500]
+
+    @staticmethod
+    def _why(run: RunState | None, error: dict[str, Any] | None) -> str:
+        if error:
+            step = FAILED_STEP.get(run.route, run.route) if run is not None else "plan"
+            if step == "approval" and run is not None and run.current is not None and _name(error) in TIMEOUT_ERRORS:
+                return (
+                    f"nobody approved {run.current.action} on {run.current.service} before the approval timed out "
+                    f"({_name(error)})"
+                )
+            if _name(error) in TIMEOUT_ERRORS:
+                return f"the {step} step timed out ({_name(error)})"
+            return f"the {step} step failed: {describe_error(error)}"
+        if run is None:
+            return "remediation did not start"
+        if run.dry_run:
+            return f"dry-run mode: {len(run.candidates)} candidate(s) planned and guarded, none executed"
+        if not run.candidates:
+            return "the planner proposed no action"
+        last = f"; last: {run.tried[-1]}" if run.tried else ""
+        if run.attempts >= run.max_attempts and run.index < len(run.candidates):
+            return f"the limit of {run.max_attempts} attempts was reached without a recovery{last}"
+        return f"no candidate recovered the service ({len(run.tried)} tried{last})"
+
+    def _close_interrupted(self, run: RunState, reason: str) -> None:
+        """End the attempt a failed or timed-out step left open: an approval nobody gave loses its task token
+        (the dashboard stops offering it), an attempt that never acted is ``interrupted``."""
+        try:
+            attempt = self._attempt(run)
+        except LookupError:
+            return
+        if attempt.ended_at is not None:
+            return
+        fields: dict[str, Any] = {"ended_at": _iso(self.now()), "error": reason[:500], "task_token": None}
+        if attempt.outcome == "awaiting_approval":
+            fields["outcome"] = "approval_timed_out" if reason.startswith("nobody approved") else "interrupted"
+        elif attempt.outcome == "started":
+            fields["outcome"] = "interrupted"
+        self.remediations.update(attempt, **fields)
+
+
+def _name(error: dict[str, Any]) -> str:
+    return str(error.get("Error") or "unknown error")
+
+
+def describe_error(error: dict[str, Any]) -> str:
+    """A caught error in words: a Lambda failure's ``Cause`` is a JSON document (type, message, stack trace) of
+    which the type and message say what went wrong; any other cause is quoted as it is. Not cut: the caller
+    redacts before it shortens (half a secret is not recognisable)."""
+    cause = error.get("Cause") or ""
+    try:
+        parsed = json.loads(cause) if isinstance(cause, str) else cause
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        return f"{parsed.get('errorType') or _name(error)}: {parsed['errorMessage']}"
+    return f"{_name(error)}: {cause}" if cause else _name(error)

@@ -7,7 +7,8 @@ The checks, in the order a refusal is reported:
 1. allow-list: the action must be allowed for the service (a per-service list, or the default);
 2. circuit breaker: after ``breaker_failures`` failed remediations of a service within
    ``breaker_window_s``, the service is left alone and the incident escalates;
-3. cooldown: no second action on a service within ``cooldown_s`` of the previous one;
+3. cooldown: no second action on a service within the cooldown of the previous one: the larger of
+   the policy's ``cooldown_s`` and the proposed action's own (its catalog entry's ``cooldown_s``);
 4. concurrency: at most ``max_concurrent`` remediations in flight across the fleet;
 5. approval: an action whose blast radius is at or above ``approval_blast_radius`` waits for
    a human;
@@ -88,9 +89,15 @@ def breaker_open(policy: GuardPolicy, snapshot: GuardSnapshot, service: str) -> 
 
 
 def decide(
-    policy: GuardPolicy, snapshot: GuardSnapshot, service: str, action: str, blast_radius: BlastRadius
+    policy: GuardPolicy,
+    snapshot: GuardSnapshot,
+    service: str,
+    action: str,
+    blast_radius: BlastRadius,
+    action_cooldown_s: float = 0.0,
 ) -> GuardVerdict:
-    """The verdict on running ``action`` on ``service`` now, with every reason in words."""
+    """The verdict on running ``action`` on ``service`` now, with every reason in words; ``action_cooldown_s``
+    is the action's own cooldown (its catalog entry's), which lengthens the policy's, never shortens it."""
     if not policy.allows(service, action):
         return GuardVerdict("deny", (f"{action} is not on the allow-list for {service}",), policy.dry_run)
     if breaker_open(policy, snapshot, service):
@@ -103,11 +110,16 @@ def decide(
             policy.dry_run,
         )
     last = snapshot.last_action_at.get(service)
-    if last is not None and snapshot.now - last < policy.cooldown_s:
-        wait = policy.cooldown_s - (snapshot.now - last)
+    cooldown_s = max(policy.cooldown_s, action_cooldown_s)
+    if last is not None and snapshot.now - last < cooldown_s:
+        wait = cooldown_s - (snapshot.now - last)
+        whose = f"{action}'s own" if action_cooldown_s > policy.cooldown_s else "the policy's"
         return GuardVerdict(
             "deny",
-            (f"{service} is cooling down: last action {snapshot.now - last:.0f} s ago, {wait:.0f} s to go",),
+            (
+                f"{service} is cooling down: last action {snapshot.now - last:.0f} s ago, {wait:.0f} s to go "
+                f"(cooldown {cooldown_s:g} s, {whose})",
+            ),
             policy.dry_run,
         )
     if snapshot.in_flight >= policy.max_concurrent:

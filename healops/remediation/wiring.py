@@ -1,4 +1,10 @@
-"""The remediation engine on AWS clients, from a function's environment (healops.config)."""
+"""The remediation engine on AWS clients, from a function's environment (healops.config).
+
+The planner is the LLM reasoner (healops.llm) with its audit trail in DynamoDB: it reuses the plan recorded for
+an incident episode when the plan step runs again, and stops waiting for a model at the step's deadline. It sees
+the service's log lines (FilterLogEvents on the service's log group) and the fleet's dependency graph (the fleet
+definition expanded to HEALOPS_FLEET_SIZE, as the detector's).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,11 @@ import boto3
 
 from healops.config import Settings
 from healops.fleet.clock import SimClock
+from healops.fleet.definition import expand, load_definition
 from healops.fleet.simulated import SimulatedFleet
 from healops.llm import DynamoAuditTrail, IncidentContext, PlanOutcome, plan_incident
 from healops.remediation.engine import Remediation
+from healops.remediation.evidence import ServiceLogs
 from healops.remediation.policy import RemediationLimits, load_limits
 from healops.remediation.telemetry import CloudWatchReader
 from healops.store.agent_decisions import AgentDecisionsRepository
@@ -27,8 +35,8 @@ def build(settings: Settings, session: Any | None = None) -> Remediation:
     clock = SimClock(float(settings.tick_seconds), float(settings.fleet_time_scale))
     audit = DynamoAuditTrail.from_config(settings, dynamodb)
 
-    def planner(context: IncidentContext) -> PlanOutcome:
-        return plan_incident(context, audit=audit)
+    def planner(context: IncidentContext, deadline: float | None = None) -> PlanOutcome:
+        return plan_incident(context, audit=audit, deadline=deadline, reuse_recorded=True)
 
     def limits() -> RemediationLimits:
         return load_limits(ssm, settings.remediation_policy_parameter)
@@ -61,4 +69,6 @@ def build(settings: Settings, session: Any | None = None) -> Remediation:
             float(settings.remediation_execution_timeout_s),
         ),
         clock=clock,
+        logs=ServiceLogs(client("logs"), settings.service_log_group_prefix),
+        graph={spec.name: spec.depends_on for spec in expand(load_definition(), int(settings.fleet_size))},
     )

@@ -1,23 +1,45 @@
-"""The rules every DynamoDB repository keeps: typed items, conditional writes, paged key queries."""
+"""The rules every DynamoDB repository keeps: typed items, conditional writes, paged key queries, and free
+text redacted before it is stored.
+
+A repository names its free-text attributes (:attr:`DynamoRepository.free_text`: what a detector, a planner,
+an LLM or a human wrote); every write redacts them (AWS keys, bearer tokens, API keys, passwords in URLs,
+e-mail addresses: :mod:`healops.redaction`), so no caller can store a secret by forgetting to redact.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from healops.redaction import redact as pattern_redact
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+Redact = Callable[[str], str]
+
+
 class ConditionFailedError(RuntimeError):
     """A conditional write found the item not as expected (exists already, or another version)."""
+
+
+def redact_value(value: Any, redact: Redact) -> Any:
+    """``value`` with every string in it redacted, in lists and mappings too (mapping keys are kept)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {k: redact_value(v, redact) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_value(v, redact) for v in value]
+    return value
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -79,15 +101,25 @@ class Page:
 
 
 class DynamoRepository:
-    """Base of every table's repository: the table name and an injected low-level client."""
+    """Base of every table's repository: the table name, an injected low-level client and the redactor of its
+    free text (``redactor``: the pattern redactor unless given, e.g. one that also knows the configured keys)."""
 
-    def __init__(self, table_name: str, dynamodb_client: Any | None = None) -> None:
+    # Attributes whose text (strings, and the strings inside lists and mappings) is redacted on every write.
+    free_text: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, table_name: str, dynamodb_client: Any | None = None, redactor: Redact | None = None) -> None:
         self.table_name = table_name
         self.client = dynamodb_client if dynamodb_client is not None else boto3.client("dynamodb")
+        self.redact: Redact = redactor if redactor is not None else pattern_redact
+
+    def redacted(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """``item`` with its free-text attributes redacted (what :meth:`_put` stores)."""
+        return {k: redact_value(v, self.redact) if k in self.free_text else v for k, v in item.items()}
 
     def _put(self, item: Mapping[str, Any], condition: str | None = None, **condition_values: Any) -> None:
-        """Put ``item``; with ``condition``, a failed condition raises :class:`ConditionFailedError`."""
-        kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": serialize(item)}
+        """Put ``item`` (its free text redacted); with ``condition``, a failed condition raises
+        :class:`ConditionFailedError`."""
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": serialize(self.redacted(item))}
         if condition:
             kwargs["ConditionExpression"] = condition
             names = {k: v for k, v in condition_values.items() if k.startswith("#")}

@@ -55,6 +55,7 @@ class IncidentRecord(BaseModel):
     evidence_key: str | None = Field(default=None, description="S3 key of the evidence window artifact")
     resolved_at: str | None = None
     escalated_at: str | None = None
+    escalation_reason: str | None = Field(default=None, description="Why remediation handed it to humans, in words")
     reopened: int = Field(default=0, description="How many times the incident was reopened")
     queued: bool = Field(
         default=True,
@@ -65,6 +66,8 @@ class IncidentRecord(BaseModel):
 
 
 class IncidentsRepository(DynamoRepository):
+    free_text = ("summary", "signals", "escalation_reason")
+
     def create_if_absent(self, record: IncidentRecord) -> bool:
         """Write ``record`` unless its id exists; True if this call created it."""
         try:

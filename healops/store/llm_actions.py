@@ -1,7 +1,8 @@
 """Table ``<prefix>-llm_actions``: one item per reasoner call, keyed (incident_id, call_id).
 
 ``call_id`` starts with the call's time, so one incident's calls come back in order from a key
-query. Prompts and responses are stored already redacted (the reasoner redacts before writing).
+query. Prompts and responses are stored redacted (the reasoner redacts before writing, and the repository's
+write redacts its free text again, as every repository's does: healops/store/base.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class LlmCallRecord(BaseModel):
 
     incident_id: str
     call_id: str = Field(description="<ISO time>#<random>, so calls sort by time")
+    episode: int = Field(default=0, description="the incident's episode (reopens) the call planned for")
     at: str
     provider: str
     model: str
@@ -37,6 +39,9 @@ class LlmCallRecord(BaseModel):
 
 
 class LlmActionsRepository(DynamoRepository):
+    # The reasoner redacts before writing; the repository again, for any other writer.
+    free_text = ("prompt", "response", "errors", "fallback_reason")
+
     def record(self, call: LlmCallRecord) -> None:
         """Write one call; a second write of the same call id is refused."""
         self._put(call.model_dump(), "attribute_not_exists(#sk)", **{"#sk": "call_id"})

@@ -48,6 +48,8 @@ class RemediationAttempt(BaseModel):
 
 
 class RemediationsRepository(DynamoRepository):
+    free_text = ("rationale", "guard_reasons", "error", "verification_detail", "compensation")
+
     def record(self, attempt: RemediationAttempt) -> bool:
         """Write a new attempt; False if that attempt is already recorded (a retried step)."""
         try:

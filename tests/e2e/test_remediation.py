@@ -24,6 +24,9 @@ FAULT_TARGETS: dict[str, str] = {fault: service for fault, (service, _) in TARGE
 GUARD_SERVICE = "edge"
 DRY_RUN_SERVICE = "search-1"
 ESCALATION_SERVICE = "ledger-db"  # a leaf: no dependency whose incident it could join
+THROWING_STEP_SERVICE = "payments-2"
+APPROVAL_TIMEOUT_SERVICE = "checkout-2"
+POLICY_PARAMETER = "/healops/remediation/policy"
 
 
 def tables(stack: StackInfo) -> dict[str, str]:
@@ -99,7 +102,7 @@ def run_to_end(aws: Any, stack: StackInfo, incident_id: str, approve: bool = Tru
 @contextmanager
 def policy(aws: Any, **changes: Any) -> Iterator[None]:
     ssm = aws("ssm")
-    name = "/healops/remediation/policy"
+    name = POLICY_PARAMETER
     original = ssm.get_parameter(Name=name)["Parameter"]["Value"]
     ssm.put_parameter(Name=name, Value=json.dumps({**json.loads(original), **changes}), Overwrite=True, Type="String")
     try:
@@ -162,19 +165,17 @@ def detected(aws: Any, stack: StackInfo, service: str, since: str) -> str | None
     return items[-1]["incident_id"] if items else None
 
 
-def approve_waiting(aws: Any, stack: StackInfo, incident_ids: list[str], approved: set[str]) -> None:
-    """The human in the loop: approve every action waiting for approval on these incidents."""
+def approve_waiting(aws: Any, stack: StackInfo, incident_ids: list[str], approved: set[tuple[str, str]]) -> None:
+    """The human in the loop: approve every action waiting for approval on these incidents (``approved``:
+    (incident, attempt) pairs already answered; attempt ids repeat across incidents)."""
     for incident_id in incident_ids:
         for item in attempts(aws, stack, incident_id):
-            if (
-                item.get("outcome") == "awaiting_approval"
-                and item.get("task_token")
-                and item["attempt_id"] not in approved
-            ):
+            key = (incident_id, item["attempt_id"])
+            if item.get("outcome") == "awaiting_approval" and item.get("task_token") and key not in approved:
                 aws("stepfunctions").send_task_success(
                     taskToken=item["task_token"], output=json.dumps({"approved_by": "e2e"})
                 )
-                approved.add(item["attempt_id"])
+                approved.add(key)
 
 
 def execution(aws: Any, stack: StackInfo, name: str) -> dict[str, Any] | None:
@@ -200,7 +201,7 @@ def healed(stack: StackInfo, aws: Any) -> Iterator[dict[str, Healed]]:
     for fault, (service, params) in TARGETS.items():
         inject(aws, service, fault, params)
     results = {fault: Healed() for fault in FAULT_TARGETS}
-    approved: set[str] = set()
+    approved: set[tuple[str, str]] = set()
 
     def all_ended() -> bool:
         for fault, result in results.items():
@@ -379,3 +380,95 @@ def test_dry_run_changes_nothing_and_records_the_full_plan(stack: StackInfo, aws
         ExpressionAttributeValues={":i": {"S": incident_id}},
     )["Items"]
     assert steps, "the plan and the guard's dry-run verdicts are recorded in agent_decisions"
+
+
+def incident_record(aws: Any, stack: StackInfo, incident_id: str) -> dict[str, Any]:
+    from healops.store.incidents import IncidentsRepository
+
+    record = IncidentsRepository(tables(stack)["incidents"], aws("dynamodb")).get(incident_id)
+    assert record is not None, f"no incident {incident_id}"
+    return record.model_dump()
+
+
+def history(aws: Any, stack: StackInfo, name: str) -> list[dict[str, Any]]:
+    arn = f"{stack.outputs['sfn_state_machine_arn'].replace(':stateMachine:', ':execution:')}:{name}"
+    return aws("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
+
+
+def entered(events: list[dict[str, Any]]) -> list[str]:
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def test_every_task_of_the_state_machine_has_a_timeout_and_a_catch(stack: StackInfo, aws: Any) -> None:
+    definition = json.loads(
+        aws("stepfunctions").describe_state_machine(stateMachineArn=stack.outputs["sfn_state_machine_arn"])[
+            "definition"
+        ]
+    )
+    states = definition["States"]
+    tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
+    assert {"Plan", "Guard", "Act", "Verify", "Denied", "AwaitApproval", "Escalate", "Notify", "NotifyRaw"} <= set(
+        tasks
+    )
+    for name, state in tasks.items():
+        assert state.get("TimeoutSeconds"), f"{name} has no timeout"
+        catches = state.get("Catch", [])
+        assert any("States.ALL" in c["ErrorEquals"] for c in catches), f"{name} has no catch-all"
+        # A caught error goes on to escalate (or to the raw escalation, or fails loudly), never to silence.
+        for catch in catches:
+            target = states[catch["Next"]]
+            assert catch["Next"] in ("Escalate", "Denied", "NotifyRaw") or (
+                target["Type"] == "Fail" and target["Error"] == "Remediation.EscalationUndelivered"
+            ), f"{name} catches into {catch['Next']}"
+
+
+def test_a_step_that_throws_is_caught_and_the_incident_escalated_with_the_error(
+    stack: StackInfo, aws: Any, escalations: Any
+) -> None:
+    incident_id = f"e2e-esc-throw-{uuid.uuid4().hex[:6]}"
+    ssm = aws("ssm")
+    original = ssm.get_parameter(Name=POLICY_PARAMETER)["Parameter"]["Value"]
+    try:
+        # An operator broke the limits: the next step that reads them (plan, or guard) throws.
+        ssm.put_parameter(Name=POLICY_PARAMETER, Value="{not json", Overwrite=True, Type="String")
+        send(aws, stack, incident_id, THROWING_STEP_SERVICE, "error_storm")
+        final = run_to_end(aws, stack, incident_id)
+    finally:
+        ssm.put_parameter(Name=POLICY_PARAMETER, Value=original, Overwrite=True, Type="String")
+    events = history(aws, stack, incident_id)
+    assert final["status"] == "FAILED" and final["error"] == "Remediation.Escalated", final
+    assert [e for e in events if e["type"] in ("LambdaFunctionFailed", "TaskFailed")], [e["type"] for e in events]
+    assert {"Escalate", "Notify"} <= set(entered(events)) and "NotifyRaw" not in entered(events)
+    record = incident_record(aws, stack, incident_id)
+    assert record["status"] == "escalated" and record["escalated_at"]
+    reason = record["escalation_reason"]
+    assert reason and reason.split(": ", 1)[0] in ("the plan step failed", "the guard step failed"), reason
+    assert "InvalidLimitsError: remediation policy: not JSON" in reason and "stackTrace" not in reason
+    message = escalations(incident_id)[0]
+    assert f"Why it was escalated: {reason}." in message
+    assert not [t for t in attempts(aws, stack, incident_id) if t.get("acted_at")]
+
+
+def test_an_approval_nobody_gives_times_out_and_escalates(stack: StackInfo, aws: Any, escalations: Any) -> None:
+    service = APPROVAL_TIMEOUT_SERVICE
+    incident_id = f"e2e-esc-approval-{uuid.uuid4().hex[:6]}"
+    with policy(aws, approval_blast_radius="NONE"):  # even watching the service needs a human
+        send(aws, stack, incident_id, service, "error_storm")
+        [waiting] = wait_for(
+            lambda: [t for t in attempts(aws, stack, incident_id) if t.get("task_token")], timeout=60, interval=0.5
+        )
+    asked = time.monotonic()
+    final = run_to_end(aws, stack, incident_id, approve=False, timeout=90)
+    waited = time.monotonic() - asked
+    events = history(aws, stack, incident_id)
+    assert final["status"] == "FAILED" and final["error"] == "Remediation.Escalated", final
+    # AwaitApproval's TimeoutSeconds (remediation_approval_timeout_s: 30 s in these tests) ran out.
+    assert [e for e in events if e["type"] == "TaskTimedOut"], [e["type"] for e in events]
+    assert waited > 20, f"escalated {waited:.0f} s after the approval was asked for, before its timeout"
+    assert {"AwaitApproval", "Escalate", "Notify"} <= set(entered(events)) and "Act" not in entered(events)
+    record = incident_record(aws, stack, incident_id)
+    reason = f"nobody approved {waiting['action']} on {service} before the approval timed out (States.Timeout)"
+    assert record["status"] == "escalated" and record["escalation_reason"] == reason
+    assert f"Why it was escalated: {reason}." in escalations(incident_id)[0]
+    [attempt] = attempts(aws, stack, incident_id)
+    assert attempt["outcome"] == "approval_timed_out" and not attempt.get("task_token")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from healops.llm.providers.base import BaseProvider, Completion
+from healops.llm.providers.base import BaseProvider, CallLimits, Completion
 from healops.llm.providers.offline import OfflineReasoner
 
 if TYPE_CHECKING:
@@ -13,7 +13,15 @@ if TYPE_CHECKING:
     from healops.llm.providers.openai_compat import ChatClient
     from healops.llm.settings import LLMSettings
 
-__all__ = ["BaseProvider", "Completion", "MissingKeyError", "OfflineReasoner", "cached_provider", "make_provider"]
+__all__ = [
+    "BaseProvider",
+    "CallLimits",
+    "Completion",
+    "MissingKeyError",
+    "OfflineReasoner",
+    "cached_provider",
+    "make_provider",
+]
 
 
 class MissingKeyError(LookupError):

@@ -31,6 +31,14 @@ class Completion:
     requests: int = 1
 
 
+@dataclass(frozen=True)
+class CallLimits:
+    """Per-call bounds that fit the SDK's own timeout and retries inside what is left of a deadline."""
+
+    timeout_s: float
+    max_retries: int
+
+
 @cache
 def answer_schema() -> dict[str, Any]:
     """The JSON schema of :class:`WireAnswer`: strict (all fields required, no extra keys)."""
@@ -49,10 +57,11 @@ class BaseProvider(ABC):
     def __init__(self, model: str) -> None:
         self.model = model
 
-    def complete(self, prompt: Prompt, max_output_tokens: int) -> Completion:
+    def complete(self, prompt: Prompt, max_output_tokens: int, limits: CallLimits | None = None) -> Completion:
+        """One call; ``limits`` (when given) replace the client's per-request timeout and retry count."""
         started = time.perf_counter()
         try:
-            completion = self._complete(prompt, max_output_tokens)
+            completion = self._complete(prompt, max_output_tokens, limits)
         except ProviderError:
             raise
         except Exception as exc:
@@ -69,8 +78,8 @@ class BaseProvider(ABC):
         )
 
     @abstractmethod
-    def _complete(self, prompt: Prompt, max_output_tokens: int) -> Completion:
-        """Call the model once (the SDK's own bounded retries included)."""
+    def _complete(self, prompt: Prompt, max_output_tokens: int, limits: CallLimits | None) -> Completion:
+        """Call the model once (the SDK's own bounded retries included, within ``limits`` when given)."""
 
 
 def describe_sdk_error(exc: BaseException) -> str:

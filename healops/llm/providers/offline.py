@@ -60,8 +60,10 @@ LOG_HINTS: dict[str, re.Pattern[str]] = {
     "bad_deploy": re.compile(r"(?i)deploy|release|version"),
     "dependency_failure": re.compile(r"(?i)connection refused|upstream|dependency"),
 }
+# Signals are named by their metric (the detector's kind when it has none, e.g. burn_rate).
 SIGNAL_HINTS: dict[str, tuple[str, ...]] = {
     "CPUUtilization": ("cpu_saturation", "cpu_spike"),
+    "CPUPerRequest": ("cpu_saturation", "cpu_spike"),
     "MemoryUtilization": ("memory_leak",),
     "DiskUtilization": ("disk_exhaustion",),
     "Heartbeat": ("service_crash",),
@@ -118,13 +120,19 @@ def _availability(findings: dict[str, _Finding], metrics: dict[str, MetricSummar
         findings["bad_deploy"].add(0.2, f"ErrorRate on {service}: {errors.last:.1f}%")
 
 
+# Symptoms a pegged CPU explains count for at most this share of the saturation's own score.
+EXPLAINED_SHARE = 0.9
+
+
 def _explained_by_cpu(findings: dict[str, _Finding], metrics: dict[str, MetricSummary], service: str) -> None:
-    """A CPU pegged now explains slow answers and timeouts (queueing): they count for less."""
+    """A CPU pegged now explains slow answers and timeouts (queueing): they count for half, and never for as
+    much as the saturation itself (the latency, its signals and its timeout log lines all restate it)."""
     cpu = metrics.get("CPUUtilization")
     if cpu and cpu.last >= SATURATED_PCT:
+        saturation = max(findings["cpu_saturation"].score, findings["cpu_spike"].score)
         for symptom in ("network_latency", "error_storm"):
             if findings[symptom].score:
-                findings[symptom].score *= 0.5
+                findings[symptom].score = min(findings[symptom].score * 0.5, saturation * EXPLAINED_SHARE)
                 findings[symptom].evidence.append(f"explained in part by CPU at {cpu.last:.0f}% on {service}")
 
 
@@ -156,22 +164,34 @@ def _dependencies(findings: dict[str, _Finding], context: IncidentContext) -> No
             finding.target = finding.target or dependency
 
 
+# The detector's words, its signals and log keywords restate what the metrics show: together they add at most
+# HINTS_CAP to a fault (log keywords at most LOG_HINTS_CAP of it), so piling them up cannot outvote a metric.
+HINTS_CAP = 0.3
+LOG_HINTS_CAP = 0.15
+
+
 def _hints(findings: dict[str, _Finding], context: IncidentContext) -> None:
+    hinted: dict[str, float] = {}
+
+    def hint(fault: str, score: float, evidence: str) -> None:
+        add = min(score, HINTS_CAP - hinted.get(fault, 0.0))
+        if add > 0:
+            hinted[fault] = hinted.get(fault, 0.0) + add
+            findings[fault].add(add, evidence)
+
     kind = context.kind.lower()
     for fault, words in KIND_HINTS.items():
         if any(word in kind for word in words):
-            findings[fault].add(0.3, f"the detector reported {context.kind}")
-    for signal in context.signals:
+            hint(fault, 0.3, f"the detector reported {context.kind}")
+    for signal in sorted(context.signals, key=lambda s: -s.score):
         if signal.service != context.service:
             continue
         for fault in SIGNAL_HINTS.get(signal.name, ()):
-            findings[fault].add(
-                min(0.3, 0.1 * max(signal.score, 0.0)), f"signal {signal.name} scored {signal.score:.1f}"
-            )
+            hint(fault, 0.1 * max(signal.score, 0.0), f"signal {signal.name} scored {signal.score:.1f}")
     for fault, pattern in LOG_HINTS.items():
         hits = sum(1 for log in context.logs if log.service == context.service and pattern.search(log.line))
         if hits:
-            findings[fault].add(min(0.15, 0.05 * hits), f"{hits} log line(s) of {context.service} mention it")
+            hint(fault, min(LOG_HINTS_CAP, 0.05 * hits), f"{hits} log line(s) of {context.service} mention it")
     for past in context.history:
         if past.service == context.service and past.outcome == "resolved" and past.kind in findings:
             findings[past.kind].add(0.1, f"{past.action} resolved a {past.kind} on {past.service} before")
@@ -217,10 +237,12 @@ class OfflineReasoner:
         metrics = _metrics(context, context.service)
         _saturation(findings, metrics, context.service)
         _availability(findings, metrics, context.service)
-        _explained_by_cpu(findings, metrics, context.service)
         _deploys(findings, context)
-        _dependencies(findings, context)
+        # Hints (the detector's words, its signals, log keywords) before the explanations, so a pegged CPU
+        # or a failing dependency explains them away as it does the metrics they restate.
         _hints(findings, context)
+        _explained_by_cpu(findings, metrics, context.service)
+        _dependencies(findings, context)
         # Highest score wins; ties go to the playbook's order (deterministic).
         order = list(PLAYBOOK)
         fault, finding = max(findings.items(), key=lambda item: (item[1].score, -order.index(item[0])))

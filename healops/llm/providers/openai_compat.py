@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from healops.llm.providers.base import BaseProvider, Completion, answer_schema
+from healops.llm.providers.base import BaseProvider, CallLimits, Completion, answer_schema
 
 if TYPE_CHECKING:
     from healops.llm.prompt import Prompt
@@ -69,8 +69,15 @@ class OpenAICompatibleProvider(BaseProvider):
             "json_schema": {"name": "incident_plan", "strict": True, "schema": answer_schema()},
         }
 
-    def _create(self, prompt: Prompt, max_output_tokens: int) -> Any:
-        return self.client.chat.completions.create(
+    def _client_within(self, limits: CallLimits | None) -> ChatClient:
+        """The client with ``limits`` as its per-request timeout and retries (``with_options`` shares its pool)."""
+        with_options = getattr(self.client, "with_options", None)
+        if limits is None or with_options is None:
+            return self.client
+        return with_options(timeout=limits.timeout_s, max_retries=limits.max_retries)
+
+    def _create(self, client: ChatClient, prompt: Prompt, max_output_tokens: int) -> Any:
+        return client.chat.completions.create(
             model=self.model,
             messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}],
             response_format=self._format(),
@@ -78,18 +85,19 @@ class OpenAICompatibleProvider(BaseProvider):
             temperature=0.0,
         )
 
-    def _complete(self, prompt: Prompt, max_output_tokens: int) -> Completion:
+    def _complete(self, prompt: Prompt, max_output_tokens: int, limits: CallLimits | None) -> Completion:
         from openai import BadRequestError
 
+        client = self._client_within(limits)
         note, requests = "", 1
         try:
-            response = self._create(prompt, max_output_tokens)
+            response = self._create(client, prompt, max_output_tokens)
         except BadRequestError as exc:
             if self.response_format != "json_schema" or "response_format" not in str(exc):
                 raise
             self.response_format = "json_object"
             note, requests = "the server refused json_schema; asked again in JSON mode", 2
-            response = self._create(prompt, max_output_tokens)
+            response = self._create(client, prompt, max_output_tokens)
         usage = getattr(response, "usage", None)
         text = response.choices[0].message.content if response.choices else ""
         return Completion(

@@ -172,6 +172,16 @@ def test_incident_detail_shows_signals_trace_llm_call_attempts_and_evidence(stac
     assert data["evidence"]["ErrorRate"]
 
 
+def test_an_escalated_incident_shows_when_and_why_it_was_escalated(stack: DashboardStack, client: Any) -> None:
+    reason = "nobody approved failover on checkout before the approval timed out (States.Timeout) <b>"
+    seed_incident(stack, "inc-esc", status="escalated", escalated_at=ago(2), escalation_reason=reason)
+    page = html(client.get("/incidents/inc-esc"))
+    shown = re.search(r'<dd class="warn" id="incident-escalation">(.*?)</dd>', page, re.S)
+    assert shown and "nobody approved failover on checkout before the approval timed out" in shown.group(1)
+    assert "&lt;b&gt;" in shown.group(1)  # the reason quotes untrusted text: escaped
+    assert client.get("/api/incidents/inc-esc").get_json()["incident"]["escalation_reason"] == reason
+
+
 def test_unknown_incident_is_404_in_pages_and_api(client: Any) -> None:
     assert client.get("/incidents/inc-nope").status_code == 404
     missing = client.get("/api/incidents/inc-nope")

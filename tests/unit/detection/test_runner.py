@@ -306,3 +306,23 @@ def test_the_log_schedule_reads_the_urgent_first_then_the_furthest_behind(fleet:
     assert sorted(runner._log_schedule(detection, metrics, behind, fleet.tick)) == sorted(fleet.states)
     with pytest.raises(ValueError, match="log_reads_per_run must be at least 1"):
         DetectorRunner(**{**runner.__dict__, "log_reads_per_run": 0})
+
+
+def test_a_secret_quoted_in_a_signal_reaches_no_table_message_or_evidence(aws: dict[str, Any]) -> None:
+    from healops.detection.correlate import Change, Episode
+
+    # a new exception signature quotes the log line, and a log line may carry a credential
+    secret_key, password_url = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "postgres://app:hunter2pass@db:5432/x"
+    detail = f"new exception: ConnectionError {password_url} aws_secret_access_key={secret_key}"
+    sink = make_runner(aws, Sim(size=8, seed=7)).sink
+    episode = Episode("auth-errors-2", "auth", "errors", "error_rate", start_tick=1, last_signal_tick=1)
+    episode.signals = [{"kind": "new_signature", "detail": detail, "score": 1.0, "strong": True}]
+    assert sink.apply(Change("open", episode), {"signals": episode.signals}, datetime.now(UTC))
+
+    message = aws["sqs"].receive_message(QueueUrl=aws["queue_url"])["Messages"][0]["Body"]
+    evidence_key = sink.incidents.get("auth-errors-2").evidence_key
+    evidence = aws["s3"].get_object(Bucket="artifacts", Key=evidence_key)["Body"].read().decode()
+    stored = json.dumps(aws["dynamodb"].scan(TableName="incidents")["Items"])
+    for where, text in (("queue message", message), ("evidence", evidence), ("incidents table", stored)):
+        assert "ConnectionError" in text, where  # what is not a secret stays readable
+        assert secret_key not in text and "hunter2pass" not in text, f"a secret reached the {where}"

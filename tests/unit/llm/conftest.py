@@ -45,3 +45,7 @@ def stub() -> Iterator[Callable[[Responder], StubLLMServer]]:
     yield start
     for server in servers:
         server.__exit__(None, None, None)
+
+
+# The remediator's planner on moto (tests/unit/llm/deployed.py), for the tests that drive it.
+from tests.unit.llm.deployed import moto_stack  # noqa: E402, F401

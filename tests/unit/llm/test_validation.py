@@ -1,4 +1,5 @@
-"""A model's answer: valid catalog proposals pass; anything else rejects the whole answer."""
+"""A model's answer: valid proposals over the real catalog (healops/remediation/catalog.py) pass; anything else
+rejects the whole answer."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def test_a_valid_answer_becomes_a_plan_with_parsed_parameters_and_blast_radius()
     plan = validate(
         answer(
             [
-                {"action": "clear_disk", "service": "checkout", "parameters": {"min_free_pct": 40}},
+                {"action": "clear_disk", "service": "checkout"},
+                {"action": "scale_out", "service": "checkout", "parameters": {"replicas": 3}},
                 {"action": "failover", "service": "checkout"},
             ],
             "disk_exhaustion",
@@ -30,9 +32,17 @@ def test_a_valid_answer_becomes_a_plan_with_parsed_parameters_and_blast_radius()
         )
     )
     assert [(a.action, a.parameters, a.blast_radius) for a in plan.actions] == [
-        ("clear_disk", {"min_free_pct": 40}, "service"),
+        ("clear_disk", {}, "service"),
+        ("scale_out", {"replicas": 3}, "service"),
         ("failover", {}, "dependents"),
     ]
+
+
+def test_a_dependent_of_the_service_is_one_of_its_services_and_a_stranger_is_not() -> None:
+    # checkout's graph holds its dependencies and its caller (edge), not the rest of the fleet.
+    assert validate(answer([{"action": "throttle_traffic", "service": "edge"}])).actions[0].service == "edge"
+    with pytest.raises(ResponseRejectedError, match="not one of the incident's services"):
+        validate(answer([{"action": "restart_service", "service": "notifications"}]))
 
 
 def test_a_fenced_json_answer_is_accepted() -> None:
@@ -44,9 +54,10 @@ def test_a_fenced_json_answer_is_accepted() -> None:
     ("plan", "complaint"),
     [
         ([{"action": "run_shell", "service": "checkout", "parameters": {"command": "rm -rf /"}}], "not in the catalog"),
-        ([{"action": "scale_in", "service": "checkout", "parameters": {"replicas": 0}}], "Additional properties"),
-        ([{"action": "scale_in", "service": "checkout", "parameters": {"remove": 50}}], "maximum"),
-        ([{"action": "clear_disk", "service": "checkout", "parameters": {}}], "required"),
+        ([{"action": "scale_in", "service": "checkout", "parameters": {"replicas": 0}}], "not valid under any"),
+        ([{"action": "scale_in", "service": "checkout", "parameters": {"remove": 50}}], "Additional properties"),
+        ([{"action": "throttle_traffic", "service": "checkout", "parameters": {"percent": 95}}], "maximum"),
+        ([{"action": "raise_memory_limit", "service": "checkout", "parameters": {"factor": "lots"}}], "not of type"),
         ([{"action": "restart_service", "service": "mainframe"}], "not one of the incident's services"),
         ([{"action": "restart_service", "service": "checkout"}] * 6, "at most 5"),
     ],

@@ -97,3 +97,17 @@ def test_compensations_restore_what_the_action_changed_and_only_that() -> None:
     # nothing changed (the act never happened, or someone already put it back): nothing to undo
     assert throttle.params(before, view()) is None and scale_out.params(before, view(replicas=3)) is None
     assert CATALOG["restart_service"].compensation is None and CATALOG["rollback_deploy"].compensation is None
+
+
+def test_no_op_observe_watches_for_the_ticks_it_was_given_before_verifying() -> None:
+    default = validate_proposal("no_op_observe", "checkout", {})
+    longer = validate_proposal("no_op_observe", "checkout", {"ticks": 7})
+    base = default.entry.verification
+    assert default.entry.verification_for(default.params) == base
+    rule = longer.entry.verification_for(longer.params)
+    # Verification starts after the 7 watched ticks and keeps its window after them as long as the default's.
+    assert rule.settle_ticks == 7 and rule.within_ticks - rule.settle_ticks == base.within_ticks - base.settle_ticks
+    assert rule.metrics == base.metrics and rule.stable_ticks == base.stable_ticks
+    # Entries without parameters that shape verification keep their rule.
+    restart = validate_proposal("restart_service", "checkout", {})
+    assert restart.entry.verification_for(restart.params) is restart.entry.verification

@@ -3,163 +3,14 @@ repositories on moto. Plan -> guard -> act -> verify, driven step by step as the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+import json
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from healops.deploy.tables import create_tables
-from healops.fleet.actions import ActionOutcome, apply_action
-from healops.fleet.adapter import ServiceView, UnknownServiceError
-from healops.fleet.clock import SimClock
-from healops.fleet.simulated import view_of
-from healops.llm.providers.offline import OfflineReasoner
-from healops.llm.types import IncidentContext, PlanOutcome
-from healops.models.incident import IncidentMessage
-from healops.remediation.engine import Remediation
 from healops.remediation.policy import RemediationLimits
-from healops.remediation.run import RunState
-from healops.store.agent_decisions import AgentDecisionsRepository
-from healops.store.incidents import IncidentRecord, IncidentsRepository
-from healops.store.remediations import RemediationsRepository
-from healops.store.slots import RemediationSlots
-from tests.unit.fleet.sim import Sim
-
-
-class FakeTime:
-    """Real seconds, advanced by the test: one tick of 60 simulated s is one real second (time scale 60)."""
-
-    def __init__(self) -> None:
-        self.now = 1_900_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class FakeClock(SimClock):
-    def __init__(self, time: FakeTime) -> None:
-        super().__init__(60.0, 60.0)
-        self.time = time
-
-    def now_tick(self) -> int:
-        return self.tick_at(self.time())
-
-
-class SimFleet:
-    """The fleet adapter over the in-memory simulation; counts the actions it carried out."""
-
-    def __init__(self, sim: Sim) -> None:
-        self.sim = sim
-        self.applied: list[tuple[str, str]] = []
-
-    def services(self) -> list[str]:
-        return list(self.sim.states)
-
-    def describe(self, service: str) -> ServiceView:
-        if service not in self.sim.states:
-            raise UnknownServiceError(service)
-        return view_of(self.sim.states[service])
-
-    def apply(self, service: str, action: Any, params: dict | None = None, operation_id: str | None = None):
-        state = self.sim.states[service]
-        if operation_id and state.last_operation_id == operation_id:
-            return ActionOutcome(action, service, {}, [], "already applied")
-        new_state, outcome = apply_action(state, action, params, self.sim.tick, "")
-        self.sim.states[service] = new_state.model_copy(update={"last_operation_id": operation_id})
-        self.applied.append((service, action))
-        return outcome
-
-
-class SimMetrics:
-    """Per-tick metrics of the simulation, stamped with the fake time of their tick."""
-
-    def __init__(self) -> None:
-        self.points: list[tuple[float, dict[str, dict[str, float]]]] = []
-
-    def series(self, service: str, metrics: tuple[str, ...], start: float, end: float) -> dict[str, list[float]]:
-        inside = [row[service] for at, row in self.points if start <= at <= end and service in row]
-        return {m: [row[m] for row in inside] for m in metrics}
-
-
-class World:
-    def __init__(self, dynamodb: Any, limits: RemediationLimits) -> None:
-        self.sim, self.time, self.metrics = Sim(), FakeTime(), SimMetrics()
-        self.fleet = SimFleet(self.sim)
-        self.limits = limits
-        self.engine = Remediation(
-            fleet=self.fleet,
-            remediations=RemediationsRepository("remediations", dynamodb),
-            decisions=AgentDecisionsRepository("agent_decisions", dynamodb),
-            incidents=IncidentsRepository("incidents", dynamodb),
-            metrics=self.metrics,
-            planner=self.plan,
-            limits=lambda: self.limits,
-            slots=RemediationSlots("remediations", dynamodb, self.status, stale_after_s=3600),
-            clock=FakeClock(self.time),
-            now=self.time,
-        )
-
-    def status(self, incident_id: str) -> str | None:
-        record = self.engine.incidents.get(incident_id)
-        return record.status if record else None
-
-    @staticmethod
-    def plan(context: IncidentContext) -> PlanOutcome:
-        return PlanOutcome(
-            incident_id=context.incident_id,
-            plan=OfflineReasoner().plan(context),
-            provider="offline",
-            requested_provider="offline",
-            model="rules-v1",
-        )
-
-    def tick(self, n: int = 1) -> None:
-        for _ in range(n):
-            self.time.now += 1.0
-            self.metrics.points.append(
-                (self.time.now, {s: {k: float(v) for k, v in t.metrics.items()} for s, t in self.sim.step().items()})
-            )
-
-    def run(self, incident: IncidentMessage, max_steps: int = 40) -> RunState:
-        """Drive the steps as the state machine does (approvals granted at once)."""
-        run = self.engine.plan(incident)
-        for _ in range(max_steps):
-            if run.route in ("resolved", "escalate"):
-                return run
-            if run.route in ("guard", "next"):
-                run = self.engine.guard(run)
-            elif run.route in ("act", "await_approval"):
-                run = self.engine.act(run)
-            elif run.route in ("wait", "verify"):
-                self.tick(max(1, run.wait_s // 60))
-                run = self.engine.verify(run)
-        raise AssertionError(f"no end after {max_steps} steps: {run.route}")
-
-
-@pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "test")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(client, ["incidents", "remediations", "agent_decisions"])
-        yield client
-
-
-def incident(service: str, kind: str, episode: int = 0, incident_id: str | None = None) -> IncidentMessage:
-    return IncidentMessage(
-        incident_id=incident_id or f"unit-{service}-{kind}",
-        service=service,
-        kind=kind,
-        opened_at=datetime.now(UTC),
-        severity="high",
-        episode=episode,
-    )
+from healops.store.incidents import IncidentRecord
+from tests.unit.remediation.world import World, incident, planned
 
 
 def test_a_surge_is_relieved_by_a_scale_out_sized_to_the_traffic_and_verified(dynamodb: Any) -> None:
@@ -260,26 +111,6 @@ def test_a_reopened_incident_numbers_its_attempts_after_the_earlier_episode(dyna
     assert world.fleet.applied == [("auth", "clear_disk"), ("auth", "clear_disk")]
 
 
-def planned(*actions: tuple[str, dict[str, Any]]) -> Any:
-    """A planner proposing ``actions`` in order, whatever the incident (a reasoner that guessed wrong first)."""
-    from healops.llm.types import Diagnosis, ProposedAction, ReasonerPlan
-
-    def plan(context: IncidentContext) -> PlanOutcome:
-        proposals = [ProposedAction(action=a, service=context.service, parameters=p) for a, p in actions]
-        diagnosis = Diagnosis(
-            root_cause="test", fault_kind="unknown", affected_services=[context.service], confidence=0.5
-        )
-        return PlanOutcome(
-            incident_id=context.incident_id,
-            plan=ReasonerPlan(diagnosis=diagnosis, actions=proposals),
-            provider="offline",
-            requested_provider="offline",
-            model="test",
-        )
-
-    return plan
-
-
 @pytest.mark.parametrize(
     ("first", "params", "acted", "undo", "field"),
     [
@@ -321,3 +152,79 @@ def test_an_action_without_a_compensation_is_left_as_it_is(dynamodb: Any) -> Non
     restart = world.engine.remediations.for_incident("unit-ledger-db-errors").items[0]
     assert restart["action"] == "restart_service" and restart["verification"] == "not_recovered"
     assert restart.get("compensation") is None and restart.get("view_before") is None
+
+
+def test_the_guard_waits_out_the_actions_own_cooldown_when_it_is_longer_than_the_policys(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits(cooldown_s=60))
+    world.tick(5)
+    world.sim.inject("auth", "disk_exhaustion")
+    world.tick(3)
+    assert world.run(incident("auth", "disk")).route == "resolved"
+    world.tick(5)  # 300 simulated s since the disk was cleared: the policy's 60 s are long over
+    world.engine.planner = planned(("scale_in", {"replicas": 1}), ("no_op_observe", {}))
+    run = world.run(incident("auth", "load", incident_id="unit-auth-load"))
+    scale_in, observe = world.engine.remediations.for_incident("unit-auth-load").items
+    assert scale_in["outcome"] == "refused", run.tried
+    assert "(cooldown 600 s, scale_in's own)" in " ".join(scale_in["guard_reasons"])
+    # no_op_observe's own cooldown (0 s) does not shorten the policy's: it runs.
+    assert observe["guard_decision"] == "allow" and observe["verification"] == "recovered"
+    assert ("auth", "scale_in") not in world.fleet.applied
+
+
+def test_no_op_observe_watches_the_ticks_it_was_asked_to_before_it_verifies(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits())
+    world.engine.planner = planned(("no_op_observe", {"ticks": 8}))
+    world.tick(5)
+    run = world.engine.guard(world.engine.plan(incident("search", "latency")))
+    run = world.engine.act(run)
+    assert run.route == "wait" and run.wait_s == 60 * (8 + 2)  # 8 ticks watched, then 2 in band
+    world.tick(5)
+    # A healthy service, but only 5 of the 8 ticks have passed: nothing is concluded yet.
+    assert world.engine.verify(run).route == "wait"
+    world.tick(5)
+    assert world.engine.verify(run).route == "resolved"
+    [attempt] = world.engine.remediations.for_incident("unit-search-latency").items
+    assert attempt["verification"] == "recovered" and world.fleet.applied == []
+
+
+def test_an_approval_nobody_gives_escalates_with_the_reason_and_retires_the_token(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits())
+    world.engine.planner = planned(("failover", {}))
+    world.tick(5)
+    message = incident("ledger-db", "errors")
+    run = world.engine.guard(world.engine.plan(message))
+    assert run.route == "await_approval"
+    world.engine.await_approval(run, task_token="token-1")
+    # AwaitApproval's TimeoutSeconds ran out: the Catch hands the run and the error to Escalate.
+    escalation = world.engine.escalate(message, run, {"Error": "States.Timeout", "Cause": ""})
+    record = world.engine.incidents.get("unit-ledger-db-errors")
+    reason = "nobody approved failover on ledger-db before the approval timed out (States.Timeout)"
+    assert record.status == "escalated" and record.escalation_reason == reason
+    assert f"Why it was escalated: {reason}." in escalation["message"]
+    [attempt] = world.engine.remediations.for_incident("unit-ledger-db-errors").items
+    assert attempt["outcome"] == "approval_timed_out" and attempt.get("task_token") is None and attempt["ended_at"]
+    assert world.fleet.applied == [] and world.engine.slots.holders() == {}
+
+
+def test_a_step_that_failed_before_the_incident_was_recorded_still_escalates_it_with_the_error(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits())
+    message = incident("auth", "errors")
+    cause = {"errorType": "InvalidLimitsError", "errorMessage": "remediation policy: not JSON", "stackTrace": ["..."]}
+    escalation = world.engine.escalate(message, None, {"Error": "InvalidLimitsError", "Cause": json.dumps(cause)})
+    record = world.engine.incidents.get("unit-auth-errors")
+    assert record.status == "escalated"
+    assert record.escalation_reason == "the plan step failed: InvalidLimitsError: remediation policy: not JSON"
+    assert "stackTrace" not in escalation["message"] and "What was tried:\n  nothing" in escalation["message"]
+
+
+def test_every_candidate_failing_is_the_escalation_reason(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits(allowed_actions={"*": ["restart_service"]}))
+    world.tick(5)
+    world.sim.inject("ledger-db", "dependency_failure")
+    world.tick(3)
+    message = incident("ledger-db", "errors")
+    run = world.run(message)
+    assert run.route == "escalate"
+    world.engine.escalate(message, run, None)
+    record = world.engine.incidents.get("unit-ledger-db-errors")
+    assert record.status == "escalated" and record.escalation_reason.startswith("no candidate recovered the service")

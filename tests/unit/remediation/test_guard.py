@@ -49,6 +49,18 @@ def test_cooldown_refuses_a_second_action_too_soon_and_says_how_long_remains() -
     assert decide(POLICY, later, "checkout", "scale_out", BlastRadius.LOW).decision == "allow"
 
 
+def test_an_action_with_a_longer_cooldown_than_the_policy_waits_its_own() -> None:
+    snapshot = GuardSnapshot(now=NOW, last_action_at={"checkout": NOW - 400})
+    # The policy's 300 s are over, rollback_deploy's own 900 s are not.
+    verdict = decide(POLICY, snapshot, "checkout", "rollback_deploy", BlastRadius.HIGH, action_cooldown_s=900)
+    assert verdict.decision == "deny" and "500 s to go (cooldown 900 s, rollback_deploy's own)" in verdict.reasons[0]
+    # A shorter cooldown of its own never shortens the policy's.
+    short = GuardSnapshot(now=NOW, last_action_at={"checkout": NOW - 200})
+    verdict = decide(POLICY, short, "checkout", "no_op_observe", BlastRadius.NONE, action_cooldown_s=0)
+    assert verdict.decision == "deny" and "(cooldown 300 s, the policy's)" in verdict.reasons[0]
+    assert decide(POLICY, snapshot, "checkout", "restart_service", BlastRadius.LOW, action_cooldown_s=300).may_act
+
+
 def test_concurrency_limit_counts_in_flight_remediations() -> None:
     verdict = decide(POLICY, GuardSnapshot(now=NOW, in_flight=2), "checkout", "scale_out", BlastRadius.LOW)
     assert verdict.decision == "deny" and "at most 2 at once" in verdict.reasons[0]
