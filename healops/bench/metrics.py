@@ -6,9 +6,11 @@ simulated hours (1,000 x 8 x 1,440 = 11.5 M datapoints for a day). Prints:
 - PutMetricData throughput over HTTP (boto3, 1,000 datapoints a call, ``--threads`` threads);
 - the p50 latency of one 500-query GetMetricData over the last 15 minutes (target < 0.5 s);
 - the server's resident memory (target < 1 GB);
-- the same GetMetricData against plain moto holding ``--moto-minutes`` of the same fleet.
+- the same GetMetricData against plain moto holding ``--moto-minutes`` of the same fleet;
+- a 50-item page of a DynamoDB GSI of a ``--gsi-items`` incidents table (target < 10 ms; ``healops bench gsi``
+  has the comparison with plain moto).
 
-Without ``--endpoint`` the server runs in this process (CloudWatch extension only): the newest
+Without ``--endpoint`` the server runs in this process (CloudWatch and DynamoDB GSI extensions): the newest
 ``--http-minutes`` simulated minutes go over HTTP and the older ones are loaded in process
 through the store's bulk API (pushing 11.5 M datapoints over HTTP takes far longer than the
 figures need); the output says how many went each way. The resident memory is then this whole
@@ -40,6 +42,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from healops import aws
+from healops.bench import gsi
 
 console = Console()
 
@@ -57,6 +60,7 @@ METRICS: tuple[tuple[str, str, float, float, float], ...] = (
 )
 DATAPOINTS_PER_CALL = 1000
 QUERY_COUNT = 500
+GSI_QUERIES = 200  # timed calls of the GSI page
 
 
 def _client(endpoint: str) -> Any:
@@ -239,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--runs", type=int, default=7, help="GetMetricData runs for the p50")
     parser.add_argument("--moto-minutes", type=int, default=5, help="minutes of data for plain moto (0: skip)")
+    parser.add_argument(
+        "--gsi-items", type=int, default=10_000, help="incidents for the 50-item GSI page timing (0: skip)"
+    )
     args = parser.parse_args(argv)
     if args.services * len(METRICS) < QUERY_COUNT:
         parser.error(f"--services must give at least {QUERY_COUNT} series ({QUERY_COUNT // len(METRICS) + 1}+)")
@@ -253,10 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     if endpoint is None:
         from healops.local.cloudwatch import CloudWatchExtension
         from healops.local.context import EmbeddedContext
+        from healops.local.dynamodb import IndexedGlobalSecondaryIndexes
         from healops.local.server import EmbeddedCloud
 
         state_dir = Path(tempfile.mkdtemp(prefix="healops-bench-metrics-"))
-        cloud = EmbeddedCloud(EmbeddedContext(port=0, state_dir=state_dir), extensions=[CloudWatchExtension()])
+        extensions = [CloudWatchExtension(), IndexedGlobalSecondaryIndexes()]
+        cloud = EmbeddedCloud(EmbeddedContext(port=0, state_dir=state_dir), extensions=extensions)
         cloud.start()
         endpoint = cloud.endpoint_url
     try:
@@ -279,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
             task = progress.add_task(f"GetMetricData x {args.runs}", total=None)
             latencies, points = time_get_metric_data(endpoint, args.services, end, args.runs)
             progress.update(task, total=1, completed=1)
+            gsi_figures = None
+            if args.gsi_items > 0:
+                # the dashboard's page on the same endpoint (healops bench gsi compares it with plain moto)
+                gsi_figures = gsi.measure(endpoint, "embedded", args.gsi_items, GSI_QUERIES)
             rss = _server_rss(None if cloud is not None else endpoint)
             moto_latency = moto_points = None
             if args.moto_minutes > 0:
@@ -306,6 +319,12 @@ def main(argv: list[str] | None = None) -> int:
         f"p50 {p50 * 1000:.0f} ms (min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f})",
         f"< 500 ms; {points:,} values returned",
     )
+    if gsi_figures is not None:
+        table.add_row(
+            f"GSI page: {gsi.PAGE_SIZE} items of a {args.gsi_items:,}-item table",
+            f"p50 {gsi_figures.p50('gsi_page'):.1f} ms, p95 {gsi_figures.p95('gsi_page'):.1f} ms",
+            f"< {gsi.TARGET_MS:.0f} ms; GetItem p50 {gsi_figures.p50('get_item'):.1f} ms",
+        )
     memory_note = "< 1 GB; " + ("this process: server + bench client" if cloud is not None else "server process")
     table.add_row("resident memory", f"{rss / 2**20:,.0f} MiB", memory_note)
     if moto_latency is not None:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from healops.bench.llm_stub import StubLLMServer, planning_responder, sample_context
 from healops.llm import DynamoAuditTrail, Reasoner
+from healops.llm.prompt import build_prompt
+from healops.llm.redaction import Redactor
 from healops.llm.settings import LLMSettings
 from tests.unit.llm.conftest import settings_for
 from tests.unit.llm.test_hostile_inputs import tables  # noqa: F401 - the fixture (moto tables in Terraform's shape)
@@ -32,11 +34,18 @@ def test_a_replanned_incident_keeps_one_ordered_timeline_and_its_token_spend(tab
 def test_the_budget_counts_what_earlier_plans_of_the_incident_spent(tables) -> None:  # noqa: F811
     _, audit = tables
     context = sample_context("memory_leak", n=8)
+    # Room for one call and not two, measured rather than assumed (the prompt grows with the context).
+    settings = settings_for("gemini", "http://127.0.0.1:9", token_budget=1)
+    needed = build_prompt(context, Redactor()).estimated_tokens + settings.max_output_tokens
     with StubLLMServer(planning_responder) as server:
-        budget = 3000  # room for one call (~1.2k prompt + 1k max output) and not two
-        reasoner = Reasoner.from_settings(settings_for("gemini", server.url, token_budget=budget), audit)
-        assert reasoner.plan(context).provider == "gemini"
-        again = reasoner.plan(context)
+        first = Reasoner.from_settings(settings_for("gemini", server.url, token_budget=needed), audit)
+        assert first.plan(context).provider == "gemini"
+        spent = audit.tokens_spent(context.incident_id)
+        assert spent > 0
+        # A later plan (another invocation, the same incident) whose budget has room for one call more, less one
+        # token, given what the first spent: the spend is read from llm_actions, so it is refused.
+        later = Reasoner.from_settings(settings_for("gemini", server.url, token_budget=spent + needed - 1), audit)
+        again = later.plan(context)
     assert again.provider == "offline" and "token budget" in (again.fallback_reason or "")
     assert len(server.requests) == 1
 
