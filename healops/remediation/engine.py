@@ -124,6 +124,20 @@ class Remediation:
         except (InvalidTransitionError, ConditionFailedError, LookupError) as exc:
             logger.info("incident not moved", extra={"incident_id": incident_id, "to": status, "why": str(exc)})
 
+    def _record_incident(self, incident: IncidentMessage) -> None:
+        """The incident as the queue message describes it, unless it is recorded already (the detector's record
+        wins: it carries the signals)."""
+        self.incidents.create_if_absent(
+            IncidentRecord(
+                incident_id=incident.incident_id,
+                service=incident.service,
+                kind=incident.kind,
+                severity=incident.severity,
+                opened_at=incident.opened_at.isoformat(),
+                summary=incident.summary,
+            )
+        )
+
     # ---- plan ------------------------------------------------------------------------------------
 
     def context(self, incident: IncidentMessage, record: IncidentRecord | None = None) -> IncidentContext:
@@ -192,16 +206,7 @@ class Remediation:
     def plan(self, incident: IncidentMessage, deadline: float | None = None) -> RunState:
         """Plan the incident. ``deadline`` (a ``time.monotonic()`` instant: the Lambda's end, less a margin)
         bounds the planner's wait for a model; the offline reasoner answers in time when it comes."""
-        self.incidents.create_if_absent(
-            IncidentRecord(
-                incident_id=incident.incident_id,
-                service=incident.service,
-                kind=incident.kind,
-                severity=incident.severity,
-                opened_at=incident.opened_at.isoformat(),
-                summary=incident.summary,
-            )
-        )
+        self._record_incident(incident)
         limits = self.limits()
         context = self.context(incident, self.incidents.get(incident.incident_id))
         # A planner without a deadline parameter (the tests' fakes) is called without one.
@@ -520,16 +525,7 @@ class Remediation:
         tried = run.tried if run else []
         current = self.incidents.get(incident.incident_id)
         if current is None:  # planning failed before it recorded the incident: record it, so it can be escalated
-            self.incidents.create_if_absent(
-                IncidentRecord(
-                    incident_id=incident.incident_id,
-                    service=incident.service,
-                    kind=incident.kind,
-                    severity=incident.severity,
-                    opened_at=incident.opened_at.isoformat(),
-                    summary=incident.summary,
-                )
-            )
+            self._record_incident(incident)
         reason = self._escalation_reason(run, error)
         if error and run is not None and run.current is not None:
             self._close_interrupted(run, reason)

@@ -24,6 +24,7 @@ from healops.deploy.stack import StackInfo
 from healops.store.incidents import IncidentsRepository
 from healops.store.llm_actions import LlmActionsRepository, LlmCallRecord
 from healops.store.remediations import RemediationsRepository
+from tests.e2e.stack_calls import invoke, tables
 from tests.helpers import wait_for
 
 SERVICE = "search-2"  # no other e2e file touches it
@@ -39,17 +40,6 @@ def stub_answer(request: StubRequest) -> StubReply:
     service = request.document["incident"]["service"]
     plan = [{"action": "restart_service", "service": service, "rationale": MARKER}]
     return StubReply(answer(plan, "error_storm", [service]))
-
-
-def tables(stack: StackInfo) -> dict[str, str]:
-    return stack.outputs["dynamodb_table_names"]
-
-
-def invoke(aws: Any, function: str, payload: dict[str, Any]) -> dict[str, Any]:
-    response = aws("lambda").invoke(FunctionName=function, Payload=json.dumps(payload))
-    body = json.loads(response["Payload"].read() or b"null")
-    assert "FunctionError" not in response, body
-    return body
 
 
 def fresh_environments(aws: Any, variables: dict[str, str]) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from healops.bench.remediation import SPIKE_DURATION_S, TARGETS
 from healops.deploy.stack import StackInfo
+from tests.e2e.stack_calls import invoke, tables
 from tests.helpers import wait_for
 
 # fault -> the service it is injected into and its parameters: leaves of the graph, one per fault
@@ -27,17 +28,6 @@ ESCALATION_SERVICE = "ledger-db"  # a leaf: no dependency whose incident it coul
 THROWING_STEP_SERVICE = "payments-2"
 APPROVAL_TIMEOUT_SERVICE = "checkout-2"
 POLICY_PARAMETER = "/healops/remediation/policy"
-
-
-def tables(stack: StackInfo) -> dict[str, str]:
-    return stack.outputs["dynamodb_table_names"]
-
-
-def invoke(aws: Any, function: str, payload: dict[str, Any]) -> dict[str, Any]:
-    response = aws("lambda").invoke(FunctionName=function, Payload=json.dumps(payload))
-    body = json.loads(response["Payload"].read() or b"null")
-    assert "FunctionError" not in response, body
-    return body
 
 
 def incident_body(incident_id: str, service: str, kind: str) -> str:
