@@ -369,7 +369,10 @@ def test_dry_run_changes_nothing_and_records_the_full_plan(stack: StackInfo, aws
         KeyConditionExpression="incident_id = :i",
         ExpressionAttributeValues={":i": {"S": incident_id}},
     )["Items"]
-    assert steps, "the plan and the guard's dry-run verdicts are recorded in agent_decisions"
+    phases = [step["phase"]["S"] for step in steps]
+    # the plan (the reasoner's steps), a dry-run verdict for every candidate tried, nothing acted, the escalation
+    assert phases.count("guarded") == len(tried) and "chosen" in phases, phases
+    assert not {"acted", "resolved"} & set(phases) and phases[-1] == "escalated", phases
 
 
 def incident_record(aws: Any, stack: StackInfo, incident_id: str) -> dict[str, Any]:

@@ -52,6 +52,15 @@ def test_dry_run_plans_and_records_but_never_acts(dynamodb: Any) -> None:
     items = world.engine.remediations.for_incident("unit-auth-disk").items
     assert items and all(i["outcome"] == "dry_run" for i in items)
     assert items[0]["action"] == "clear_disk"
+    # The full plan is on record: every candidate the planner ranked was guarded (in dry run), none acted.
+    assert [(i["action"], i["service"]) for i in items] == [(c.action, c.service) for c in run.candidates]
+    steps, _ = world.engine.decisions.for_incident("unit-auth-disk")
+    guarded = [s for s in steps if s.phase == "guarded"]
+    assert len(guarded) == len(run.candidates) and all(s.data.get("dry_run") for s in guarded)
+    assert not [s for s in steps if s.phase in ("acted", "resolved")]
+    world.engine.escalate(incident("auth", "disk"), run, None)  # the state machine's next step
+    steps, _ = world.engine.decisions.for_incident("unit-auth-disk")
+    assert steps[-1].phase == "escalated" and "dry-run mode" in steps[-1].title
 
 
 def test_the_allow_list_refuses_and_the_refusal_is_recorded(dynamodb: Any) -> None:
