@@ -1,6 +1,7 @@
 """Detection core, pure Python and AWS-free (the detector Lambda and the NAB benchmark run the same code).
 
 - ``anomaly``: online per-series anomaly scores with bounded, serialisable state;
+- ``art``: the ART view (new window shapes by fuzzy ART) that gates the anomaly score;
 - ``prediction``: time to exhaustion (Theil-Sen) and multi-window SLO burn-rate alerts;
 - ``logs``: error storms and new exception signatures.
 """

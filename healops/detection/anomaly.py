@@ -11,13 +11,26 @@ normal from the series itself (no hand-set thresholds per metric) with an ensemb
   quantisations offset by a fraction of a level, so noise at one grid's level boundary is not a new shape;
 - *block novelty*: the same over the means of consecutive blocks of ``block`` points, so a shape change longer
   than the point contexts (a missing daily peak, a flat stretch inside the normal swing) is new too;
-- *range break*: a value beyond the range seen so far by more than ``range_margin`` of its width scores 1.
+- *range break*: a value beyond the range seen so far by more than ``range_margin`` of its width scores
+  ``1 - range_break_shortfall`` at the margin, rising towards 1 the further it goes (so a far break outranks
+  a near one under the same threshold).
 
 The views are combined as a probabilistic OR and calibrated per series: ``calibration_weight`` of the series'
 typical combined score (an exponentially weighted mean over ``calibration_span`` points) is taken off and the
 rest rescaled to [0, 1], so a series whose views are always somewhat excited (noisy, bursty) needs more to
-alarm than a quiet one under the same global threshold. A refractory rule keeps one episode from raising a
-run of alerts: a point is reported only when its score beats every score of the last ``refractory`` points.
+alarm than a quiet one under the same global threshold.
+
+An ART view (``healops.detection.art``: blocks of ``art_block`` points, windows of 8 blocks clustered by a
+dual-vigilance fuzzy ART) then *gates* that score: unless the ART view saw a new cluster (a window shape it
+has no category for) within the last ``gate_points`` points, or the point breaks the range, the score is
+multiplied by ``gate_damping``. So a view's excitement counts in full only when the shape of the series is new
+too, which removes most false alarms of the views on noise they had not seen yet. At a new cluster, the ART
+confidence is OR-ed in; both are divided by ``1 + fire_penalty * (the series' earlier new clusters, an
+exponentially weighted count with half-life ``fire_half_life`` points)``, so a series whose shape keeps being
+new (it never settles into categories) alarms less each time.
+
+A refractory rule keeps one episode from raising a run of alerts: a point is reported only when its score
+beats every score of the last ``refractory`` points.
 For any threshold an operator (or NAB's sweep) picks, the first crossing of an episode is reported and the
 rest of it is not, so detections are early and single.
 
@@ -32,7 +45,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-STATE_VERSION = 2
+from healops.detection.art import ArtView
+
+STATE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,9 @@ class DetectorConfig:
     block: int = 12  # points averaged into one step of the block-novelty view
     max_block_contexts: int = 256  # stored block contexts per length (blocks arrive ``block`` times less often)
     range_margin: float = 0.1  # a value this fraction of the seen range beyond it is a range break
+    range_break_shortfall: float = 0.1  # a break just at the margin scores 1 minus this (0: every break scores 1)
+    range_break_scale: float = 0.1  # excess beyond the margin (fraction of the range) over which that shortfall
+    # falls by 1/e: 0.1 keeps near breaks below the score of clear ones without letting them fall to noise level
     span: float = 5000.0  # points: horizon of the location and spread estimates
     z_scale: float = 8.0  # z at which the level view reaches 1 - 1/e
     novelty_weight: float = 1.0
@@ -53,6 +71,18 @@ class DetectorConfig:
     calibration_weight: float = 0.5  # share of that typical score taken off before rescaling
     refractory: int = 100  # points: an episode reports only scores that beat every score of this many points
     warmup: int = 10  # points before anything is scored
+    # ART view and gate (see the module docstring). The ART front-end is sensitive to these on NAB (block 3 or 5
+    # instead of 4 costs ~7 points of the standard score; docs/benchmarks.md has the table): change with care.
+    art: bool = True  # False: no ART view, no gate, no fire penalty
+    art_block: int = 4  # points per ART block (the time scale of the shapes it clusters)
+    art_levels: int = 80  # quantisation levels of a block on the range seen so far
+    art_chomp: float = 0.05  # block values within this share of the range of the tracked median are snapped to it
+    art_warmup: int = 104  # blocks learned before the ART view fires; its vigilances start from their matches
+    art_max_categories: int = 80  # ART categories kept, the least recently used evicted first (bounds the state)
+    gate_points: int = 4  # the score counts in full this many points after a new cluster (a block, at block 4)
+    gate_damping: float = 0.6  # factor on the score otherwise (range breaks excepted; 1: no gate)
+    fire_penalty: float = 0.05  # per earlier new cluster of the series, divide by 1 + this * their count
+    fire_half_life: float = 3000.0  # points: a new cluster this old counts half
 
     def __post_init__(self) -> None:
         counts = (self.levels >= 2, self.max_context >= 1, self.max_contexts >= 1, self.refractory >= 1)
@@ -65,6 +95,16 @@ class DetectorConfig:
             raise ValueError("span >= 1, z_scale > 0, 0 <= novelty_weight <= 1 and range_margin >= 0 are required")
         if self.calibration_span < 1 or not 0 <= self.calibration_weight < 1:
             raise ValueError("calibration_span >= 1 and 0 <= calibration_weight < 1 are required")
+        if not 0 <= self.range_break_shortfall <= 1 or self.range_break_scale <= 0:
+            raise ValueError("0 <= range_break_shortfall <= 1 and range_break_scale > 0 are required")
+        if self.art_block < 1 or self.art_levels < 2 or self.art_warmup < 2 or self.art_max_categories < 1:
+            raise ValueError(
+                "art_block >= 1, art_levels >= 2, art_warmup >= 2 and art_max_categories >= 1 are required"
+            )
+        if not 0 <= self.art_chomp < 1 or self.gate_points < 0 or not 0 < self.gate_damping <= 1:
+            raise ValueError("0 <= art_chomp < 1, gate_points >= 0 and 0 < gate_damping <= 1 are required")
+        if self.fire_penalty < 0 or self.fire_half_life <= 0:
+            raise ValueError("fire_penalty >= 0 and fire_half_life > 0 are required")
 
 
 class ContextNovelty:
@@ -121,6 +161,12 @@ class StreamingAnomalyDetector:
         self.points = [ContextNovelty(c.levels + (grid > 0), c.max_context, c.max_contexts) for grid in range(c.grids)]
         self.blocks = ContextNovelty(c.levels, c.max_context, c.max_block_contexts)
         self.recent_scores: deque[float] = deque(maxlen=c.refractory)
+        self.art = (
+            ArtView(c.art_block, c.art_levels, c.art_chomp, c.art_warmup, c.art_max_categories) if c.art else None
+        )
+        self._fire_decay = 0.5 ** (1.0 / c.fire_half_life)
+        self.fire_count = 0.0  # exponentially weighted count of the ART view's new clusters so far
+        self.last_fire = -(10**9)  # point of the last new cluster
 
     def update(self, value: float) -> float:
         """Score ``value`` (the next point of the series) in [0, 1], then learn from it."""
@@ -144,19 +190,48 @@ class StreamingAnomalyDetector:
             block_novelty = c.novelty_weight * self.blocks.step(self._quantise(self.block_sum / c.block))
             raw += block_novelty * (1.0 - raw)
             self.block_sum = 0.0
+        range_break = False
         if self.n <= c.warmup:
             raw = 0.0
         elif math.isfinite(seen_lo):
             margin = c.range_margin * (seen_hi - seen_lo)
             if x > seen_hi + margin or x < seen_lo - margin:
-                raw = 1.0
+                raw = max(raw, self._range_break_score(x, seen_lo, seen_hi))
+                range_break = True
             raw = self._calibrate(raw)
+        if self.art is not None:
+            raw = self._gate(self.art, x, raw, range_break)
         recent = self.recent_scores
         # Report only a score that beats everything in the refractory period: for any global threshold the
         # first crossing of an episode is reported and the rest of the episode is not (NAB counts each FP point).
         score = raw if not recent or raw > max(recent) else 0.0
         recent.append(raw)
         return score
+
+    def _range_break_score(self, x: float, seen_lo: float, seen_hi: float) -> float:
+        """``1 - range_break_shortfall`` for a break just at the margin, approaching 1 as the excess grows."""
+        c = self.config
+        width = seen_hi - seen_lo
+        if width <= 0:
+            return 1.0
+        excess = (x - seen_hi) / width if x > seen_hi else (seen_lo - x) / width
+        return 1.0 - c.range_break_shortfall * math.exp(-(excess - c.range_margin) / c.range_break_scale)
+
+    def _gate(self, art: ArtView, x: float, raw: float, range_break: bool) -> float:
+        """Feed the ART view; OR in a new cluster's (penalised) confidence, damp the score away from one."""
+        c = self.config
+        self.fire_count *= self._fire_decay
+        confidence = art.update(x)
+        if confidence > 0:
+            self.last_fire = self.n
+            penalty = 1.0 / (1.0 + c.fire_penalty * self.fire_count)
+            raw *= penalty
+            confidence = min(1.0, confidence) * penalty
+            self.fire_count += 1.0
+            raw += confidence * (1.0 - raw)
+        if not range_break and self.n - self.last_fire > c.gate_points:
+            raw *= c.gate_damping
+        return raw
 
     def _calibrate(self, raw: float) -> float:
         """``raw`` less a share of the series' typical score, rescaled so that 1 stays 1; then learn ``raw``."""
@@ -185,7 +260,7 @@ class StreamingAnomalyDetector:
 
     def to_state(self) -> dict[str, Any]:
         """JSON-able state: at most ``max_context * (grids * max_contexts + max_block_contexts + grids + 1)
-        + refractory`` numbers plus a few scalars."""
+        + refractory`` numbers, the ART view's (``ArtView.to_state``) and a few scalars."""
         return {
             "v": STATE_VERSION,
             "n": self.n,
@@ -198,6 +273,9 @@ class StreamingAnomalyDetector:
             "points": [view.to_state() for view in self.points],
             "blocks": self.blocks.to_state(),
             "scores": list(self.recent_scores),
+            "art": None if self.art is None else self.art.to_state(),
+            "fire_count": self.fire_count,
+            "last_fire": self.last_fire,
         }
 
     @classmethod
@@ -218,4 +296,10 @@ class StreamingAnomalyDetector:
             view.restore(view_state)
         detector.blocks.restore(state["blocks"])
         detector.recent_scores.extend(float(score) for score in state["scores"])
+        if (state["art"] is None) != (detector.art is None):
+            raise ValueError(f"detector state was saved with another art setting than {detector.config.art}")
+        if detector.art is not None:
+            detector.art.restore(state["art"])
+        detector.fire_count = float(state["fire_count"])
+        detector.last_fire = int(state["last_fire"])
         return detector

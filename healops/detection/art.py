@@ -70,6 +70,7 @@ class ArtView:
         self.lower: list[list[float]] = []
         self.upper: list[list[float]] = []
         self.used: list[int] = []
+        self.sizes: list[float] = []  # per category the fuzzy-ART denominator (derived: kept to save time)
         self.stored_lo: float | None = None  # the range the stored level features are expressed on
         self.stored_hi: float | None = None
         self.rho_lower = self.rho_upper = _INITIAL_VIGILANCE
@@ -142,7 +143,15 @@ class ArtView:
             for j in range(WINDOW, 2 * WINDOW):
                 lower[j] = lower[j] * scale + shift
                 upper[j] = upper[j] * scale + shift
+        self.sizes = [self._size(lower, upper) for lower, upper in zip(self.lower, self.upper, strict=True)]
         self.stored_lo, self.stored_hi = lo, hi
+
+    @staticmethod
+    def _size(lower: list[float], upper: list[float]) -> float:
+        size: float = len(lower)
+        for low, high in zip(lower, upper, strict=True):
+            size += low - high
+        return size if size > 0 else 1e-3
 
     def _learn(self, f: list[float]) -> tuple[bool, float, float]:
         """Match ``f`` against every category, learn it; (new cluster?, best match, newest-block fit of the best)."""
@@ -151,20 +160,16 @@ class ArtView:
         size = len(f)
         best = best_fit = 0.0
         matches: list[tuple[float, int, float]] = []
-        for index, (lower, upper) in enumerate(zip(self.lower, self.upper, strict=True)):
+        for index, (lower, upper, den) in enumerate(zip(self.lower, self.upper, self.sizes, strict=True)):
             num = size
             for x, low, high in zip(f, lower, upper, strict=True):
                 num += (x if x < low else low) - (x if x > high else high)
-            den = size
-            for low, high in zip(lower, upper, strict=True):
-                den += low - high
-            if den <= 0:
-                den = 1e-3
             shape = num / den
             low, high = lower[last], upper[last]
             fit_den = low + 1.0 - high
-            fit = ((newest if newest < low else low) + 1.0 - (newest if newest > high else high)) / fit_den
-            fit = fit if fit_den > 0 else 0.0
+            fit = 0.0
+            if fit_den > 0:
+                fit = ((newest if newest < low else low) + 1.0 - (newest if newest > high else high)) / fit_den
             match = shape * shape * shape * fit * fit
             matches.append((match, index, fit))
             if match > best:
@@ -179,6 +184,7 @@ class ArtView:
                         lower[j] = x
                     if x > upper[j]:
                         upper[j] = x
+                self.sizes[index] = self._size(lower, upper)
                 self.used[index] = self.blocks
                 new_cluster = False
             elif match >= self.rho_lower and new_cluster:
@@ -194,10 +200,11 @@ class ArtView:
     def _add(self, f: list[float]) -> None:
         if len(self.lower) >= self.max_categories:
             oldest = min(range(len(self.used)), key=self.used.__getitem__)
-            del self.lower[oldest], self.upper[oldest], self.used[oldest]
+            del self.lower[oldest], self.upper[oldest], self.used[oldest], self.sizes[oldest]
         self.lower.append(list(f))
         self.upper.append(list(f))
         self.used.append(self.blocks)
+        self.sizes.append(self._size(f, f))
 
     def _detect(self, f: list[float]) -> float:
         i = self.blocks
@@ -303,6 +310,7 @@ class ArtView:
             setattr(self, name, json_copy(state[name]))
         self.lo = math.inf if state["lo"] is None else float(state["lo"])
         self.hi = -math.inf if state["hi"] is None else float(state["hi"])
+        self.sizes = [self._size(lower, upper) for lower, upper in zip(self.lower, self.upper, strict=True)]
 
 
 def json_copy(value: Any) -> Any:
