@@ -47,6 +47,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         LIVE_REFRESH_MS=5000,
         # How long the 24-hour figures (counts, MTTD, MTTR) are reused before being recomputed.
         SUMMARY_TTL_S=30.0,
+        # The stack's time scale (healops up --time-scale): charts show a point per tick of it.
+        TIME_SCALE=float(os.environ.get("HEALOPS_TIME_SCALE", "1")),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         WTF_CSRF_TIME_LIMIT=None,
@@ -61,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         name_prefix=app.config["NAME_PREFIX"],
         endpoint_url=app.config["ENDPOINT_URL"],
         summary_ttl_s=float(app.config["SUMMARY_TTL_S"]),
+        time_scale=float(app.config["TIME_SCALE"]),
     )
     csrf.init_app(app)
     app.jinja_env.filters["pretty"] = _pretty

@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"), help="AWS endpoint (local stack)")
     parser.add_argument("--name-prefix", default="healops", help="the stack's name_prefix")
     parser.add_argument("--token-file", type=Path, required=True, help="where the write token is kept")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="the stack's time scale (charts: a point a tick)")
     args = parser.parse_args(argv)
 
     from werkzeug.serving import make_server
@@ -44,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     from healops.dashboard import create_app
 
     token = ensure_token(args.token_file)
-    app = create_app({"ENDPOINT_URL": args.endpoint, "NAME_PREFIX": args.name_prefix, "WRITE_TOKEN": token})
+    if args.time_scale <= 0:
+        parser.error(f"--time-scale must be a positive number, got {args.time_scale:g}")
+    config = {"ENDPOINT_URL": args.endpoint, "NAME_PREFIX": args.name_prefix, "WRITE_TOKEN": token}
+    app = create_app({**config, "TIME_SCALE": args.time_scale})
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server(args.host, args.port, app, threaded=True)
 

@@ -76,7 +76,7 @@ def _points(description: str) -> Schema:
 def _series(metrics: tuple[str, ...]) -> Schema:
     return {
         "type": "object",
-        "description": "one-minute averages by metric name, oldest first",
+        "description": "averages by metric name, a point per tick (a simulated minute), oldest first",
         "properties": {name: _points(name) for name in metrics},
         "required": list(metrics),
         "additionalProperties": False,
@@ -317,14 +317,15 @@ def document() -> Schema:
             },
             "/api/services/{service}/metrics": {
                 "get": {
-                    "summary": "CloudWatch GetMetricData: the service's metrics, one-minute averages",
+                    "summary": "CloudWatch GetMetricData: the service's metrics, a point per tick",
                     "parameters": [
                         _SERVICE,
                         _param(
                             "minutes",
                             "query",
                             {"type": "integer", "minimum": 1, "maximum": 1440, "default": 30},
-                            "how far back",
+                            "how far back, in minutes of the fleet's time (ticks): N times fewer real minutes "
+                            "under --time-scale N",
                         ),
                     ],
                     "responses": {

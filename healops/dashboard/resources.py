@@ -42,6 +42,9 @@ class StackResources:
     discovery: dict[str, Any] | None = None
     # Figures that summarise hours (the 24-hour window) are recomputed at most this often.
     summary_ttl_s: float = 30.0
+    # The embedded cloud's --time-scale: ticks (a simulated minute each) run this many times faster, so charts
+    # take one point per tick and windows of ticks, not of real minutes. 1 on LocalStack and AWS.
+    time_scale: float = 1.0
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict, repr=False)

@@ -145,7 +145,9 @@ def dashboard_token_file(state_dir: Path) -> Path:
     return state_dir / "dashboard.token"
 
 
-def start_dashboard(state_dir: Path, port: int, endpoint_url: str, timeout: float = 30.0) -> str:
+def start_dashboard(
+    state_dir: Path, port: int, endpoint_url: str, timeout: float = 30.0, time_scale: float = 1.0
+) -> str:
     """Start the dashboard on 127.0.0.1:``port`` (0: a free port); returns its URL once it listens."""
     managed = dashboard_process(state_dir)
     if managed.running() is not None:
@@ -155,7 +157,7 @@ def start_dashboard(state_dir: Path, port: int, endpoint_url: str, timeout: floa
             f"port {port} on 127.0.0.1 is already in use by another program: choose another with --dashboard-port"
         )
     args = [DASHBOARD_MODULE, "--port", str(port), "--endpoint", endpoint_url]
-    args += ["--token-file", str(dashboard_token_file(state_dir))]
+    args += ["--token-file", str(dashboard_token_file(state_dir)), "--time-scale", repr(time_scale)]
 
     def listening_url(line: str) -> str | None:
         return line[len(DASHBOARD_READY_LINE) :].strip() if line.startswith(DASHBOARD_READY_LINE) else None

@@ -146,7 +146,9 @@ def up(options: StackOptions, progress: Any = None) -> StackInfo:
         dashboard_url = None
         if options.dashboard_port is not None:
             report("dashboard", "starting the dashboard")
-            dashboard_url = start_dashboard(options.state_dir, options.dashboard_port, options.endpoint_url)
+            dashboard_url = start_dashboard(
+                options.state_dir, options.dashboard_port, options.endpoint_url, time_scale=options.time_scale
+            )
     except BaseException:
         dashboard_process(options.state_dir).stop()
         server_process(options.state_dir).stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
@@ -66,8 +65,11 @@ def services() -> Any:
 def metrics(service: str) -> Any:
     queries.check_service(service)
     minutes = queries.check_int("minutes", request.args.get("minutes"), 30, 1, 24 * 60)
-    now = queries.now_utc()
-    series = queries.metric_series(resources(), service, queries.SERVICE_METRICS, now - timedelta(minutes=minutes), now)
+    now, res = queries.now_utc(), resources()
+    # minutes of the fleet's time (ticks): N times fewer real minutes under --time-scale N
+    series = queries.metric_series(
+        res, service, queries.SERVICE_METRICS, now - queries.fleet_time(minutes, res.time_scale), now
+    )
     return jsonify({"service": service, "series": {k: [{"t": t, "v": v} for t, v in pts] for k, pts in series.items()}})
 
 

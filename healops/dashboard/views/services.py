@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, render_template
@@ -22,7 +21,8 @@ def detail(service: str) -> Any:
     queries.check_service(service)
     res = resources()
     now = queries.now_utc()
-    series = queries.metric_series(res, service, queries.SERVICE_METRICS, now - timedelta(minutes=30), now)
+    start = now - queries.fleet_time(30, res.time_scale)  # the last 30 ticks
+    series = queries.metric_series(res, service, queries.SERVICE_METRICS, start, now)
     return render_template(
         "services/detail.html",
         service=service,

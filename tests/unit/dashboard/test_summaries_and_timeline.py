@@ -131,3 +131,22 @@ def test_run_all_keeps_order_and_raises_the_first_error() -> None:
     assert res.run_all(lambda: 1, lambda: 2, lambda: 3) == [1, 2, 3]
     with pytest.raises(ZeroDivisionError):
         res.run_all(lambda: 1, lambda: 1 / 0)
+
+
+def test_charts_take_a_point_per_tick_of_the_stacks_time_scale() -> None:
+    from healops.dashboard.queries import metric_period
+
+    # a tick is a simulated minute: 60 s of real time at scale 1, 1 s at 60; periods CloudWatch accepts
+    assert [metric_period(scale) for scale in (1, 0.5, 2, 6, 12, 60, 600)] == [60, 120, 30, 10, 5, 1, 1]
+
+
+def test_the_evidence_window_is_counted_in_ticks_not_real_minutes() -> None:
+    from healops.dashboard.queries import evidence_window
+
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    incident = {"opened_at": "2026-11-25T11:50:00+00:00", "resolved_at": "2026-11-25T11:50:20+00:00"}
+    # at x60, 30 ticks before the opening are 30 real seconds, 10 ticks after the resolution 10 s
+    start, end = evidence_window(incident, now, time_scale=60)
+    assert (start.isoformat(), end.isoformat()) == ("2026-11-25T11:49:30+00:00", "2026-11-25T11:50:30+00:00")
+    start, end = evidence_window(incident, now)  # at x1, real minutes (capped at now)
+    assert (start.isoformat(), end.isoformat()) == ("2026-11-25T11:20:00+00:00", "2026-11-25T12:00:00+00:00")
