@@ -8,6 +8,8 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 
 def wait_for(condition: Callable[[], Any], timeout: float = 15.0, what: str = "", interval: float = 0.1) -> Any:
     """Poll ``condition`` until it returns something truthy, and return that; fail after ``timeout`` s."""
@@ -36,3 +38,12 @@ def make_queue(client: Callable[[str], Any], name: str, **attributes: str) -> tu
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return url, arn
+
+
+def use_moto_credentials(monkeypatch: pytest.MonkeyPatch, region: str = "us-east-1") -> None:
+    """An environment for moto's in-process mocks: no endpoint or profile of the machine, dummy keys, a region."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")

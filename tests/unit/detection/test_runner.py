@@ -21,6 +21,7 @@ from healops.fleet.generator import metric_datums
 from healops.store.agent_decisions import AgentDecisionsRepository
 from healops.store.detector_state import DetectorStateRepository
 from healops.store.incidents import IncidentsRepository
+from tests.helpers import use_moto_credentials
 from tests.unit.fleet.sim import Sim
 
 NAMESPACE = "HealOps/Services"
@@ -29,11 +30,7 @@ CLOCK = SimClock(60.0, 1.0)
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    use_moto_credentials(monkeypatch)
     with mock_aws():
         c = {n: boto3.client(n, region_name="us-east-1") for n in ("dynamodb", "logs", "s3", "cloudwatch", "sqs")}
         create_tables(c["dynamodb"], ["incidents", "agent_decisions", "detector_state"])

@@ -15,17 +15,14 @@ from healops.fleet.definition import load_definition
 from healops.fleet.injector import Injector
 from healops.store.fleet import FleetRepository
 from healops.store.injections import InjectionsRepository
+from tests.helpers import use_moto_credentials
 
 REGION = "us-east-1"
 
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    use_moto_credentials(monkeypatch, REGION)
     with mock_aws():
         clients = {name: boto3.client(name, region_name=REGION) for name in ("dynamodb", "logs", "s3", "cloudwatch")}
         create_tables(clients["dynamodb"], ["fleet", "injections"])

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from healops import config
+from tests.helpers import use_moto_credentials
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 EVENTS_DIR = REPO_ROOT / "tests" / "events"
@@ -38,11 +39,7 @@ def event() -> Callable[[str], dict[str, Any]]:
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Dummy credentials and a region; settings re-read from the environment for each test."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    use_moto_credentials(monkeypatch)
     config.current.cache_clear()
     yield
     config.current.cache_clear()

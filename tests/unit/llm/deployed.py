@@ -27,6 +27,7 @@ from healops.remediation.wiring import build
 from healops.store.fleet import FleetRepository
 from healops.store.incidents import IncidentRecord, IncidentsRepository
 from healops.store.llm_actions import LlmActionsRepository, LlmCallRecord
+from tests.helpers import use_moto_credentials
 
 TABLES = ("incidents", "remediations", "agent_decisions", "llm_actions", "fleet", "injections", "idempotency")
 FLEET_SIZE = 8
@@ -150,11 +151,7 @@ def use_stub(monkeypatch: pytest.MonkeyPatch, provider: str, url: str, key: str 
 
 @pytest.fixture
 def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoStack]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    use_moto_credentials(monkeypatch)
     clear_llm_environment(monkeypatch)
     environment = {f"HEALOPS_{key.upper()}_TABLE": key for key in TABLES}
     environment |= {
