@@ -19,7 +19,7 @@ from healops import config
 from healops.detection.correlate import DependencyGraph
 from healops.detection.runner import DetectorRunner, IncidentSink, alarm_signal
 from healops.fleet.clock import SimClock
-from healops.fleet.definition import expand, load_definition
+from healops.fleet.definition import dependency_graph
 from healops.models import AlarmStateChangeEvent, ScheduledEvent
 from healops.models.events import ALARM_STATE_CHANGE, SCHEDULED_EVENT
 from healops.store.agent_decisions import AgentDecisionsRepository
@@ -37,7 +37,6 @@ class UnsupportedEventError(ValueError):
 def runner() -> DetectorRunner:
     settings = config.current()
     c = {name: boto3.client(name) for name in ("cloudwatch", "logs", "dynamodb", "sqs", "s3")}
-    specs = expand(load_definition(), int(settings.fleet_size))
     return DetectorRunner(
         cloudwatch=c["cloudwatch"],
         logs=c["logs"],
@@ -50,7 +49,7 @@ def runner() -> DetectorRunner:
             s3=c["s3"],
             bucket=settings.artifacts_bucket,
         ),
-        graph=DependencyGraph({s.name: s.depends_on for s in specs}),
+        graph=DependencyGraph(dependency_graph(int(settings.fleet_size))),
         clock=SimClock(float(settings.tick_seconds), float(settings.fleet_time_scale)),
         namespace=settings.metrics_namespace,
         log_group_prefix=settings.service_log_group_prefix,

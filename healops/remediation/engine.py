@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from healops.fleet.actions import InvalidActionError
 from healops.fleet.adapter import FleetAdapter, ServiceView, UnknownServiceError
@@ -55,6 +55,13 @@ FAILED_STEP = {"guard": "guard", "next": "guard", "act": "act", "await_approval"
 TIMEOUT_ERRORS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
 
 
+class Planner(Protocol):
+    """Plans an incident's context; ``deadline`` (a ``time.monotonic()`` instant, or None) bounds its wait for
+    a model."""
+
+    def __call__(self, context: IncidentContext, deadline: float | None = None) -> PlanOutcome: ...
+
+
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat()
 
@@ -85,7 +92,7 @@ class Remediation:
     decisions: AgentDecisionsRepository
     incidents: IncidentsRepository
     metrics: MetricReader
-    planner: Callable[..., PlanOutcome]  # (context) or (context, deadline) -> plan
+    planner: Planner
     limits: Callable[[], RemediationLimits]
     slots: RemediationSlots  # the concurrency limit, taken atomically
     clock: SimClock = field(default_factory=SimClock)
@@ -209,8 +216,7 @@ class Remediation:
         self._record_incident(incident)
         limits = self.limits()
         context = self.context(incident, self.incidents.get(incident.incident_id))
-        # A planner without a deadline parameter (the tests' fakes) is called without one.
-        outcome = self.planner(context) if deadline is None else self.planner(context, deadline)
+        outcome = self.planner(context, deadline)
         plan = outcome.plan
         run = RunState(
             incident=incident,

@@ -14,7 +14,7 @@ import boto3
 
 from healops.config import Settings
 from healops.fleet.clock import SimClock
-from healops.fleet.definition import expand, load_definition
+from healops.fleet.definition import dependency_graph
 from healops.fleet.simulated import SimulatedFleet
 from healops.llm import DynamoAuditTrail, IncidentContext, PlanOutcome, plan_incident
 from healops.remediation.engine import Remediation
@@ -70,5 +70,5 @@ def build(settings: Settings, session: Any | None = None) -> Remediation:
         ),
         clock=clock,
         logs=ServiceLogs(client("logs"), settings.service_log_group_prefix),
-        graph={spec.name: spec.depends_on for spec in expand(load_definition(), int(settings.fleet_size))},
+        graph=dependency_graph(int(settings.fleet_size)),
     )

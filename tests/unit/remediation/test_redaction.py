@@ -66,7 +66,7 @@ class ParrotPlanner:
         self.calls = LlmActionsRepository("llm_actions", dynamodb)
         self.decisions = AgentDecisionsRepository("agent_decisions", dynamodb)
 
-    def __call__(self, context: IncidentContext) -> PlanOutcome:
+    def __call__(self, context: IncidentContext, deadline: float | None = None) -> PlanOutcome:
         context = context.model_copy(
             update={
                 "signals": [Signal(name="LogStorm", service=SERVICE, score=9.0, detail=leaky("signal"))],

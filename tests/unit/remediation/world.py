@@ -101,7 +101,7 @@ class World:
         return record.status if record else None
 
     @staticmethod
-    def plan(context: IncidentContext) -> PlanOutcome:
+    def plan(context: IncidentContext, deadline: float | None = None) -> PlanOutcome:
         return PlanOutcome(
             incident_id=context.incident_id,
             plan=OfflineReasoner().plan(context),
@@ -147,7 +147,7 @@ def incident(service: str, kind: str, episode: int = 0, incident_id: str | None 
 def planned(*actions: tuple[str, dict[str, Any]]) -> Any:
     """A planner proposing ``actions`` in order, whatever the incident (a reasoner that guessed wrong first)."""
 
-    def plan(context: IncidentContext) -> PlanOutcome:
+    def plan(context: IncidentContext, deadline: float | None = None) -> PlanOutcome:
         proposals = [ProposedAction(action=a, service=context.service, parameters=p) for a, p in actions]
         diagnosis = Diagnosis(
             root_cause="test", fault_kind="unknown", affected_services=[context.service], confidence=0.5
