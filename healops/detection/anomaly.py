@@ -23,7 +23,8 @@ alarm than a quiet one under the same global threshold.
 An ART view (``healops.detection.art``: blocks of ``art_block`` points, windows of 8 blocks clustered by a
 dual-vigilance fuzzy ART) then *gates* that score: unless the ART view saw a new cluster (a window shape it
 has no category for) within the last ``gate_points`` points, or the point breaks the range, the score is
-multiplied by ``gate_damping``. So a view's excitement counts in full only when the shape of the series is new
+multiplied by ``gate_damping`` (not before the ART view has learned its warm-up: until it can fire, it
+does not damp either). So a view's excitement counts in full only when the shape of the series is new
 too, which removes most false alarms of the views on noise they had not seen yet. At a new cluster, the ART
 confidence is OR-ed in; both are divided by ``1 + fire_penalty * (the series' earlier new clusters, an
 exponentially weighted count with half-life ``fire_half_life`` points)``, so a series whose shape keeps being
@@ -220,6 +221,11 @@ class StreamingAnomalyDetector:
     def _gate(self, art: ArtView, x: float, raw: float, range_break: bool) -> float:
         """Feed the ART view; OR in a new cluster's (penalised) confidence, damp the score away from one."""
         c = self.config
+        if art.blocks < art.warmup:
+            # the ART view is still learning its categories and cannot fire: it has no say yet, so it must not
+            # damp either (a series shorter than the warm-up would otherwise be damped everywhere)
+            art.update(x)
+            return raw
         self.fire_count *= self._fire_decay
         confidence = art.update(x)
         if confidence > 0:

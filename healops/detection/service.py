@@ -9,7 +9,8 @@ robust z-score. Points that score as anomalous are not learned (a long fault sta
 What the fleet's normal looks like is handled by *explanation*, not by per-series thresholds: CPU is watched as
 CPU x live replicas per request (a traffic burst raises CPU and requests together; scaling changes replicas),
 and a latency or CPU rise during a traffic burst (requests far above their own baseline) or in the ticks after
-a deploy (a "deployment started" log event) is a weak signal. Memory and disk are forecast (Theil-Sen,
+a deploy (a "deployment started" log event) is a weak signal, and so is an error-rate rise in proportion to
+the burst (``load_error_ratio``; a larger one is a fault of its own). Memory and disk are forecast (Theil-Sen,
 ``prediction.forecast_exhaustion``); error rate also feeds a multi-window burn-rate monitor; the logs feed an
 error-storm detector and a new-exception-signature tracker.
 
@@ -48,6 +49,10 @@ class ServiceDetectorConfig:
     max_frozen: int = 120  # ticks an anomalous series stops learning before it accepts a new level
     load_explains_z: float = 3.0  # requests this far above baseline: a burst, which explains rises elsewhere
     surge_z: float = 10.0  # ... up to this far (about twice the traffic): beyond, the surge is the incident
+    # A burst's own timeouts raise the error rate's z to about twice the requests' z (at most 3.3x over 29
+    # simulated days of 16 services); an error rate rising further than this multiple is a fault of its own
+    # (a bad deploy during a burst reaches 5-7x) and stays a strong signal.
+    load_error_ratio: float = 4.0
     deploy_grace_ticks: int = 3  # ticks after a deploy event in which latency rises are weak
     forecast_points: int = 8  # points of the Theil-Sen exhaustion forecast
     forecast_horizon_ticks: float = 60.0  # a resource running out sooner opens a predicted incident
@@ -195,7 +200,8 @@ class ServiceDetector:
             scored = level.n >= c.warmup_ticks
             anomalous = scored and z >= c.z_signal
             if anomalous and name != "RequestCount":
-                signal = self._level_signal(tick, name, x, level.mean, z, load_burst, deploying)
+                explained = load_burst and (name != "ErrorRate" or z < c.load_error_ratio * request_z)
+                signal = self._level_signal(tick, name, x, level.mean, z, explained, deploying)
                 if signal is not None:
                     signals.append(signal)
             level.learn(x, anomalous or (scored and z >= c.z_signal / 2), c.max_frozen)

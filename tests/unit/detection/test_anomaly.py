@@ -191,6 +191,20 @@ def test_gate_lets_a_new_shape_through_and_damps_excitement_without_one() -> Non
     assert max(gated[4000:4040]) - max(gated[normal]) > max(ungated[4000:4040]) - max(ungated[normal])
 
 
+def test_gate_does_not_damp_before_the_art_view_has_learned_its_warm_up() -> None:
+    config = DetectorConfig()
+    warm = config.art_block * config.art_warmup  # points before the ART view can fire
+    values = stable_then(0, warm + 1000)
+    values[300:320] = [v + 6 for v in values[300:320]]  # excitement inside the warm-up
+    gated = run(StreamingAnomalyDetector(config), values)
+    ungated = run(StreamingAnomalyDetector(DetectorConfig(art=False)), values)
+    # until the ART view can fire, it has no say: the ensemble's scores come through as they are
+    assert gated[:warm] == ungated[:warm]
+    assert max(gated[300:320]) > 0.5
+    # afterwards the gate damps what the ART view does not call new
+    assert gated[warm:] != ungated[warm:]
+
+
 def test_spike_after_a_stable_period_scores_high() -> None:
     values = stable_then(0, 4000)
     values[3500] += 30  # far beyond the range

@@ -65,6 +65,27 @@ def test_step_fault_opens_one_incident_on_its_service_within_two_ticks(fault: st
     assert len(opened) == 1, [c.episode.incident_id for _, c in opened]
 
 
+def test_bad_deploy_during_a_traffic_burst_opens_within_two_ticks() -> None:
+    # A burst explains the timeouts of its own load, not a deploy's errors: found at 13:30 of a real day, when
+    # the burst held the error rate's signal weak for its whole length and the incident opened 4 ticks late.
+    from healops.fleet.telemetry import SPIKE_BLOCK_TICKS, in_benign_spike
+
+    burst = next(
+        t
+        for t in range(START_TICK + WARMUP, START_TICK + 30 * 24 * 60, SPIKE_BLOCK_TICKS)
+        if in_benign_spike(7, "checkout", t) and not in_benign_spike(7, "checkout", t - SPIKE_BLOCK_TICKS)
+    )
+    sim = Sim(size=8, seed=7, tick=burst - WARMUP)  # the deploy lands as the burst starts
+    detection = detection_for(sim)
+    assert drive(sim, detection, WARMUP) == []
+    start = sim.tick
+    assert all(in_benign_spike(7, "checkout", t) for t in range(start, start + 3))
+    sim.inject("checkout", "bad_deploy")
+    opened = [(tick, c) for tick, c in drive(sim, detection, 10) if c.action == "open"]
+    assert opened and opened[0][1].episode.root == "checkout"
+    assert opened[0][0] - start <= 1
+
+
 @pytest.mark.parametrize(
     ("fault", "service", "params"),
     [
