@@ -66,8 +66,8 @@ def test_step_fault_opens_one_incident_on_its_service_within_two_ticks(fault: st
 
 
 def test_bad_deploy_during_a_traffic_burst_opens_within_two_ticks() -> None:
-    # A burst explains the timeouts of its own load, not a deploy's errors: found at 13:30 of a real day, when
-    # the burst held the error rate's signal weak for its whole length and the incident opened 4 ticks late.
+    # A burst explains the timeouts of its own load, not a deploy's errors. Found when a runner test deployed at
+    # 14:00 of a real day: the burst kept the error rate's signal weak and the incident opened 4 ticks late.
     from healops.fleet.telemetry import SPIKE_BLOCK_TICKS, in_benign_spike
 
     burst = next(
