@@ -14,10 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-
-def _shown(value: Any) -> str:
-    shown = repr(value)
-    return shown if len(shown) <= 80 else shown[:77] + "..."
+from healops.models.errors import describe_validation_error
 
 
 class FaultParams(BaseModel):
@@ -82,13 +79,8 @@ class FaultType:
         try:
             return self.params.model_validate(raw)
         except ValidationError as exc:
-            problems = []
-            for error in exc.errors(include_url=False):
-                field = str(error["loc"][0]) if error["loc"] else "(the params)"
-                problems.append(
-                    f"{field}: {error['msg']} (got {_shown(error.get('input'))}; accepted: {self.accepted(field)})"
-                )
-            raise InvalidFaultParamsError(f"params of {self.name}: {'; '.join(problems)}") from None
+            problems = describe_validation_error(exc, self.accepted)
+            raise InvalidFaultParamsError(f"params of {self.name}: {problems}") from None
 
     def accepted(self, field: str) -> str:
         """What ``field`` accepts, in words: its JSON type and range, or the parameter names."""
