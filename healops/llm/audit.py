@@ -52,13 +52,7 @@ class DynamoAuditTrail:
         return self.calls.tokens_spent(incident_id)
 
     def calls_for(self, incident_id: str) -> list[LlmCallRecord]:
-        found: list[LlmCallRecord] = []
-        token: str | None = None
-        while True:
-            calls, token = self.calls.for_incident(incident_id, limit=100, page_token=token)
-            found.extend(calls)
-            if token is None:
-                return found
+        return self.calls.all_for_incident(incident_id)
 
 
 class MemoryAuditTrail:

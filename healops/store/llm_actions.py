@@ -54,11 +54,16 @@ class LlmActionsRepository(DynamoRepository):
         )
         return [LlmCallRecord.model_validate(item) for item in page.items], page.next_token
 
+    def all_for_incident(self, incident_id: str) -> list[LlmCallRecord]:
+        """Every call recorded for ``incident_id``, oldest first (all pages)."""
+        calls: list[LlmCallRecord] = []
+        token: str | None = None
+        while True:
+            page, token = self.for_incident(incident_id, limit=100, page_token=token)
+            calls.extend(page)
+            if token is None:
+                return calls
+
     def tokens_spent(self, incident_id: str) -> int:
         """Tokens (in + out) already spent on ``incident_id`` by every call recorded."""
-        total, token = 0, None
-        while True:
-            calls, token = self.for_incident(incident_id, limit=100, page_token=token)
-            total += sum(c.tokens_in + c.tokens_out for c in calls)
-            if token is None:
-                return total
+        return sum(c.tokens_in + c.tokens_out for c in self.all_for_incident(incident_id))
