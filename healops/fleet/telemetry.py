@@ -194,7 +194,9 @@ def service_tick(
     cpu = min(100.0, max(0.5, cpu_demand))
 
     latency_factor = 1.0 + rng.gauss(0.0, 0.05)
-    latency_factor *= 1.0 + 0.25 * max(0.0, load - 1.0)
+    # Each replica queues its own share: latency follows the load per replica, so replicas added
+    # for a surge bring it back, and a scale-in raises it.
+    latency_factor *= 1.0 + 0.25 * max(0.0, per_replica - 1.0)
     if cpu_demand > 90.0:
         # Queueing: latency climbs steeply as the CPU nears saturation.
         latency_factor *= 1.0 + (cpu_demand - 90.0) / 8.0
