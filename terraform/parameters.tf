@@ -18,6 +18,8 @@ resource "aws_ssm_parameter" "stack" {
     functions           = { for key, fn in module.lambda_function : key => fn.lambda_function_name }
     buckets             = { for key, bucket in aws_s3_bucket.this : key => bucket.id }
     metrics_namespace   = var.metrics_namespace
+    # The fleet's tick (simulated seconds): the dashboard charts a point per tick and counts windows in ticks.
+    tick_seconds = local.tick_seconds
     # Patterns, not per-service lists: a 1,000-service fleet's names would pass SSM's 4 KB limit.
     service_count             = length(local.services)
     service_log_group_pattern = "${local.service_log_group_prefix}/{service}"

@@ -76,7 +76,7 @@ def _points(description: str) -> Schema:
 def _series(metrics: tuple[str, ...]) -> Schema:
     return {
         "type": "object",
-        "description": "averages by metric name, a point per tick (a simulated minute), oldest first",
+        "description": "averages by metric name, a point per tick of the fleet's clock, oldest first",
         "properties": {name: _points(name) for name in metrics},
         "required": list(metrics),
         "additionalProperties": False,
@@ -324,7 +324,7 @@ def document() -> Schema:
                             "minutes",
                             "query",
                             {"type": "integer", "minimum": 1, "maximum": 1440, "default": 30},
-                            "how far back, in minutes of the fleet's time (ticks): N times fewer real minutes "
+                            "how far back, in minutes of the fleet's time: N times fewer real minutes "
                             "under --time-scale N",
                         ),
                     ],

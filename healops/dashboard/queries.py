@@ -37,8 +37,8 @@ SERVICE_METRICS = (
     "RequestCount",
     "Heartbeat",
 )
-TICK_SECONDS = 60.0  # the fleet's tick: one simulated minute (healops.fleet.clock)
 HIGH_RESOLUTION_PERIODS = (1, 5, 10, 30)
+MAX_METRIC_MINUTES = 24 * 60  # the longest metrics window the API serves, in minutes of the fleet's time
 EVIDENCE_METRICS = ("ErrorRate", "LatencyP99", "CPUUtilization", "MemoryUtilization", "DiskUtilization")
 WINDOW_HOURS = 24
 # Reading a window's incidents stops here; the overview says so when it does.
@@ -336,28 +336,32 @@ def artifact_keys(incident: dict[str, Any], attempts: list[dict[str, Any]]) -> l
     return list(dict.fromkeys(keys))
 
 
-def fleet_time(minutes: float, time_scale: float = 1.0) -> timedelta:
-    """``minutes`` of the fleet's simulated time as real time: ``healops up --time-scale N`` runs ticks (one
-    simulated minute each) N times faster, and the metrics are stamped in real time."""
-    return timedelta(seconds=minutes * TICK_SECONDS / time_scale)
+def fleet_minutes(minutes: float, time_scale: float = 1.0) -> timedelta:
+    """``minutes`` of the fleet's simulated time as real time: ``healops up --time-scale N`` runs the fleet's
+    clock N times faster, and the metrics are stamped in real time."""
+    return timedelta(seconds=minutes * 60.0 / time_scale)
 
 
-def metric_period(time_scale: float = 1.0) -> int:
-    """One datapoint per tick: the tick's real length as a period CloudWatch accepts (1, 5, 10, 30 s or a
+def ticks(count: float, tick_s: float) -> timedelta:
+    """``count`` ticks as real time, a tick lasting ``tick_s`` real seconds (``StackResources.tick_real_seconds``)."""
+    return timedelta(seconds=count * tick_s)
+
+
+def metric_period(tick_s: float) -> int:
+    """One datapoint per tick of ``tick_s`` real seconds, as a period CloudWatch accepts (1, 5, 10, 30 s or a
     multiple of 60 s), rounded down (a point per tick or finer, never a blend of several ticks)."""
-    tick = TICK_SECONDS / time_scale
-    if tick >= 60:
-        return int(tick // 60) * 60
-    return max(p for p in HIGH_RESOLUTION_PERIODS if p <= max(tick, 1))
+    if tick_s >= 60:
+        return int(tick_s // 60) * 60
+    return max(p for p in HIGH_RESOLUTION_PERIODS if p <= max(tick_s, 1))
 
 
-def evidence_window(incident: dict[str, Any], now: datetime, time_scale: float = 1.0) -> tuple[datetime, datetime]:
+def evidence_window(incident: dict[str, Any], now: datetime, tick_s: float) -> tuple[datetime, datetime]:
     """From 30 ticks before the incident opened to 10 after it ended (at most 360 ticks, at least 5)."""
     opened = parse_time(incident.get("opened_at")) or now
     ended = parse_time(incident.get("resolved_at")) or parse_time(incident.get("escalated_at")) or now
-    start = opened - fleet_time(30, time_scale)
-    end = min(max(ended, opened) + fleet_time(10, time_scale), start + fleet_time(360, time_scale), now)
-    return start, max(end, start + fleet_time(5, time_scale))
+    start = opened - ticks(30, tick_s)
+    end = min(max(ended, opened) + ticks(10, tick_s), start + ticks(360, tick_s), now)
+    return start, max(end, start + ticks(5, tick_s))
 
 
 def incident_detail(res: StackResources, incident_id: str, now: datetime | None = None) -> IncidentDetail | None:
@@ -367,7 +371,7 @@ def incident_detail(res: StackResources, incident_id: str, now: datetime | None 
     if record is None:
         return None
     incident = record.model_dump(mode="json")
-    start, end = evidence_window(incident, now, res.time_scale)
+    start, end = evidence_window(incident, now, res.tick_real_seconds)
     decisions, calls, raw_attempts, evidence = res.run_all(
         lambda: _all_pages(lambda tok: res.agent_decisions.for_incident(incident_id, 100, tok)),
         lambda: _all_pages(lambda tok: res.llm_actions.for_incident(incident_id, 50, tok)),
@@ -401,7 +405,7 @@ def metric_series(
 ) -> dict[str, list[tuple[str, float]]]:
     """GetMetricData for ``service``'s metrics (Average per ``period``: by default one point per tick of the
     stack's time scale), oldest first."""
-    period = period or metric_period(res.time_scale)
+    period = period or metric_period(res.tick_real_seconds)
     queries = [
         {
             "Id": f"m{i}",

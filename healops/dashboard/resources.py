@@ -8,6 +8,7 @@ clients come from :func:`healops.aws.client` unless a test injects its own facto
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from healops import aws
+from healops.fleet.clock import SimClock
 from healops.fleet.definition import expand, load_definition
 from healops.store.agent_decisions import AgentDecisionsRepository
 from healops.store.fleet import FleetRepository
@@ -25,6 +27,7 @@ from healops.store.llm_actions import LlmActionsRepository
 from healops.store.remediations import RemediationsRepository
 
 ClientFactory = Callable[[str], Any]
+DEFAULT_TICK_SECONDS = SimClock().tick_seconds  # Terraform's default tick_schedule, rate(1 minute)
 
 
 class StackNotFoundError(RuntimeError):
@@ -42,8 +45,8 @@ class StackResources:
     discovery: dict[str, Any] | None = None
     # Figures that summarise hours (the 24-hour window) are recomputed at most this often.
     summary_ttl_s: float = 30.0
-    # The embedded cloud's --time-scale: ticks (a simulated minute each) run this many times faster, so charts
-    # take one point per tick and windows of ticks, not of real minutes. 1 on LocalStack and AWS.
+    # The embedded cloud's --time-scale: the fleet's clock runs this many times faster, so charts take one
+    # point per tick and windows of ticks, not of real minutes. 1 on LocalStack and AWS.
     time_scale: float = 1.0
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -123,6 +126,24 @@ class StackResources:
         count = int(self.stack.get("service_count") or 0)
         specs = expand(load_definition(), count) if count else list(load_definition().services)
         return sorted(spec.name for spec in specs)
+
+    @cached_property
+    def tick_seconds(self) -> float:
+        """The fleet's tick in simulated seconds, from Terraform's tick_schedule (a stack deployed before the
+        discovery document said so ran the default: 60)."""
+        value = self.stack.get("tick_seconds", DEFAULT_TICK_SECONDS)
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise ValueError(f"discovery document: tick_seconds must be a positive number of seconds, got {value!r}")
+        return seconds
+
+    @property
+    def tick_real_seconds(self) -> float:
+        """One tick in real seconds (the fleet's clock runs ``time_scale`` times faster than the wall clock)."""
+        return self.tick_seconds / self.time_scale
 
     @property
     def metrics_namespace(self) -> str:

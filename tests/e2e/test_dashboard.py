@@ -6,6 +6,7 @@ import json
 import stat
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from healops.deploy.processes import dashboard_process
 from healops.deploy.stack import StackInfo, StackOptions
@@ -36,3 +37,12 @@ def test_dashboard_reads_the_deployed_stack(stack: StackInfo) -> None:
     assert status == 200 and b"Fleet health" in page
     status, body = get(stack.dashboard_url + "api/services/checkout/metrics?minutes=10")  # type: ignore[operator]
     assert status == 200 and json.loads(body)["series"]["Heartbeat"]  # the generator's ticks reach the charts
+
+
+def test_the_dashboard_charts_by_the_tick_terraform_deployed(stack: StackInfo, aws: Any) -> None:
+    name = stack.outputs["ssm_stack_parameter_name"]
+    discovery = json.loads(aws("ssm").get_parameter(Name=name)["Parameter"]["Value"])
+    assert discovery["tick_seconds"] == 60  # tick_schedule's default, rate(1 minute)
+    status, page = get(stack.dashboard_url + "services/checkout")  # type: ignore[operator]
+    assert status == 200
+    assert b"Metrics (last 30 minutes of the fleet's time)" in page and b'data-window-minutes="30"' in page

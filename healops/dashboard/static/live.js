@@ -8,6 +8,7 @@
   const metricsUrl = root.dataset.metricsUrl;
   const logsUrl = root.dataset.logsUrl;
   const refreshMs = parseInt(root.dataset.refreshMs, 10) || 5000;
+  const windowMinutes = parseInt(root.dataset.windowMinutes, 10) || 30;  // the server-rendered charts' window
   const status = document.getElementById("live-status");
   const tail = document.getElementById("log-tail");
   const MAX_LINES = 300;
@@ -52,7 +53,7 @@
   }
 
   async function refreshMetrics() {
-    const response = await fetch(metricsUrl + "?minutes=30", { headers: { Accept: "application/json" } });
+    const response = await fetch(metricsUrl + "?minutes=" + windowMinutes, { headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error("metrics: HTTP " + response.status);
     const body = await response.json();
     for (const figure of document.querySelectorAll("#metric-charts figure[data-metric]")) {

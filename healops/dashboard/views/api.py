@@ -64,11 +64,11 @@ def services() -> Any:
 @bp.route("/services/<service>/metrics")
 def metrics(service: str) -> Any:
     queries.check_service(service)
-    minutes = queries.check_int("minutes", request.args.get("minutes"), 30, 1, 24 * 60)
+    minutes = queries.check_int("minutes", request.args.get("minutes"), 30, 1, queries.MAX_METRIC_MINUTES)
     now, res = queries.now_utc(), resources()
-    # minutes of the fleet's time (ticks): N times fewer real minutes under --time-scale N
+    # minutes of the fleet's time: N times fewer real minutes under --time-scale N
     series = queries.metric_series(
-        res, service, queries.SERVICE_METRICS, now - queries.fleet_time(minutes, res.time_scale), now
+        res, service, queries.SERVICE_METRICS, now - queries.fleet_minutes(minutes, res.time_scale), now
     )
     return jsonify({"service": service, "series": {k: [{"t": t, "v": v} for t, v in pts] for k, pts in series.items()}})
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from healops.dashboard import approvals, charts, queries, resources
+from healops.dashboard.summaries import format_duration
 from healops.dashboard.views.auth import writer_required
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
@@ -44,7 +45,10 @@ def detail(incident_id: str) -> Any:
     if found is None:
         abort(404)
     evidence_charts = [charts.line_chart(name, points) for name, points in found.evidence.items()]
-    return render_template("incidents/detail.html", d=found, i=found.incident, evidence_charts=evidence_charts)
+    tick = format_duration(resources().tick_seconds)
+    return render_template(
+        "incidents/detail.html", d=found, i=found.incident, evidence_charts=evidence_charts, tick=tick
+    )
 
 
 @bp.route("/<incident_id>/approvals/<attempt_id>", methods=["POST"])

@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+from healops.dashboard import create_app
+from healops.dashboard.resources import StackResources
 from healops.store.remediations import RemediationAttempt
 from tests.dashboard_support import XSS_LLM, XSS_LOG, DashboardStack, ago, put_telemetry, seed_incident, seed_trace
 
@@ -220,3 +222,18 @@ def test_every_response_carries_a_no_inline_script_policy(client: Any) -> None:
     response = client.get("/api/services")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_stack_with_five_minute_ticks_charts_a_point_per_five_minutes(stack: DashboardStack) -> None:
+    put_telemetry(stack, "search", ["line"])  # a datapoint every 2 minutes over the last 10
+    five_minute = StackResources(
+        name_prefix=stack.prefix,
+        endpoint_url=stack.endpoint_url,
+        client_factory=stack.client,
+        discovery={**stack.resources.stack, "tick_seconds": 300},
+    )
+    client = create_app({"TESTING": True, "RESOURCES": five_minute, "WRITE_TOKEN": "t"}).test_client()
+    series = client.get("/api/services/search/metrics", query_string={"minutes": 30}).get_json()["series"]
+    assert 2 <= len(series["ErrorRate"]) <= 3  # 6 datapoints averaged into 5-minute periods
+    page = html(client.get("/services/search"))
+    assert "last 150 minutes of the fleet's time" in page and 'data-window-minutes="150"' in page

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from healops.dashboard.charts import bar_chart, line_chart
+from healops.dashboard.resources import StackResources
 from healops.dashboard.summaries import service_health, summarise_window
 from healops.dashboard.timeline import BadPageTokenError, Stream, merged_page
 from healops.store.base import Page, decode_page_token, encode_page_token
@@ -114,8 +115,6 @@ def test_chart_labels_are_escaped() -> None:
 
 
 def test_summaries_are_reused_within_their_ttl_and_recomputed_after() -> None:
-    from healops.dashboard.resources import StackResources
-
     calls: list[int] = []
     res = StackResources(discovery={}, summary_ttl_s=60)
     assert res.cached("k", lambda: calls.append(1) or len(calls)) == 1
@@ -125,8 +124,6 @@ def test_summaries_are_reused_within_their_ttl_and_recomputed_after() -> None:
 
 
 def test_run_all_keeps_order_and_raises_the_first_error() -> None:
-    from healops.dashboard.resources import StackResources
-
     res = StackResources(discovery={})
     assert res.run_all(lambda: 1, lambda: 2, lambda: 3) == [1, 2, 3]
     with pytest.raises(ZeroDivisionError):
@@ -136,8 +133,25 @@ def test_run_all_keeps_order_and_raises_the_first_error() -> None:
 def test_charts_take_a_point_per_tick_of_the_stacks_time_scale() -> None:
     from healops.dashboard.queries import metric_period
 
-    # a tick is a simulated minute: 60 s of real time at scale 1, 1 s at 60; periods CloudWatch accepts
-    assert [metric_period(scale) for scale in (1, 0.5, 2, 6, 12, 60, 600)] == [60, 120, 30, 10, 5, 1, 1]
+    # a 60 s tick: 60 s of real time at scale 1, 1 s at 60; periods CloudWatch accepts
+    tick_s = [StackResources(discovery={}, time_scale=scale).tick_real_seconds for scale in (1, 0.5, 2, 6, 12, 60, 600)]
+    assert [metric_period(t) for t in tick_s] == [60, 120, 30, 10, 5, 1, 1]
+
+
+def test_charts_take_a_point_per_tick_of_the_stacks_tick_schedule() -> None:
+    from healops.dashboard.queries import metric_period
+
+    # Terraform's tick_schedule rate(5 minutes) reaches the dashboard through the discovery document
+    five_minutes = StackResources(discovery={"tick_seconds": 300})
+    assert five_minutes.tick_seconds == 300
+    assert metric_period(five_minutes.tick_real_seconds) == 300
+    assert metric_period(StackResources(discovery={"tick_seconds": 300}, time_scale=60).tick_real_seconds) == 5
+
+
+@pytest.mark.parametrize("bad", [0, -60, "soon", None, float("nan")])
+def test_a_discovery_document_with_a_bad_tick_length_is_refused_by_name(bad: Any) -> None:
+    with pytest.raises(ValueError, match="tick_seconds must be a positive number of seconds"):
+        _ = StackResources(discovery={"tick_seconds": bad}).tick_seconds
 
 
 def test_the_evidence_window_is_counted_in_ticks_not_real_minutes() -> None:
@@ -146,7 +160,10 @@ def test_the_evidence_window_is_counted_in_ticks_not_real_minutes() -> None:
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     incident = {"opened_at": "2026-11-25T11:50:00+00:00", "resolved_at": "2026-11-25T11:50:20+00:00"}
     # at x60, 30 ticks before the opening are 30 real seconds, 10 ticks after the resolution 10 s
-    start, end = evidence_window(incident, now, time_scale=60)
+    start, end = evidence_window(incident, now, tick_s=1)
     assert (start.isoformat(), end.isoformat()) == ("2026-11-25T11:49:30+00:00", "2026-11-25T11:50:30+00:00")
-    start, end = evidence_window(incident, now)  # at x1, real minutes (capped at now)
+    start, end = evidence_window(incident, now, tick_s=60)  # at x1, real minutes (capped at now)
     assert (start.isoformat(), end.isoformat()) == ("2026-11-25T11:20:00+00:00", "2026-11-25T12:00:00+00:00")
+    # 5-minute ticks: 30 ticks are two and a half hours
+    start, _ = evidence_window(incident, now, tick_s=300)
+    assert start.isoformat() == "2026-11-25T09:20:00+00:00"
