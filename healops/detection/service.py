@@ -11,8 +11,9 @@ CPU x live replicas per request (a traffic burst raises CPU and requests togethe
 and a latency or CPU rise during a traffic burst (requests far above their own baseline) or in the ticks after
 a deploy (a "deployment started" log event) is a weak signal, and so is an error-rate rise in proportion to
 the burst (``load_error_ratio``; a larger one is a fault of its own). Memory and disk are forecast (Theil-Sen,
-``prediction.forecast_exhaustion``); error rate also feeds a multi-window burn-rate monitor; the logs feed an
-error-storm detector and a new-exception-signature tracker.
+``prediction.forecast_exhaustion``, over the last 8 ticks for a fast fill and the last 32 for a slow one); error
+rate also feeds a multi-window burn-rate monitor; the logs feed an error-storm detector and a
+new-exception-signature tracker.
 
 State (``to_state``/``from_state``) is a JSON-able dict of a few KB, bounded by the burn-rate window and the
 signature bound.
@@ -30,7 +31,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healops.detection.logs import ErrorStormDetector, ExceptionSignatureTracker
-from healops.detection.prediction import BurnRateMonitor, BurnRateRule, forecast_exhaustion
+from healops.detection.prediction import (
+    BurnRateMonitor,
+    BurnRateRule,
+    ExhaustionForecast,
+    forecast_exhaustion,
+    theil_sen,
+)
 from healops.detection.signals import Signal
 
 STATE_VERSION = 1
@@ -54,9 +61,18 @@ class ServiceDetectorConfig:
     # (a bad deploy during a burst reaches 5-7x) and stays a strong signal.
     load_error_ratio: float = 4.0
     deploy_grace_ticks: int = 3  # ticks after a deploy event in which latency rises are weak
-    forecast_points: int = 8  # points of the Theil-Sen exhaustion forecast
+    # Theil-Sen exhaustion forecasts over two windows of consecutive ticks: the short one warns early of a fast
+    # fill, the long one sees a slow trend that noise hides from the short one; each must be certain enough:
+    # (eta_high - eta_low) / eta at most its max spread (a forecast this uncertain waits). At 0.6 the short
+    # window took four ticks of noise rising together for a leak (test_fleet_detection.NOISE_EXCURSION).
+    forecast_points: int = 8
+    forecast_max_spread: float = 0.45
+    forecast_long_points: int = 32
+    forecast_long_max_spread: float = 0.6
+    # the long window's trend must hold over all of it: the slope of its older half at least this share of the
+    # newer half's (a window that straddles the start of a fill sees a slope too shallow, so an ETA too long)
+    forecast_long_min_steadiness: float = 0.5
     forecast_horizon_ticks: float = 60.0  # a resource running out sooner opens a predicted incident
-    forecast_max_spread: float = 0.6  # (eta_high - eta_low) / eta at most: a forecast this uncertain waits
     forecast_max_drift: float = 0.15  # the projected exhaustion tick may move this fraction of the ETA in a tick
     slo: float = 0.995  # availability objective of the burn-rate monitor
     max_signatures: int = 200
@@ -229,32 +245,24 @@ class ServiceDetector:
 
     def _forecast_signals(self, tick: int, metrics: Mapping[str, float]) -> list[Signal]:
         c = self.config
+        windows = (
+            (c.forecast_points, c.forecast_max_spread, 0.0, ""),
+            (c.forecast_long_points, c.forecast_long_max_spread, c.forecast_long_min_steadiness, "@long"),
+        )
         signals = []
         for name, kind in FORECAST_SERIES.items():
             if metrics.get(name) is None:
                 continue
             recent = self.recent[name]
             recent.append((tick, float(metrics[name])))
-            del recent[: -c.forecast_points]
-            if len(recent) < c.forecast_points or recent[-1][0] - recent[0][0] != c.forecast_points - 1:
-                continue  # a full window of consecutive ticks only
-            times = [t * c.tick_seconds for t, _ in recent]
-            forecast = forecast_exhaustion(
-                times, [v for _, v in recent], 100.0, c.forecast_horizon_ticks * c.tick_seconds
-            )
-            if not forecast.predicted or forecast.level >= 99.5 or not math.isfinite(forecast.eta_high_seconds):
-                self.projected.pop(name, None)
-                continue
-            spread = (forecast.eta_high_seconds - forecast.eta_low_seconds) / max(forecast.eta_seconds, 1e-9)
-            # the projected moment of exhaustion must also hold still between two ticks: a young trend in noise
-            # moves it a lot, and an ETA that moves is not one to act on yet
-            projected = tick + forecast.eta_seconds / c.tick_seconds
-            previous = self.projected.get(name)
-            self.projected[name] = round(projected, 2)
-            steady = previous is not None and abs(projected - previous) * c.tick_seconds <= (
-                c.forecast_max_drift * forecast.eta_seconds
-            )
-            if spread > c.forecast_max_spread or not steady:
+            del recent[: -max(c.forecast_points, c.forecast_long_points)]
+            # every window is updated (each keeps its projection for the steadiness rule); the short one reports first
+            found = [
+                self._forecast(tick, recent, points, spread, steadiness, name + key)
+                for points, spread, steadiness, key in windows
+            ]
+            forecast = next((f for f in found if f is not None), None)
+            if forecast is None:
                 continue
             what = "memory" if name == "MemoryUtilization" else "disk"
             text = (
@@ -279,6 +287,54 @@ class ServiceDetector:
                 )
             )
         return signals
+
+    def _forecast(
+        self,
+        tick: int,
+        recent: list[tuple[int, float]],
+        points: int,
+        max_spread: float,
+        min_steadiness: float,
+        key: str,
+    ) -> ExhaustionForecast | None:
+        """The forecast over the last ``points`` ticks of ``recent`` if it predicts exhaustion within the horizon,
+        certainly enough and steadily (its projection kept under ``key``; with ``min_steadiness``, its trend held
+        over the whole window too); else None."""
+        c = self.config
+        window = recent[-points:]
+        if len(window) < points or window[-1][0] - window[0][0] != points - 1:
+            self.projected.pop(key, None)
+            return None  # a full window of consecutive ticks only
+        values = [v for _, v in window]
+        half = points // 2
+        older_mean, newer_mean = sum(values[:half]) / half, sum(values[half:]) / (points - half)
+        rise_per_tick = (newer_mean - older_mean) / (points / 2)
+        if rise_per_tick <= 0 or (100.0 - newer_mean) / rise_per_tick > 3 * c.forecast_horizon_ticks:
+            # not rising, or far too slowly: the window's Theil-Sen fit (O(points^2)) cannot predict exhaustion
+            self.projected.pop(key, None)
+            return None
+        times = [t * c.tick_seconds for t, _ in window]
+        forecast = forecast_exhaustion(times, values, 100.0, c.forecast_horizon_ticks * c.tick_seconds)
+        if not forecast.predicted or forecast.level >= 99.5 or not math.isfinite(forecast.eta_high_seconds):
+            self.projected.pop(key, None)
+            return None
+        spread = (forecast.eta_high_seconds - forecast.eta_low_seconds) / max(forecast.eta_seconds, 1e-9)
+        # the projected moment of exhaustion must also hold still between two ticks: a young trend in noise
+        # moves it a lot, and an ETA that moves is not one to act on yet
+        projected = tick + forecast.eta_seconds / c.tick_seconds
+        previous = self.projected.get(key)
+        self.projected[key] = round(projected, 2)
+        steady = previous is not None and abs(projected - previous) * c.tick_seconds <= (
+            c.forecast_max_drift * forecast.eta_seconds
+        )
+        if spread > max_spread or not steady:
+            return None
+        if min_steadiness > 0:
+            older = theil_sen(times[:half], values[:half])[0]
+            newer = theil_sen(times[half:], values[half:])[0]
+            if older < min_steadiness * newer:
+                return None
+        return forecast
 
     def _burn_signals(self, tick: int, metrics: Mapping[str, float]) -> list[Signal]:
         rate, requests = metrics.get("ErrorRate"), metrics.get("RequestCount")
