@@ -16,6 +16,7 @@ BENCHES = {
     "deploy": "healops.bench.deploy",
     "llm": "healops.bench.llm",
     "nab": "healops.bench.nab",
+    "prediction": "healops.bench.prediction",
     "fleet": "healops.bench.fleet",
     "detector": "healops.bench.detector",
     "remediation": "healops.bench.remediation",

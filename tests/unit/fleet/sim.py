@@ -1,51 +1,14 @@
-"""A tiny in-memory driver for the pure fleet model: inject, tick, act, without AWS."""
+"""The tests' fleet simulator: healops.fleet.simulator on a fixed simulated morning."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from healops.fleet.actions import apply_action, next_version
-from healops.fleet.definition import expand, load_definition
-from healops.fleet.faults import FAULTS
-from healops.fleet.state import ActiveFault, ServiceState
-from healops.fleet.telemetry import ServiceTick, fleet_tick
+from healops.fleet.simulator import Simulator
 
 TICK_SECONDS = 60.0
 # 10:00 simulated UTC on some day: mid-morning load, no benign spike on the services used here.
 START_TICK = 29_000_000 + 600
 
 
-class Sim:
+class Sim(Simulator):
     def __init__(self, size: int = 8, seed: int = 7, tick: int = START_TICK) -> None:
-        definition = load_definition()
-        self.states = {s.name: ServiceState.initial(s, definition.digest, "") for s in expand(definition, size)}
-        self.seed, self.tick = seed, tick
-
-    def inject(self, service: str, fault: str, duration_ticks: int | None = None, **params: Any) -> None:
-        state = self.states[service]
-        parsed = FAULTS[fault].parse_params(params).model_dump(mode="json")
-        active = ActiveFault(
-            injection_id=f"inj-{fault}",
-            fault=fault,
-            params=parsed,
-            started_tick=self.tick,
-            until_tick=self.tick + duration_ticks if duration_ticks else None,
-            anchor_tick=self.tick,
-        )
-        update: dict[str, Any] = {"faults": (*state.faults, active)}
-        if fault == "bad_deploy":
-            update.update(previous_version=state.version, version=next_version(state.version))
-        self.states[service] = state.model_copy(update=update)
-
-    def act(self, service: str, action: str, **params: Any) -> list[str]:
-        new_state, outcome = apply_action(self.states[service], action, params, self.tick, "")
-        self.states[service] = new_state
-        return outcome.ended_faults
-
-    def step(self) -> dict[str, ServiceTick]:
-        ticks = {t.service: t for t in fleet_tick(self.states.values(), self.seed, self.tick, TICK_SECONDS)}
-        self.tick += 1
-        return ticks
-
-    def run(self, n: int) -> list[dict[str, ServiceTick]]:
-        return [self.step() for _ in range(n)]
+        super().__init__(size, seed, tick, TICK_SECONDS)
