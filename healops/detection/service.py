@@ -10,7 +10,8 @@ What the fleet's normal looks like is handled by *explanation*, not by per-serie
 CPU x live replicas per request (a traffic burst raises CPU and requests together; scaling changes replicas),
 and a latency or CPU rise during a traffic burst (requests far above their own baseline) or in the ticks after
 a deploy (a "deployment started" log event) is a weak signal, and so is an error-rate rise in proportion to
-the burst (``load_error_ratio``; a larger one is a fault of its own). Memory and disk are forecast (Theil-Sen,
+the burst (``load_error_ratio``; a larger one is a fault of its own) and a CPU-per-request rise that leaves CPU
+under ``cpu_relevant_pct`` (an idle service with room to spare). Memory and disk are forecast (Theil-Sen,
 ``prediction.forecast_exhaustion``, over the last 8 ticks for a fast fill and the last 32 for a slow one); error
 rate also feeds a multi-window burn-rate monitor; the logs feed an error-storm detector and a
 new-exception-signature tracker.
@@ -61,6 +62,10 @@ class ServiceDetectorConfig:
     # (a bad deploy during a burst reaches 5-7x) and stays a strong signal.
     load_error_ratio: float = 4.0
     deploy_grace_ticks: int = 3  # ticks after a deploy event in which latency rises are weak
+    # CPU per request rising while CPU stays under this is weak: the service has room to spare. At night a benign
+    # burst's extra work (a batch job) nearly doubles an idle service's CPU per request at 20-25% CPU; the
+    # smallest cpu_spike fault (+10 points) reaches 21-34%, the default one (+40) 50% or more.
+    cpu_relevant_pct: float = 30.0
     # Theil-Sen exhaustion forecasts over two windows of consecutive ticks: the short one warns early of a fast
     # fill, the long one sees a slow trend that noise hides from the short one; each must be certain enough:
     # (eta_high - eta_low) / eta at most its max spread (a forecast this uncertain waits). At 0.6 the short
@@ -217,15 +222,26 @@ class ServiceDetector:
             anomalous = scored and z >= c.z_signal
             if anomalous and name != "RequestCount":
                 explained = load_burst and (name != "ErrorRate" or z < c.load_error_ratio * request_z)
-                signal = self._level_signal(tick, name, x, level.mean, z, explained, deploying)
+                cpu = values.get("CPUUtilization")
+                idle = name == "CPUPerRequest" and cpu is not None and cpu < c.cpu_relevant_pct
+                signal = self._level_signal(tick, name, x, level.mean, z, explained, deploying, cpu if idle else None)
                 if signal is not None:
                     signals.append(signal)
             level.learn(x, anomalous or (scored and z >= c.z_signal / 2), c.max_frozen)
         return signals
 
     def _level_signal(
-        self, tick: int, name: str, x: float, mean: float, z: float, load_burst: bool, deploying: bool
+        self,
+        tick: int,
+        name: str,
+        x: float,
+        mean: float,
+        z: float,
+        load_burst: bool,
+        deploying: bool,
+        idle_cpu: float | None = None,
     ) -> Signal | None:
+        """``idle_cpu``: the CPU utilisation when a CPU-per-request rise leaves it under ``cpu_relevant_pct``."""
         common = {"service": self.service, "tick": tick, "metric": name, "value": round(x, 3), "score": round(z, 2)}
         common["baseline"] = round(mean, 3)
         why = " during a traffic burst" if load_burst else " after a deploy" if deploying else ""
@@ -238,8 +254,12 @@ class ServiceDetector:
             text = f"{x:.0f} of {mean:.0f} replicas reporting" + (" (all down)" if down else "")
             return Signal(kind="heartbeat", strong=down, detail=text, **common)
         if name == "CPUPerRequest":
+            if idle_cpu is not None and not why:
+                why = f" with CPU at {idle_cpu:.0f}% (under {self.config.cpu_relevant_pct:g}%: room to spare)"
             text = f"CPU per request {x / max(mean, 1e-9):.1f}x its normal (z={z:.1f}){why}"
-            return Signal(kind="cpu_per_request", strong=not load_burst, detail=text, **common)
+            return Signal(
+                kind="cpu_per_request", strong=not (load_burst or idle_cpu is not None), detail=text, **common
+            )
         text = f"{name} {x:.0f} ms against a normal {mean:.0f} ms (z={z:.1f}){why}"
         return Signal(kind="latency", strong=not (load_burst or deploying), detail=text, **common)
 

@@ -138,6 +138,22 @@ def test_a_few_ticks_of_noise_rising_together_are_not_a_memory_leak() -> None:
     assert signals == []
 
 
+def test_a_benign_burst_on_an_idle_service_at_night_is_weak_but_a_cpu_spike_there_is_not() -> None:
+    # fleet seed 19, 05:40 simulated: a benign burst (1.26x the requests, z 2.6: not a traffic burst) brings a
+    # batch job's +8 CPU points, which nearly doubles the CPU per request of notifications-1 at 10% CPU
+    sim = Sim(size=16, seed=19, tick=29_001_780 - WARMUP)
+    detector = ServiceDetector("notifications-1")
+    signals = []
+    for _ in range(WARMUP + 4):
+        tick, row = sim.tick, sim.step()["notifications-1"]
+        signals += detector.observe(tick, row.metrics, row.logs)
+    assert [s.strong for s in signals if s.kind == "cpu_per_request"] == [False]
+    assert "room to spare" in next(s.detail for s in signals if s.kind == "cpu_per_request")
+    sim.inject("notifications-1", "cpu_spike")  # +40 points, the default
+    tick, row = sim.tick, sim.step()["notifications-1"]
+    assert any(s.kind == "cpu_per_request" and s.strong for s in detector.observe(tick, row.metrics, row.logs))
+
+
 def test_fault_free_fleet_over_a_simulated_day_with_bursts_and_deploys_opens_no_incident() -> None:
     sim = Sim(size=16, seed=11)
     detection = detection_for(sim)
