@@ -39,7 +39,15 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         ),
         rf"\1\2{MASK}",
     ),
-    ("aws_secret_key", re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"), MASK),
+    # 40 base64 characters with upper and lower case letters: a random key lacks either with odds under 2e-9,
+    # while a commit SHA (hex) or a lowercase path or word of that length is not a key and stays readable
+    (
+        "aws_secret_key",
+        re.compile(
+            r"(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+        ),
+        MASK,
+    ),
     ("email", re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}\b"), MASK),
 )
 

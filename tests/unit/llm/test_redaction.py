@@ -46,3 +46,9 @@ def test_configured_keys_are_masked_verbatim_whatever_their_shape() -> None:
 def test_ordinary_log_lines_are_kept() -> None:
     line = "GET /api/cart 503 in 1834ms trace=4bf92f3577b34da6a3ce929d0e0e4736 replicas=3 cpu=97.5%"
     assert Redactor()(line) == line
+
+
+def test_a_commit_sha_or_a_lowercase_path_of_forty_characters_is_not_taken_for_a_secret_key() -> None:
+    sha = "deployed 9fceb02d0ae598e95dc970b74767f19372d61af8 to checkout"
+    path = "read /var/lib/checkout/segments/0001/indexes/ failed"  # a path of 40 characters
+    assert Redactor()(sha) == sha and Redactor()(path) == path
