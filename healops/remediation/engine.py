@@ -326,13 +326,14 @@ class Remediation:
             )
         policy, snapshot = limits.guard_policy(), self.snapshot(run, candidate.service)
         blast, cooldown_s = request.entry.blast_radius, request.entry.cooldown_s  # the action's own cooldown
-        verdict = decide(policy, snapshot, candidate.service, candidate.action, blast, cooldown_s)
+        own = run.incident.service
+        verdict = decide(policy, snapshot, candidate.service, candidate.action, blast, cooldown_s, own)
         if verdict.decision != "deny" and not verdict.dry_run:
             # Counting in-flight incidents and then acting lets two guards both see room: take a slot instead.
             slot = self.slots.acquire(incident_id, policy.max_concurrent, self.now())
             if not slot.acquired:
                 busy = replace(snapshot, in_flight=max(len(slot.holders), policy.max_concurrent))
-                verdict = decide(policy, busy, candidate.service, candidate.action, blast, cooldown_s)
+                verdict = decide(policy, busy, candidate.service, candidate.action, blast, cooldown_s, own)
         record = record.model_copy(update={"guard_decision": verdict.decision, "guard_reasons": list(verdict.reasons)})
         self._step(
             incident_id,

@@ -11,7 +11,8 @@ The checks, in the order a refusal is reported:
    the policy's ``cooldown_s`` and the proposed action's own (its catalog entry's ``cooldown_s``);
 4. concurrency: at most ``max_concurrent`` remediations in flight across the fleet;
 5. approval: an action whose blast radius is at or above ``approval_blast_radius`` waits for
-   a human;
+   a human; an action on another service than the incident's reaches beyond the fault, so its
+   blast radius counts one level higher (a scale-in of a neighbour waits for a human by default);
 6. dry run: everything is planned, guarded and audited, nothing acts.
 """
 
@@ -95,9 +96,11 @@ def decide(
     action: str,
     blast_radius: BlastRadius,
     action_cooldown_s: float = 0.0,
+    incident_service: str | None = None,
 ) -> GuardVerdict:
     """The verdict on running ``action`` on ``service`` now, with every reason in words; ``action_cooldown_s``
-    is the action's own cooldown (its catalog entry's), which lengthens the policy's, never shortens it."""
+    is the action's own cooldown (its catalog entry's), which lengthens the policy's, never shortens it;
+    ``incident_service``: the service of the incident being remediated, when known."""
     if not policy.allows(service, action):
         return GuardVerdict("deny", (f"{action} is not on the allow-list for {service}",), policy.dry_run)
     if breaker_open(policy, snapshot, service):
@@ -129,6 +132,11 @@ def decide(
             policy.dry_run,
         )
     reasons = [f"{action} is allowed for {service}", "circuit breaker closed", "no cooldown in force"]
+    if incident_service is not None and service != incident_service and blast_radius < BlastRadius.CRITICAL:
+        blast_radius = BlastRadius(blast_radius + 1)
+        reasons.append(
+            f"{service} is not the incident's service ({incident_service}): blast radius {blast_radius.name}"
+        )
     if blast_radius >= policy.approval_blast_radius:
         reasons.append(
             f"blast radius {blast_radius.name} is at or above {policy.approval_blast_radius.name}: a human must approve"

@@ -237,3 +237,16 @@ def test_every_candidate_failing_is_the_escalation_reason(dynamodb: Any) -> None
     world.engine.escalate(message, run, None)
     record = world.engine.incidents.get("unit-ledger-db-errors")
     assert record.status == "escalated" and record.escalation_reason.startswith("no candidate recovered the service")
+
+
+def test_a_scale_in_proposed_for_a_neighbouring_service_waits_for_a_human(dynamodb: Any) -> None:
+    # payments' incident; a reasoner proposes taking replicas from ledger-db, which payments calls
+    world = World(dynamodb, RemediationLimits())
+    world.engine.planner = planned(("scale_in", {"replicas": 1}, "ledger-db"))
+    world.tick(5)
+    run = world.engine.guard(world.engine.plan(incident("payments", "errors")))
+    assert run.route == "await_approval"
+    [attempt] = world.engine.remediations.for_incident("unit-payments-errors").items
+    assert attempt["service"] == "ledger-db" and attempt["guard_decision"] == "needs_approval"
+    assert "ledger-db is not the incident's service (payments): blast radius HIGH" in attempt["guard_reasons"]
+    assert world.fleet.applied == []

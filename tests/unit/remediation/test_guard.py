@@ -71,6 +71,23 @@ def test_high_blast_radius_needs_a_human() -> None:
     assert verdict.decision == "needs_approval" and not verdict.may_act
 
 
+def test_an_action_on_another_service_than_the_incidents_counts_one_blast_level_higher() -> None:
+    policy = GuardPolicy(allowed_actions={"*": frozenset({"scale_in", "no_op_observe"})})
+    own = decide(
+        policy, GuardSnapshot(now=NOW), "payments", "scale_in", BlastRadius.MEDIUM, incident_service="payments"
+    )
+    assert own.decision == "allow"
+    neighbour = decide(
+        policy, GuardSnapshot(now=NOW), "ledger-db", "scale_in", BlastRadius.MEDIUM, incident_service="payments"
+    )
+    assert neighbour.decision == "needs_approval"
+    assert "ledger-db is not the incident's service (payments): blast radius HIGH" in neighbour.reasons
+    observe = decide(
+        policy, GuardSnapshot(now=NOW), "ledger-db", "no_op_observe", BlastRadius.NONE, incident_service="payments"
+    )
+    assert observe.decision == "allow"
+
+
 def test_allow_list_refusal_is_reported_before_the_breaker() -> None:
     snapshot = GuardSnapshot(now=NOW, in_flight=5, failures_at={"ledger-db": [NOW] * 3})
     verdict = decide(POLICY, snapshot, "ledger-db", "restart_service", BlastRadius.LOW)

@@ -144,11 +144,15 @@ def incident(service: str, kind: str, episode: int = 0, incident_id: str | None 
     )
 
 
-def planned(*actions: tuple[str, dict[str, Any]]) -> Any:
-    """A planner proposing ``actions`` in order, whatever the incident (a reasoner that guessed wrong first)."""
+def planned(*actions: tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str]) -> Any:
+    """A planner proposing ``actions`` (action, parameters[, service: the incident's by default]) in order,
+    whatever the incident (a reasoner that guessed wrong first)."""
 
     def plan(context: IncidentContext, deadline: float | None = None) -> PlanOutcome:
-        proposals = [ProposedAction(action=a, service=context.service, parameters=p) for a, p in actions]
+        proposals = [
+            ProposedAction(action=a[0], service=a[2] if len(a) > 2 else context.service, parameters=a[1])
+            for a in actions
+        ]
         diagnosis = Diagnosis(
             root_cause="test", fault_kind="unknown", affected_services=[context.service], confidence=0.5
         )
