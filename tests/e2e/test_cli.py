@@ -45,6 +45,7 @@ def test_readme_injector_command_works_with_the_venvs_awslocal(stack: StackInfo,
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["StatusCode"] == 200
     assert "list" in json.loads(out.read_text())["actions"]
+    assert "deprecated" not in proc.stderr  # awscli-local 0.23 printed a 15-line notice on every call
 
 
 def test_status_shows_endpoint_health_and_function_invocations(
