@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter
 from healops.dashboard.approvals import ApprovalResult
 from healops.dashboard.queries import (
     EVIDENCE_METRICS,
+    MAX_METRIC_MINUTES,
     MAX_PAGE,
     SERVICE_METRICS,
     STATUSES,
@@ -323,7 +324,7 @@ def document() -> Schema:
                         _param(
                             "minutes",
                             "query",
-                            {"type": "integer", "minimum": 1, "maximum": 1440, "default": 30},
+                            {"type": "integer", "minimum": 1, "maximum": MAX_METRIC_MINUTES, "default": 30},
                             "how far back, in minutes of the fleet's time: N times fewer real minutes "
                             "under --time-scale N",
                         ),
