@@ -25,6 +25,7 @@ from healops.dashboard.timeline import Stream, merged_page
 from healops.models.incident import INCIDENT_ID_PATTERN, SERVICE_NAME_PATTERN
 from healops.remediation.guard import GuardPolicy
 from healops.remediation.policy import InvalidLimitsError, parse_limits
+from healops.store.base import collect_pages
 
 STATUSES = ("open", "remediating", "resolved", "escalated")
 SERVICE_METRICS = (
@@ -278,16 +279,7 @@ def overview(res: StackResources, now: datetime | None = None, shown: int = 50) 
 
 # -- incident detail -------------------------------------------------------------------------------
 
-
-def _all_pages(read: Any, max_pages: int = 20) -> list[Any]:
-    items: list[Any] = []
-    token = None
-    for _ in range(max_pages):
-        page, token = read(token)
-        items.extend(page)
-        if token is None:
-            break
-    return items
+INCIDENT_DETAIL_MAX_PAGES = 20  # per trace table: a page of an incident's detail stays bounded
 
 
 @dataclass
@@ -373,10 +365,15 @@ def incident_detail(res: StackResources, incident_id: str, now: datetime | None 
     incident = record.model_dump(mode="json")
     start, end = evidence_window(incident, now, res.tick_real_seconds)
     decisions, calls, raw_attempts, evidence = res.run_all(
-        lambda: _all_pages(lambda tok: res.agent_decisions.for_incident(incident_id, 100, tok)),
-        lambda: _all_pages(lambda tok: res.llm_actions.for_incident(incident_id, 50, tok)),
-        lambda: _all_pages(
-            lambda tok: (lambda p: (p.items, p.next_token))(res.remediations.for_incident(incident_id, 100, tok))
+        lambda: collect_pages(
+            lambda tok: res.agent_decisions.for_incident(incident_id, 100, tok), INCIDENT_DETAIL_MAX_PAGES
+        ),
+        lambda: collect_pages(
+            lambda tok: res.llm_actions.for_incident(incident_id, 50, tok), INCIDENT_DETAIL_MAX_PAGES
+        ),
+        lambda: collect_pages(
+            lambda tok: (lambda p: (p.items, p.next_token))(res.remediations.for_incident(incident_id, 100, tok)),
+            INCIDENT_DETAIL_MAX_PAGES,
         ),
         lambda: metric_series(res, incident["service"], EVIDENCE_METRICS, start, end),
     )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -25,6 +25,23 @@ _deserializer = TypeDeserializer()
 
 
 Redact = Callable[[str], str]
+T = TypeVar("T")
+
+
+def collect_pages(
+    read: Callable[[str | None], tuple[Sequence[T], str | None]], max_pages: int | None = None
+) -> list[T]:
+    """The items of ``read(page_token)`` page after page, until it gives no next token (or after ``max_pages``)."""
+    items: list[T] = []
+    token: str | None = None
+    pages = 0
+    while max_pages is None or pages < max_pages:
+        page, token = read(token)
+        items.extend(page)
+        pages += 1
+        if token is None:
+            break
+    return items
 
 
 class ConditionFailedError(RuntimeError):

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from healops.store.base import DynamoRepository, Page
+from healops.store.base import DynamoRepository, Page, collect_pages
 
 MAX_TEXT_CHARS = 16_000
 
@@ -56,13 +56,7 @@ class LlmActionsRepository(DynamoRepository):
 
     def all_for_incident(self, incident_id: str) -> list[LlmCallRecord]:
         """Every call recorded for ``incident_id``, oldest first (all pages)."""
-        calls: list[LlmCallRecord] = []
-        token: str | None = None
-        while True:
-            page, token = self.for_incident(incident_id, limit=100, page_token=token)
-            calls.extend(page)
-            if token is None:
-                return calls
+        return collect_pages(lambda token: self.for_incident(incident_id, limit=100, page_token=token))
 
     def tokens_spent(self, incident_id: str) -> int:
         """Tokens (in + out) already spent on ``incident_id`` by every call recorded."""

@@ -9,7 +9,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from healops.store.base import ConditionFailedError, DynamoRepository, decode_page_token, deserialize, serialize
+from healops.store.base import (
+    ConditionFailedError,
+    DynamoRepository,
+    collect_pages,
+    decode_page_token,
+    deserialize,
+    serialize,
+)
 
 
 class Things(DynamoRepository):
@@ -67,3 +74,16 @@ def test_query_pages_newest_first_until_exhausted(things: Things) -> None:
 def test_foreign_page_token_is_refused() -> None:
     with pytest.raises(ValueError, match="not one this API issued"):
         decode_page_token("not-base64-json")
+
+
+def test_collect_pages_reads_until_no_next_token_or_the_page_bound() -> None:
+    pages = {None: ([1, 2], "a"), "a": ([3], "b"), "b": ([4], None)}
+    reads: list[str | None] = []
+
+    def read(token: str | None) -> tuple[list[int], str | None]:
+        reads.append(token)
+        return pages[token]
+
+    assert collect_pages(read) == [1, 2, 3, 4] and reads == [None, "a", "b"]
+    reads.clear()
+    assert collect_pages(read, max_pages=2) == [1, 2, 3] and reads == [None, "a"]
