@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from healops.bench.prediction import detection_for
 from healops.detection.correlate import Change, CorrelationState, DependencyGraph, correlate
 from healops.detection.engine import FleetDetection, TickInput
 from healops.detection.service import ServiceDetector
@@ -15,10 +16,6 @@ from healops.fleet.faults import FAULTS
 from tests.unit.fleet.sim import START_TICK, Sim
 
 WARMUP = 60
-
-
-def detection_for(sim: Sim) -> FleetDetection:
-    return FleetDetection(DependencyGraph({name: state.spec.depends_on for name, state in sim.states.items()}))
 
 
 def drive(sim: Sim, detection: FleetDetection, ticks: int) -> list[tuple[int, Change]]:
