@@ -80,8 +80,11 @@ def ship(c: dict[str, Any], sim: Sim, ticks: int) -> datetime:
 
 @pytest.fixture
 def fleet(aws: dict[str, Any]) -> Sim:
-    # a recent tick: moto keeps metrics only for a limited past
-    sim = Sim(size=8, seed=7, tick=CLOCK.tick_at(datetime.now(UTC).timestamp()) - 100)
+    # A recent tick (moto keeps metrics and log events only for a limited past), at a fixed time of day so that
+    # every run simulates the same morning: 09:00 UTC two days ago (every whole hour passed when checked).
+    day = CLOCK.ticks_for(86400)
+    start = (CLOCK.tick_at(datetime.now(UTC).timestamp()) - 2 * day) // day * day + CLOCK.ticks_for(9 * 3600)
+    sim = Sim(size=8, seed=7, tick=start)
     for name in sim.states:
         aws["logs"].create_log_group(logGroupName=f"/healops/services/{name}")
         aws["logs"].create_log_stream(logGroupName=f"/healops/services/{name}", logStreamName="fleet")
