@@ -21,12 +21,12 @@ from healops.dashboard.queries import (
     EVIDENCE_METRICS,
     MAX_METRIC_MINUTES,
     MAX_PAGE,
-    SERVICE_METRICS,
     STATUSES,
     IncidentDetail,
     Overview,
 )
 from healops.models.incident import INCIDENT_ID_PATTERN, SERVICE_NAME_PATTERN
+from healops.models.metrics import SERVICE_METRICS
 from healops.store.agent_decisions import DecisionRecord
 from healops.store.incidents import IncidentRecord
 from healops.store.llm_actions import LlmCallRecord

@@ -28,16 +28,6 @@ from healops.remediation.policy import InvalidLimitsError, parse_limits
 from healops.store.base import collect_pages
 
 STATUSES = ("open", "remediating", "resolved", "escalated")
-SERVICE_METRICS = (
-    "CPUUtilization",
-    "MemoryUtilization",
-    "DiskUtilization",
-    "LatencyP50",
-    "LatencyP99",
-    "ErrorRate",
-    "RequestCount",
-    "Heartbeat",
-)
 HIGH_RESOLUTION_PERIODS = (1, 5, 10, 30)
 MAX_METRIC_MINUTES = 24 * 60  # the longest metrics window the API serves, in minutes of the fleet's time
 EVIDENCE_METRICS = ("ErrorRate", "LatencyP99", "CPUUtilization", "MemoryUtilization", "DiskUtilization")

@@ -21,7 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from healops.fleet.clock import SimClock
-from healops.fleet.telemetry import METRIC_UNITS
+from healops.models.metrics import SERVICE_METRICS
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def read_metrics(
     first_tick: int,
     last_tick: int,
     counts: ReadCounts,
-    metrics: Sequence[str] = tuple(METRIC_UNITS),
+    metrics: Sequence[str] = SERVICE_METRICS,
 ) -> dict[str, dict[int, dict[str, float]]]:
     """service -> tick -> metric -> value (the Average of the tick's bucket), for ticks first..last."""
     period = max(1, round(clock.tick_seconds / clock.time_scale))

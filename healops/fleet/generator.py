@@ -20,7 +20,8 @@ from typing import Any
 
 from healops.fleet.archive import HourlyArchive
 from healops.fleet.clock import SimClock
-from healops.fleet.telemetry import METRIC_UNITS, ServiceTick, fleet_tick
+from healops.fleet.telemetry import ServiceTick, fleet_tick
+from healops.models.metrics import METRIC_UNITS
 from healops.store.base import ConditionFailedError
 from healops.store.fleet import FleetRepository
 

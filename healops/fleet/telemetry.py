@@ -27,16 +27,6 @@ from healops.fleet.faults import FAULTS
 from healops.fleet.logtemplates import DEFAULT_PATHS, PATHS, base_name, error_record
 from healops.fleet.state import ActiveFault, ServiceState
 
-METRIC_UNITS: dict[str, str] = {
-    "CPUUtilization": "Percent",
-    "MemoryUtilization": "Percent",
-    "DiskUtilization": "Percent",
-    "LatencyP50": "Milliseconds",
-    "LatencyP99": "Milliseconds",
-    "ErrorRate": "Percent",
-    "RequestCount": "Count",
-    "Heartbeat": "Count",
-}
 DAY_S = 86_400
 DIURNAL_AMPLITUDE = 0.35
 SPIKE_BLOCK_TICKS = 4  # a benign burst lasts one block

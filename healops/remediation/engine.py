@@ -22,6 +22,7 @@ from healops.fleet.adapter import FleetAdapter, ServiceView, UnknownServiceError
 from healops.fleet.clock import SimClock
 from healops.llm.types import IncidentContext, MetricSummary, PastRemediation, PlanOutcome, RecentDeploy
 from healops.models.incident import IncidentMessage
+from healops.models.metrics import SERVICE_METRICS
 from healops.redaction import Redactor
 from healops.remediation.catalog import (
     ActionRequest,
@@ -36,7 +37,7 @@ from healops.remediation.guard import GuardSnapshot, decide
 from healops.remediation.policy import RemediationLimits
 from healops.remediation.run import Candidate, CurrentAttempt, RunState
 from healops.remediation.sizing import replicas_to_add
-from healops.remediation.telemetry import METRICS, MetricReader
+from healops.remediation.telemetry import MetricReader
 from healops.remediation.verification import verify
 from healops.store.agent_decisions import AgentDecisionsRepository, DecisionStep
 from healops.store.base import ConditionFailedError
@@ -119,7 +120,7 @@ class Remediation:
         step = DecisionStep(phase=phase, title=title, detail=detail, actor=ACTOR, data=data)  # type: ignore[arg-type]
         self.decisions.append(incident_id, [step], _iso(self.now()))
 
-    def _latest(self, service: str, metrics: tuple[str, ...] = METRICS, ticks: int = 3) -> dict[str, float]:
+    def _latest(self, service: str, metrics: tuple[str, ...] = SERVICE_METRICS, ticks: int = 3) -> dict[str, float]:
         end = self.now()
         series = self.metrics.series(service, metrics, end - ticks * self.tick_real_s, end)
         return {m: v[-1] for m, v in series.items() if v}
@@ -167,7 +168,7 @@ class Remediation:
         logs = self.logs.excerpts(incident.service, logs_from, end) if self.logs is not None else []
         for service in services:
             baseline = view.extra.get("latency_p99_baseline_ms") if service == incident.service else None
-            for metric, values in self.metrics.series(service, METRICS, start, end).items():
+            for metric, values in self.metrics.series(service, SERVICE_METRICS, start, end).items():
                 summary = summarise(service, metric, values, baseline if metric == "LatencyP99" else None)
                 if summary:
                     summaries.append(summary)

@@ -5,16 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-METRICS = (
-    "CPUUtilization",
-    "MemoryUtilization",
-    "DiskUtilization",
-    "LatencyP50",
-    "LatencyP99",
-    "ErrorRate",
-    "RequestCount",
-    "Heartbeat",
-)
 # A stopped heartbeat is its lowest value in a period; for the rest the worst is the highest.
 STATISTIC = {"Heartbeat": "Minimum"}
 

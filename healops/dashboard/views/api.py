@@ -11,6 +11,7 @@ from healops.dashboard import approvals, queries, resources
 from healops.dashboard.openapi import document
 from healops.dashboard.views.auth import bearer_token, token_matches
 from healops.dashboard.views.incidents import timeline_args
+from healops.models.metrics import SERVICE_METRICS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -68,7 +69,7 @@ def metrics(service: str) -> Any:
     now, res = queries.now_utc(), resources()
     # minutes of the fleet's time: N times fewer real minutes under --time-scale N
     series = queries.metric_series(
-        res, service, queries.SERVICE_METRICS, now - queries.fleet_minutes(minutes, res.time_scale), now
+        res, service, SERVICE_METRICS, now - queries.fleet_minutes(minutes, res.time_scale), now
     )
     return jsonify({"service": service, "series": {k: [{"t": t, "v": v} for t, v in pts] for k, pts in series.items()}})
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from healops.dashboard import charts, queries, resources
+from healops.models.metrics import SERVICE_METRICS
 
 bp = Blueprint("services", __name__, url_prefix="/services")
 
@@ -25,7 +26,7 @@ def detail(service: str) -> Any:
     # the last 30 ticks, in the minutes of fleet time the live refresh asks the API for
     window_minutes = min(queries.MAX_METRIC_MINUTES, math.ceil(30 * res.tick_seconds / 60))
     start = now - queries.fleet_minutes(window_minutes, res.time_scale)
-    series = queries.metric_series(res, service, queries.SERVICE_METRICS, start, now)
+    series = queries.metric_series(res, service, SERVICE_METRICS, start, now)
     return render_template(
         "services/detail.html",
         service=service,

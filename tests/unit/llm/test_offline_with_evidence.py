@@ -16,10 +16,10 @@ from healops.detection.engine import FleetDetection, TickInput
 from healops.fleet.telemetry import ServiceTick
 from healops.llm.providers.offline import OfflineReasoner
 from healops.llm.types import IncidentContext, MetricSummary
+from healops.models.metrics import SERVICE_METRICS
 from healops.remediation.catalog import catalog_specs
 from healops.remediation.engine import CONTEXT_TICKS, summarise
 from healops.remediation.evidence import MAX_LOG_CHARS, MAX_LOG_LINES, graph_around, incident_signals, pick_excerpts
-from healops.remediation.telemetry import METRICS
 from healops.store.incidents import IncidentRecord
 from tests.unit.fleet.sim import Sim
 
@@ -58,7 +58,7 @@ def contexts(sim: Sim, graph: dict, history: list, episode: Any) -> tuple[Incide
     baseline = sim.states[root].spec.baseline.latency_p99_ms
     metrics: list[MetricSummary] = []
     for name in (root, *graph[root]):
-        for metric in METRICS:
+        for metric in SERVICE_METRICS:
             values = [ticks[name].metrics[metric] for ticks in history[-CONTEXT_TICKS:]]
             summary = summarise(name, metric, values, baseline if (name, metric) == (root, "LatencyP99") else None)
             assert summary is not None
