@@ -76,6 +76,9 @@ class DetectorConfig:
     # instead of 4 costs ~7 points of the standard score; docs/benchmarks.md has the table): change with care.
     art: bool = True  # False: no ART view, no gate, no fire penalty
     art_block: int = 4  # points per ART block (the time scale of the shapes it clusters)
+    # points of a series the ART view skips before its first block: where its blocks start. The shipped detector
+    # uses 0; `healops bench nab --art-phases` scores the others too, because NAB's score depends on it.
+    art_phase: int = 0
     art_levels: int = 80  # quantisation levels of a block on the range seen so far
     art_chomp: float = 0.05  # block values within this share of the range of the tracked median are snapped to it
     art_warmup: int = 104  # blocks learned before the ART view fires; its vigilances start from their matches
@@ -102,6 +105,8 @@ class DetectorConfig:
             raise ValueError(
                 "art_block >= 1, art_levels >= 2, art_warmup >= 2 and art_max_categories >= 1 are required"
             )
+        if not 0 <= self.art_phase < self.art_block:
+            raise ValueError(f"0 <= art_phase < art_block ({self.art_block}) is required")
         if not 0 <= self.art_chomp < 1 or self.gate_points < 0 or not 0 < self.gate_damping <= 1:
             raise ValueError("0 <= art_chomp < 1, gate_points >= 0 and 0 < gate_damping <= 1 are required")
         if self.fire_penalty < 0 or self.fire_half_life <= 0:
@@ -221,6 +226,8 @@ class StreamingAnomalyDetector:
     def _gate(self, art: ArtView, x: float, raw: float, range_break: bool) -> float:
         """Feed the ART view; OR in a new cluster's (penalised) confidence, damp the score away from one."""
         c = self.config
+        if self.n <= c.art_phase:
+            return raw  # before the ART view's first block: it has not seen the series, so it has no say
         if art.blocks < art.warmup:
             # the ART view is still learning its categories and cannot fire: it has no say yet, so it must not
             # damp either (a series shorter than the warm-up would otherwise be damped everywhere)

@@ -38,6 +38,27 @@ def test_bench_writes_nab_layout_and_prints_scores_last(tmp_path: Path, capsys: 
     assert [i for i, r in enumerate(rows) if r["label"] == "1"] == list(range(290, 311))
 
 
+def test_art_phases_prints_each_phase_and_their_mean_before_the_shipped_scores(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_corpus(tmp_path / "nab")
+    assert nab.main(["--data", str(tmp_path / "nab"), "--out", str(tmp_path / "out"), "--art-phases", "3"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    phases = [re.fullmatch(r"ART phase (\d): standard=(-?\d+\.\d)", line) for line in lines]
+    scores = [float(m.group(2)) for m in phases if m]
+    assert [m.group(1) for m in phases if m] == ["0", "1", "2"]
+    [mean] = [re.fullmatch(r"mean over 3 ART phases: standard=(-?\d+\.\d)", line) for line in lines if "mean" in line]
+    assert mean is not None and abs(float(mean.group(1)) - sum(scores) / 3) <= 0.1  # the mean of unrounded scores
+    assert lines[-1] == f"standard={scores[0]:.1f}"  # the shipped detector's, as without the option
+
+
+@pytest.mark.parametrize("phases", ["0", "5"])
+def test_art_phases_out_of_range_is_refused(tmp_path: Path, phases: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        nab.main(["--data", str(tmp_path), "--out", str(tmp_path / "out"), "--art-phases", phases])
+    assert "accepted are 1 to 4" in capsys.readouterr().err
+
+
 def test_bench_refuses_a_directory_not_in_nab_layout(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="NAB's layout"):
         nab.main(["--data", str(tmp_path), "--out", str(tmp_path / "out")])

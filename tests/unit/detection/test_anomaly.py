@@ -156,6 +156,8 @@ def test_bad_input_and_bad_state_are_refused() -> None:
     [
         ("refractory", 0, "refractory >= 1"),
         ("art_block", 0, "art_block >= 1"),
+        ("art_phase", 4, r"0 <= art_phase < art_block \(4\)"),
+        ("art_phase", -1, r"0 <= art_phase < art_block \(4\)"),
         ("art_levels", 1, "art_levels >= 2"),
         ("art_warmup", 1, "art_warmup >= 2"),
         ("art_max_categories", 0, "art_max_categories >= 1"),
@@ -203,6 +205,23 @@ def test_gate_does_not_damp_before_the_art_view_has_learned_its_warm_up() -> Non
     assert max(gated[300:320]) > 0.5
     # afterwards the gate damps what the ART view does not call new
     assert gated[warm:] != ungated[warm:]
+
+
+def test_art_phase_starts_the_art_blocks_that_many_points_later() -> None:
+    values = stable_then(0, 3000)
+    values[2500:2520] = [v + 6 for v in values[2500:2520]]
+    late = StreamingAnomalyDetector(DetectorConfig(art_phase=3))
+    run(late, values)
+    skipped = StreamingAnomalyDetector()
+    assert skipped.art is not None and late.art is not None
+    for value in values[3:]:
+        skipped.art.update(value)
+    # the ART view of the later phase saw exactly the series without its first three points
+    assert late.art.to_state() == skipped.art.to_state()
+    # and that is a different blocking from the shipped phase's, not the same view under another name
+    shipped = StreamingAnomalyDetector()
+    run(shipped, values)
+    assert shipped.art is not None and shipped.art.to_state()["window"] != late.art.to_state()["window"]
 
 
 def test_spike_after_a_stable_period_scores_high() -> None:
