@@ -52,6 +52,10 @@ DEADLINE_RESERVE_S = 2.0
 DEADLINE_RESERVE_SHARE = 0.25
 # A call with less time than this cannot finish: the offline reasoner answers without one.
 MIN_CALL_S = 0.5
+# When the window is shorter than one request's timeout, the request's own timeout is set this much past the
+# window: otherwise the SDK's timer and the wait race, and a hung provider is recorded now as "deadline", now as
+# the SDK's timeout error, depending on which thread the machine ran first.
+SDK_TIMEOUT_GRACE_S = 0.5
 
 
 def _now() -> datetime:
@@ -165,14 +169,19 @@ class Reasoner:
     def _complete_within(self, prompt: Prompt, window: float) -> Completion:
         """The provider's answer, or :class:`DeadlineExceededError` once ``window`` seconds have passed.
 
-        The SDK's per-request timeout and retries are fitted into the window, so the call normally ends
-        by itself; the wait is bounded anyway (a server that trickles bytes, a long Retry-After), and a
-        call still running then is left to its own timeout, its answer ignored.
+        The SDK's per-request timeout and retries are fitted into the window, so a call that keeps failing
+        ends by itself; the wait is bounded anyway (a server that trickles bytes, a long Retry-After), and a
+        call still running then is left to its own timeout, its answer ignored. A window shorter than one
+        request's timeout is one attempt whose timeout ends ``SDK_TIMEOUT_GRACE_S`` after the window, so the
+        wait, not the SDK, ends it and says so.
         """
         assert self.provider is not None
         provider = self.provider
-        timeout = min(self.settings.timeout_s, window)
-        attempts = max(1, min(self.settings.max_retries + 1, int(window // timeout)))
+        if self.settings.timeout_s < window:
+            timeout = self.settings.timeout_s
+            attempts = max(1, min(self.settings.max_retries + 1, int(window // timeout)))
+        else:
+            timeout, attempts = window + SDK_TIMEOUT_GRACE_S, 1
         limits = CallLimits(timeout_s=timeout, max_retries=attempts - 1)
         result: list[Completion | BaseException] = []
         done = threading.Event()

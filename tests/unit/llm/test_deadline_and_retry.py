@@ -11,6 +11,9 @@ import pytest
 
 from healops.bench.llm_stub import StubLLMServer, StubReply, StubRequest, planning_responder, sample_context
 from healops.llm import MemoryAuditTrail, Reasoner
+from healops.llm.prompt import Prompt
+from healops.llm.providers.base import BaseProvider, CallLimits, Completion
+from healops.llm.reasoner import SDK_TIMEOUT_GRACE_S
 from healops.llm.settings import LLMSettings
 from tests.unit.functions.conftest import load_handler
 from tests.unit.llm.conftest import PROVIDERS, settings_for
@@ -62,6 +65,36 @@ def test_a_hung_provider_falls_back_to_offline_before_the_deadline(provider: str
     assert error.latency_ms >= (window_s - 0.1) * 1000
     assert (offline.provider, offline.fallback_taken) == ("offline", True)
     assert offline.fallback_reason == error.fallback_reason
+
+
+class TimingOutProvider(BaseProvider):
+    """An SDK against a hung server: it gives up exactly when its per-request timeout says."""
+
+    name = "openai"
+
+    def __init__(self) -> None:
+        super().__init__("stub-model")
+        self.limits: list[CallLimits] = []
+
+    def _complete(self, prompt: Prompt, max_output_tokens: int, limits: CallLimits | None) -> Completion:
+        assert limits is not None
+        self.limits.append(limits)
+        time.sleep(limits.timeout_s)
+        raise TimeoutError("read timed out")
+
+
+def test_a_window_shorter_than_one_request_is_ended_by_the_wait_not_by_the_sdk_timer() -> None:
+    # The SDK's timer set to the window itself raced the wait (CI once recorded "openai call failed:
+    # APITimeoutError" for a hung provider): the request now times out SDK_TIMEOUT_GRACE_S after the window.
+    provider = TimingOutProvider()
+    settings = settings_for("openai", "http://127.0.0.1:9", timeout_s=20.0, max_retries=2)
+    started = time.monotonic()
+    outcome = Reasoner(settings, provider).plan(sample_context("disk_exhaustion"), started + 2.0)
+    assert time.monotonic() - started < 2.0
+    [limits] = provider.limits
+    window = float(re.search(r"within ([0-9.]+) s", outcome.fallback_reason or "").group(1))  # type: ignore[union-attr]
+    assert limits.max_retries == 0 and limits.timeout_s >= window + SDK_TIMEOUT_GRACE_S - 0.1
+    assert (outcome.fallback_reason or "").startswith("deadline: no answer from openai")
 
 
 def test_the_configured_plan_deadline_bounds_a_plan_without_a_caller_deadline(stub: Stub) -> None:
