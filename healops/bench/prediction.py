@@ -22,7 +22,7 @@ from rich.table import Table
 
 from healops.detection.correlate import DependencyGraph
 from healops.detection.engine import FleetDetection, TickInput
-from healops.fleet.simulator import Simulator
+from healops.fleet.simulator import MORNING_TICK, Simulator
 
 console = Console(width=160)
 SERVICES = ("checkout", "search", "ledger-db", "auth")
@@ -31,7 +31,6 @@ RATES = {
     "disk_exhaustion": ("fill_pct_per_tick", (0.5, 1.0, 1.5, 3.0, 4.0, 5.0)),
 }
 METRIC = {"memory_leak": "MemoryUtilization", "disk_exhaustion": "DiskUtilization"}
-START_TICK = 29_000_000 + 600  # 10:00 simulated UTC
 MIN_LEAD_TICKS = 10
 MAX_ETA_ERROR = 0.25
 MIN_FEASIBLE_TICKS = 8 + MIN_LEAD_TICKS  # a full short window of the fill, then the lead
@@ -106,7 +105,7 @@ def fault_free_days(days: int, seed: int) -> list[tuple[int, int, str, bool]]:
     """(day, tick, root, predicted) of every incident opened over ``days`` fault-free days of 16 services."""
     opened = []
     for day in range(days):
-        sim = Simulator(size=16, seed=seed + day, tick=START_TICK + day * (3 * 1440 + 700))
+        sim = Simulator(size=16, seed=seed + day, tick=MORNING_TICK + day * (3 * 1440 + 700))
         detection = detection_for(sim)
         for _ in range(1440 + 60):
             tick, _, changes = step(sim, detection)
@@ -167,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.starts < 1 or args.warmup < 1 or args.days < 0:
         parser.error("--starts and --warmup must be at least 1, --days at least 0")
-    starts = [START_TICK + 500 * i for i in range(args.starts)]
+    starts = [MORNING_TICK + 500 * i for i in range(args.starts)]
     plan = [
         (fault, service, rate, start)
         for fault, (_, rates) in RATES.items()

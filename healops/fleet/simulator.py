@@ -14,6 +14,9 @@ from healops.fleet.faults import FAULTS
 from healops.fleet.state import ActiveFault, ServiceState
 from healops.fleet.telemetry import ServiceTick, fleet_tick
 
+# 10:00 simulated UTC on some day: mid-morning load, and no benign burst on the fleet's first services then.
+MORNING_TICK = 29_000_000 + 600
+
 
 class Simulator:
     """``size`` services of the fleet definition from ``tick`` on, noise from ``seed``."""

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from healops.bench.prediction import START_TICK, Case, _cell, run_case
+from healops.bench.prediction import Case, _cell, run_case
+from healops.fleet.simulator import MORNING_TICK
 
 
 def test_a_fill_predicted_well_ahead_counts_as_predicted() -> None:
-    case = run_case("disk_exhaustion", "checkout", 1.5, START_TICK, warmup=60, seed=7)
+    case = run_case("disk_exhaustion", "checkout", 1.5, MORNING_TICK, warmup=60, seed=7)
     assert case.feasible and case.ok
     assert case.lead is not None and case.lead >= 10 and case.eta_error is not None and case.eta_error < 0.25
 
 
 def test_a_fill_faster_than_the_forecast_window_is_counted_apart() -> None:
-    case = run_case("disk_exhaustion", "search", 5.0, START_TICK, warmup=60, seed=7)
+    case = run_case("disk_exhaustion", "search", 5.0, MORNING_TICK, warmup=60, seed=7)
     assert case.exhausted_after is not None and case.exhausted_after < 18
     assert not case.feasible and _cell(case) == f"full@{case.exhausted_after}"
 

@@ -13,7 +13,8 @@ from healops.detection.engine import FleetDetection, TickInput
 from healops.detection.service import ServiceDetector
 from healops.detection.signals import Signal
 from healops.fleet.faults import FAULTS
-from tests.unit.fleet.sim import START_TICK, Sim
+from healops.fleet.simulator import MORNING_TICK
+from tests.unit.fleet.sim import Sim
 
 WARMUP = 60
 
@@ -69,7 +70,7 @@ def test_bad_deploy_during_a_traffic_burst_opens_within_two_ticks() -> None:
 
     burst = next(
         t
-        for t in range(START_TICK + WARMUP, START_TICK + 30 * 24 * 60, SPIKE_BLOCK_TICKS)
+        for t in range(MORNING_TICK + WARMUP, MORNING_TICK + 30 * 24 * 60, SPIKE_BLOCK_TICKS)
         if in_benign_spike(7, "checkout", t) and not in_benign_spike(7, "checkout", t - SPIKE_BLOCK_TICKS)
     )
     sim = Sim(size=8, seed=7, tick=burst - WARMUP)  # the deploy lands as the burst starts
@@ -159,7 +160,7 @@ def test_fault_free_fleet_over_a_simulated_day_with_bursts_and_deploys_opens_no_
     # the day did have what trips naive thresholds
     from healops.fleet.telemetry import benign_deploy_at, in_benign_spike
 
-    ticks = range(START_TICK, sim.tick)
+    ticks = range(MORNING_TICK, sim.tick)
     assert sum(in_benign_spike(11, s, t) for s in sim.states for t in ticks) > 20
     assert sum(benign_deploy_at(11, s, t) for s in sim.states for t in ticks) >= 1
 
