@@ -211,6 +211,8 @@ class ServiceDetector:
         request_z = self.levels["RequestCount"].z(requests) if requests is not None else 0.0
         load_burst = self.levels["RequestCount"].n >= c.warmup_ticks and c.load_explains_z <= request_z < c.surge_z
         deploying = self.deploy_tick is not None and 0 <= tick - self.deploy_tick <= c.deploy_grace_ticks
+        cpu = values.get("CPUUtilization")
+        idle_cpu = cpu if cpu is not None and cpu < c.cpu_relevant_pct else None
         signals: list[Signal] = []
         for name, (_, direction) in LEVEL_SERIES.items():
             if name not in values:
@@ -222,9 +224,7 @@ class ServiceDetector:
             anomalous = scored and z >= c.z_signal
             if anomalous and name != "RequestCount":
                 explained = load_burst and (name != "ErrorRate" or z < c.load_error_ratio * request_z)
-                cpu = values.get("CPUUtilization")
-                idle = name == "CPUPerRequest" and cpu is not None and cpu < c.cpu_relevant_pct
-                signal = self._level_signal(tick, name, x, level.mean, z, explained, deploying, cpu if idle else None)
+                signal = self._level_signal(tick, name, x, level.mean, z, explained, deploying, idle_cpu)
                 if signal is not None:
                     signals.append(signal)
             level.learn(x, anomalous or (scored and z >= c.z_signal / 2), c.max_frozen)
@@ -241,7 +241,8 @@ class ServiceDetector:
         deploying: bool,
         idle_cpu: float | None = None,
     ) -> Signal | None:
-        """``idle_cpu``: the CPU utilisation when a CPU-per-request rise leaves it under ``cpu_relevant_pct``."""
+        """``idle_cpu``: the CPU utilisation when it is under ``cpu_relevant_pct`` (a CPU-per-request rise is then
+        weak: the service has room to spare)."""
         common = {"service": self.service, "tick": tick, "metric": name, "value": round(x, 3), "score": round(z, 2)}
         common["baseline"] = round(mean, 3)
         why = " during a traffic burst" if load_burst else " after a deploy" if deploying else ""
