@@ -240,7 +240,10 @@ def test_first_action_that_does_not_fix_is_followed_by_the_next_candidate(
     result = healed["dependency_failure"]
     assert result.incident_id and result.final and result.final["status"] == "SUCCEEDED"
     tried = [(t["action"], t["verification"]) for t in attempts(aws, stack, result.incident_id)]
-    assert tried == [("restart_service", "not_recovered"), ("failover", "recovered")]
+    # A benign deploy of the service in the half hour before (1 in 2,000 ticks per service) makes the errors
+    # look like a bad deploy: the rollback comes first and does not fix, then the error storm's own fixes.
+    assert tried[-2:] == [("restart_service", "not_recovered"), ("failover", "recovered")]
+    assert tried[:-2] in ([], [("rollback_deploy", "not_recovered")])
 
 
 def test_duplicate_delivery_starts_one_execution_and_acts_once(

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from healops.llm.types import Diagnosis, IncidentContext, MetricSummary, ProposedAction, ReasonerPlan
+from healops.llm.types import MAX_PLAN_ACTIONS, Diagnosis, IncidentContext, MetricSummary, ProposedAction, ReasonerPlan
 from healops.llm.validation import check_action
 
 # Levels (percent) above which a utilisation counts as saturated, and the error-rate alarm level.
@@ -228,28 +228,44 @@ def _confidence(top: float, total: float) -> float:
     return round(min(0.95, max(0.2, 0.5 * strength + 0.5 * separation)), 2)
 
 
+def _findings(context: IncidentContext, hints: bool) -> dict[str, _Finding]:
+    """Each fault's score and evidence; ``hints`` adds the detector's words, its signals and log keywords."""
+    findings = {fault: _Finding() for fault in PLAYBOOK}
+    metrics = _metrics(context, context.service)
+    _saturation(findings, metrics, context.service)
+    _availability(findings, metrics, context.service)
+    _deploys(findings, context)
+    # Hints before the explanations, so a pegged CPU or a failing dependency explains them away as it does
+    # the metrics they restate.
+    if hints:
+        _hints(findings, context)
+    _explained_by_cpu(findings, metrics, context.service)
+    _dependencies(findings, context)
+    return findings
+
+
+# A runner-up fault needs at least the score that makes a diagnosis at all for its fixes to follow the top
+# fault's; watching is not a fix, so a runner-up's watch step is left out.
+FALLBACK_MIN = 0.3
+WATCH_ONLY = frozenset({"no_op_observe"})
+
+
 class OfflineReasoner:
     name = "offline"
     model = "rules-v1"
 
     def plan(self, context: IncidentContext) -> ReasonerPlan:
-        findings = {fault: _Finding() for fault in PLAYBOOK}
-        metrics = _metrics(context, context.service)
-        _saturation(findings, metrics, context.service)
-        _availability(findings, metrics, context.service)
-        _deploys(findings, context)
-        # Hints (the detector's words, its signals, log keywords) before the explanations, so a pegged CPU
-        # or a failing dependency explains them away as it does the metrics they restate.
-        _hints(findings, context)
-        _explained_by_cpu(findings, metrics, context.service)
-        _dependencies(findings, context)
+        findings = _findings(context, hints=True)
         # Highest score wins; ties go to the playbook's order (deterministic).
         order = list(PLAYBOOK)
         fault, finding = max(findings.items(), key=lambda item: (item[1].score, -order.index(item[0])))
-        if finding.score < 0.3:
+        if finding.score < FALLBACK_MIN:
             return self._observe(context, findings)
         target = finding.target or context.service
         actions = self._actions(context, fault, target)
+        # Runners-up from the metrics and deploys alone: the hints restate them and must not add a fix.
+        fallbacks = self._fallbacks(context, _findings(context, hints=False), fault, actions)
+        actions = (actions + fallbacks)[:MAX_PLAN_ACTIONS]
         affected = sorted({context.service, target})
         diagnosis = Diagnosis(
             root_cause=f"{fault.replace('_', ' ')} on {target}"
@@ -282,6 +298,29 @@ class OfflineReasoner:
             if not check_action(context, proposal):
                 actions.append(proposal)
         return actions
+
+    def _fallbacks(
+        self, context: IncidentContext, findings: dict[str, _Finding], top: str, planned: list[ProposedAction]
+    ) -> list[ProposedAction]:
+        """The next-likeliest faults' fixes, after the diagnosis's own: when those do not verify, the diagnosis
+        was wrong (a benign deploy just before an error storm makes it look like a bad deploy), and the runner-up
+        is what a human would try next. Only faults with FALLBACK_MIN of evidence in ``findings``, never a watch-only
+        step, each (action, service) once; the remediator's attempt limit still bounds the whole list."""
+        order = list(PLAYBOOK)
+        seen = {(a.action, a.service) for a in planned}
+        extra: list[ProposedAction] = []
+        runners_up = sorted(
+            (item for item in findings.items() if item[0] != top and item[1].score >= FALLBACK_MIN),
+            key=lambda item: (-item[1].score, order.index(item[0])),
+        )
+        for fault, finding in runners_up:
+            for action in self._actions(context, fault, finding.target or context.service):
+                if action.action in WATCH_ONLY or (action.action, action.service) in seen:
+                    continue
+                seen.add((action.action, action.service))
+                rationale = f"if it is not {top.replace('_', ' ')}: {action.rationale}"
+                extra.append(action.model_copy(update={"rationale": rationale}))
+        return extra
 
     def _observe(self, context: IncidentContext, findings: dict[str, _Finding]) -> ReasonerPlan:
         evidence = [e for f in findings.values() for e in f.evidence][:10]

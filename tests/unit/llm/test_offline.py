@@ -6,6 +6,7 @@ import pytest
 
 from healops.bench.llm_stub import sample_context
 from healops.llm.providers.offline import OfflineReasoner, fill_parameters
+from healops.llm.types import RecentDeploy
 from healops.llm.validation import check_action
 
 EXPECTED = {
@@ -63,3 +64,26 @@ def test_required_parameters_without_a_default_make_an_action_unusable() -> None
     assert fill_parameters(
         {"type": "object", "properties": {"n": {"type": "integer", "minimum": 2}}, "required": ["n"]}
     ) == {"n": 2}
+
+
+def test_when_the_diagnosis_is_wrong_the_runner_up_faults_fixes_follow() -> None:
+    # An error storm on a service deployed minutes before looks like a bad deploy: the rollback comes first,
+    # then the error storm's own fixes, each once, so a benign deploy cannot leave the storm without a fix.
+    deployed = RecentDeploy(service="checkout", version="v2.4.1", previous_version="v2.4.0", minutes_before=20)
+    context = sample_context("error_storm").model_copy(update={"deploys": [deployed]})
+    plan = OfflineReasoner().plan(context)
+    assert plan.diagnosis.fault_kind == "bad_deploy"
+    steps = [(a.action, a.service) for a in plan.actions]
+    assert steps == [
+        ("rollback_deploy", "checkout"),
+        ("restart_service", "checkout"),
+        ("failover", "checkout"),
+        ("throttle_traffic", "checkout"),
+    ]
+    assert all(a.rationale.startswith("if it is not bad deploy: ") for a in plan.actions[2:])
+    assert all(check_action(context, a) == [] for a in plan.actions)
+
+
+def test_a_runner_up_without_real_evidence_adds_nothing() -> None:
+    # A full disk with nothing else wrong: one fix, nothing borrowed from faults the evidence does not show.
+    assert [a.action for a in OfflineReasoner().plan(sample_context("disk_exhaustion")).actions] == ["clear_disk"]
