@@ -4,6 +4,7 @@ repositories on moto. Plan -> guard -> act -> verify, driven step by step as the
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -40,6 +41,31 @@ def test_a_dependency_failure_is_fixed_by_the_next_candidate_after_a_restart_fai
     ]
     assert run.route == "resolved", run.tried
     assert tried == [("restart_service", "not_recovered"), ("failover", "recovered")]
+
+
+def test_a_benign_deploy_just_before_a_dependency_failure_costs_a_rollback_not_the_fix(dynamodb: Any) -> None:
+    # Deployed 20 simulated minutes before: the errors look like a bad deploy, so the rollback goes first;
+    # when neither it nor the restart clears them, the error storm's failover follows and fixes.
+    world = World(dynamodb, RemediationLimits())
+    world.tick(5)
+    deployed = datetime.fromtimestamp(world.time.now - 20, UTC).isoformat()
+    state = world.sim.states["ledger-db"]
+    world.sim.states["ledger-db"] = state.model_copy(
+        update={"version": "v1.0.1", "previous_version": state.version, "deployed_at": deployed}
+    )
+    world.sim.inject("ledger-db", "dependency_failure")
+    world.tick(3)
+    run = world.run(incident("ledger-db", "errors"))
+    tried = [
+        (a["action"], a["verification"]) for a in world.engine.remediations.for_incident("unit-ledger-db-errors").items
+    ]
+    assert run.diagnosis.startswith("bad_deploy"), run.diagnosis
+    assert run.route == "resolved", run.tried
+    assert tried == [
+        ("rollback_deploy", "not_recovered"),
+        ("restart_service", "not_recovered"),
+        ("failover", "recovered"),
+    ]
 
 
 def test_dry_run_plans_and_records_but_never_acts(dynamodb: Any) -> None:
