@@ -22,6 +22,7 @@ from rich.table import Table
 
 from healops.detection.correlate import DependencyGraph
 from healops.detection.engine import FleetDetection, TickInput
+from healops.detection.service import ServiceDetectorConfig
 from healops.fleet.simulator import MORNING_TICK, Simulator
 
 console = Console(width=160)
@@ -46,6 +47,7 @@ class Case:
     exhausted_after: int | None  # ticks from the injection
     predicted_after: int | None  # ticks from the injection to the first predicted incident on the service
     eta_s: float | None
+    tick_s: float  # simulated seconds per tick: the ETA is in seconds, the lead in ticks
 
     @property
     def lead(self) -> int | None:
@@ -58,7 +60,7 @@ class Case:
         lead = self.lead
         if lead is None or lead <= 0 or self.eta_s is None:
             return None
-        return abs(self.eta_s - lead * 60.0) / (lead * 60.0)
+        return abs(self.eta_s - lead * self.tick_s) / (lead * self.tick_s)
 
     @property
     def feasible(self) -> bool:
@@ -71,7 +73,9 @@ class Case:
 
 
 def detection_for(sim: Simulator) -> FleetDetection:
-    return FleetDetection(DependencyGraph({name: state.spec.depends_on for name, state in sim.states.items()}))
+    graph = DependencyGraph({name: state.spec.depends_on for name, state in sim.states.items()})
+    # The detector's tick is the simulator's: its ETAs are in seconds, counted in those ticks.
+    return FleetDetection(graph, ServiceDetectorConfig(tick_seconds=sim.tick_seconds))
 
 
 def step(sim: Simulator, detection: FleetDetection) -> tuple[int, dict, list]:
@@ -98,7 +102,7 @@ def run_case(fault: str, service: str, rate: float, start: int, warmup: int, see
             episode = change.episode
             if predicted is None and change.action == "open" and episode.predicted and episode.root == service:
                 predicted, eta = tick - injected, episode.eta_s
-    return Case(fault, service, rate, start, exhausted, predicted, eta)
+    return Case(fault, service, rate, start, exhausted, predicted, eta, sim.tick_seconds)
 
 
 def fault_free_days(days: int, seed: int) -> list[tuple[int, int, str, bool]]:
