@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from rich.console import Console
 from rich.table import Table
 
 from healops import aws
+from healops.bench.console import bench_console
 
-console = Console()
+console = bench_console()
 TARGET_P95_MS = 100.0
 OLD_WEIGHTS = {"resolved": 99, "escalated": 1}
 RECENT_WEIGHTS = {"resolved": 80, "open": 8, "remediating": 8, "escalated": 4}

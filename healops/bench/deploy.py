@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from healops import aws
+from healops.bench.console import bench_console
 from healops.deploy.stack import StackOptions, down, terraform_runner, up
 from healops.deploy.terraform import TerraformRunner
 from healops.local.server import free_port
 
-console = Console()
+console = bench_console()
 
 MAX_FLEET_SIZE = 5000  # terraform/variables.tf's validation of fleet_size
 

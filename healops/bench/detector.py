@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from healops import aws
+from healops.bench.console import bench_console
 from healops.deploy.tables import create_tables
 from healops.detection.correlate import DependencyGraph
 from healops.detection.runner import DetectorRunner, IncidentSink, RunReport
@@ -35,7 +35,7 @@ from healops.store.agent_decisions import AgentDecisionsRepository
 from healops.store.detector_state import DetectorStateRepository
 from healops.store.incidents import IncidentsRepository
 
-console = Console(width=160)
+console = bench_console()
 NAMESPACE = "HealOps/Bench"
 PREFIX = "/healops-bench/services"
 

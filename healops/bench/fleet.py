@@ -21,10 +21,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from healops import aws
+from healops.bench.console import bench_console
 from healops.deploy.tables import create_tables
 from healops.fleet.archive import HourlyArchive
 from healops.fleet.clock import SimClock
@@ -35,7 +35,7 @@ from healops.fleet.injector import Injector
 from healops.store.fleet import FleetRepository
 from healops.store.injections import InjectionsRepository
 
-console = Console(width=160)
+console = bench_console()
 PREFIX = "bench-fleet"
 
 

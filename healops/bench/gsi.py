@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from healops import aws
+from healops.bench.console import bench_console
 
-console = Console()
+console = bench_console()
 
 STATUS_WEIGHTS = {"resolved": 70, "closed": 15, "open": 10, "acknowledged": 5}
 SERVICE_COUNT = 300

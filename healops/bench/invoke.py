@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from healops import aws
+from healops.bench.console import bench_console
 
 HANDLER = "def handler(event, context):\n    return {'ok': True, 'n': event.get('n')}\n"
 
@@ -96,7 +97,7 @@ def run(endpoint_url: str, n: int) -> dict[str, Any]:
 
 
 def render(figures: dict[str, Any], endpoint_url: str, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or bench_console()
     table = Table(title=f"Lambda invoke latency, {figures['n']} sequential calls, {endpoint_url}")
     table.add_column("measure")
     table.add_column("p50 ms", justify="right")

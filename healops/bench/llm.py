@@ -18,9 +18,9 @@ import argparse
 import statistics
 import time
 
-from rich.console import Console
 from rich.table import Table
 
+from healops.bench.console import bench_console
 from healops.bench.llm_stub import (
     FAULT_KINDS,
     StubLLMServer,
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 str(fallbacks),
                 f"{percentile(latencies, 0.5):.1f} / {percentile(latencies, 0.95):.1f}",
             )
-    console = Console()
+    console = bench_console()
     console.print(table)
     console.print(
         f"prompt tokens by fault kind (estimated): min {min(tokens)}, max {max(tokens)}; per incident "

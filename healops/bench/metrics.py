@@ -37,14 +37,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 import psutil
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from healops import aws
 from healops.bench import gsi
+from healops.bench.console import bench_console
 
-console = Console()
+console = bench_console()
 
 NAMESPACE = "HealOps/Bench"
 # name, unit, typical level, daily swing, noise

@@ -31,6 +31,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from healops.bench.console import bench_console
 from healops.bench.nab_scoring import CostProfile, ProfileResult, ScoredFile, load_profiles, normalise, score_corpus
 from healops.detection.anomaly import DetectorConfig, StreamingAnomalyDetector
 
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--detector {args.detector!r}: use letters and digits only (NAB splits names on '_')")
     if not 1 <= args.art_phases <= block:
         parser.error(f"--art-phases {args.art_phases}: accepted are 1 to {block} (the ART block's length)")
-    console = Console(soft_wrap=True)  # a score line stays one line, whatever the terminal's width
+    console = bench_console()  # a score line stays one line, whatever the terminal's width
     corpus = load_corpus(args.data)
     profiles: list[CostProfile] = load_profiles(args.data / "config" / "profiles.json")
 

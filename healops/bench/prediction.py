@@ -17,15 +17,15 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from rich.console import Console
 from rich.table import Table
 
+from healops.bench.console import bench_console
 from healops.detection.correlate import DependencyGraph
 from healops.detection.engine import FleetDetection, TickInput
 from healops.detection.service import ServiceDetectorConfig
 from healops.fleet.simulator import MORNING_TICK, Simulator
 
-console = Console(width=160)
+console = bench_console()
 SERVICES = ("checkout", "search", "ledger-db", "auth")
 RATES = {
     "memory_leak": ("leak_mb_per_tick", (15.0, 25.0, 40.0, 60.0, 120.0, 250.0)),

@@ -19,16 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from healops import aws
+from healops.bench.console import bench_console
 from healops.deploy.stack import StackInfo, StackOptions, down, up
 from healops.local.server import free_port
 from healops.store.incidents import IncidentsRepository
 from healops.store.remediations import RemediationsRepository
 
-console = Console(width=160)
+console = bench_console()
 TIME_SCALE = 60.0
 TICK_SECONDS = 60.0
 # Where each fault goes (the e2e tests use the same): leaves of the dependency graph only, since the detector
