@@ -149,8 +149,9 @@ def _deploys(findings: dict[str, _Finding], context: IncidentContext) -> None:
             )
 
 
-def _dependencies(findings: dict[str, _Finding], context: IncidentContext) -> None:
-    """A dependency that is itself down or failing is the likelier root cause."""
+def _dependencies(findings: dict[str, _Finding], context: IncidentContext, explain: bool = True) -> None:
+    """A dependency that is itself down or failing is the likelier root cause (``explain``: and the caller's
+    own errors count for less)."""
     for dependency in context.graph.get(context.service, []):
         dep = _metrics(context, dependency)
         down = dep.get("Heartbeat") is not None and dep["Heartbeat"].last < 0.5
@@ -158,8 +159,8 @@ def _dependencies(findings: dict[str, _Finding], context: IncidentContext) -> No
         signalled = any(s.service == dependency and s.score >= 1.0 for s in context.signals)
         if down or failing or signalled:
             finding = findings["dependency_failure"]
-            # The caller's own errors are explained by the dependency: they count for less.
-            findings["error_storm"].score *= 0.5
+            if explain:
+                findings["error_storm"].score *= 0.5
             finding.add(1.2, f"dependency {dependency} of {context.service} is {'down' if down else 'failing'}")
             finding.target = finding.target or dependency
 
@@ -228,8 +229,10 @@ def _confidence(top: float, total: float) -> float:
     return round(min(0.95, max(0.2, 0.5 * strength + 0.5 * separation)), 2)
 
 
-def _findings(context: IncidentContext, hints: bool) -> dict[str, _Finding]:
-    """Each fault's score and evidence; ``hints`` adds the detector's words, its signals and log keywords."""
+def _findings(context: IncidentContext, hints: bool = True, explain: bool = True) -> dict[str, _Finding]:
+    """Each fault's score and evidence. ``hints``: the detector's words, its signals and log keywords count too.
+    ``explain``: a pegged CPU and a failing dependency take evidence off the symptoms they explain; without it,
+    each symptom keeps the evidence it has (an explanation is a hypothesis, which the first fix puts to test)."""
     findings = {fault: _Finding() for fault in PLAYBOOK}
     metrics = _metrics(context, context.service)
     _saturation(findings, metrics, context.service)
@@ -239,8 +242,9 @@ def _findings(context: IncidentContext, hints: bool) -> dict[str, _Finding]:
     # the metrics they restate.
     if hints:
         _hints(findings, context)
-    _explained_by_cpu(findings, metrics, context.service)
-    _dependencies(findings, context)
+    if explain:
+        _explained_by_cpu(findings, metrics, context.service)
+    _dependencies(findings, context, explain)
     return findings
 
 
@@ -255,7 +259,7 @@ class OfflineReasoner:
     model = "rules-v1"
 
     def plan(self, context: IncidentContext) -> ReasonerPlan:
-        findings = _findings(context, hints=True)
+        findings = _findings(context)
         # Highest score wins; ties go to the playbook's order (deterministic).
         order = list(PLAYBOOK)
         fault, finding = max(findings.items(), key=lambda item: (item[1].score, -order.index(item[0])))
@@ -263,8 +267,9 @@ class OfflineReasoner:
             return self._observe(context, findings)
         target = finding.target or context.service
         actions = self._actions(context, fault, target)
-        # Runners-up from the metrics and deploys alone: the hints restate them and must not add a fix.
-        fallbacks = self._fallbacks(context, _findings(context, hints=False), fault, actions)
+        # Runners-up from the metrics and deploys alone (the hints restate them and must not add a fix), none
+        # explained away: if the diagnosis was wrong, so may be its explanation of the other symptoms.
+        fallbacks = self._fallbacks(context, _findings(context, hints=False, explain=False), fault, actions)
         actions = (actions + fallbacks)[:MAX_PLAN_ACTIONS]
         affected = sorted({context.service, target})
         diagnosis = Diagnosis(

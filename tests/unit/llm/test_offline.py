@@ -87,3 +87,18 @@ def test_when_the_diagnosis_is_wrong_the_runner_up_faults_fixes_follow() -> None
 def test_a_runner_up_without_real_evidence_adds_nothing() -> None:
     # A full disk with nothing else wrong: one fix, nothing borrowed from faults the evidence does not show.
     assert [a.action for a in OfflineReasoner().plan(sample_context("disk_exhaustion")).actions] == ["clear_disk"]
+
+
+def test_a_symptom_the_cpu_seemed_to_explain_keeps_its_own_fixes_as_runner_up() -> None:
+    # A benign traffic burst at the daily peak pegs the CPU (86%) while a network fault quadruples the latency:
+    # the CPU explains the latency away and the diagnosis is a CPU spike, but if scaling out does not bring the
+    # latency back, failover is next (the explanation was only a hypothesis).
+    context = sample_context("network_latency")
+    burst = {"last": 86.5, "mean": 69.4, "max": 88.1}
+    metrics = [
+        m.model_copy(update=burst) if (m.service, m.metric) == ("checkout", "CPUUtilization") else m
+        for m in context.metrics
+    ]
+    plan = OfflineReasoner().plan(context.model_copy(update={"metrics": metrics}))
+    assert plan.diagnosis.fault_kind == "cpu_spike"
+    assert [a.action for a in plan.actions] == ["scale_out", "no_op_observe", "failover", "throttle_traffic"]
