@@ -68,6 +68,39 @@ def test_a_benign_deploy_just_before_a_dependency_failure_costs_a_rollback_not_t
     ]
 
 
+# fault -> the incident kind the detector names it by (its first anomalous metric)
+DETECTED_AS = {
+    "cpu_saturation": "latency",
+    "cpu_spike": "cpu",
+    "memory_leak": "memory",
+    "disk_exhaustion": "disk",
+    "service_crash": "heartbeat",
+    "network_latency": "latency",
+    "error_storm": "errors",
+    "dependency_failure": "errors",
+}
+
+
+@pytest.mark.parametrize("fault", sorted(DETECTED_AS))
+def test_every_fault_after_a_benign_deploy_is_still_resolved(dynamodb: Any, fault: str) -> None:
+    # Any fault can follow a routine deploy by chance (1 in 2,000 ticks per service): the deploy makes a bad
+    # deploy a suspect, but the fault's own fixes must still come within the attempt limit.
+    world = World(dynamodb, RemediationLimits())
+    world.tick(5)
+    state = world.sim.states["auth"]
+    world.sim.states["auth"] = state.model_copy(
+        update={
+            "version": "v1.0.1",
+            "previous_version": state.version,
+            "deployed_at": datetime.fromtimestamp(world.time.now - 20, UTC).isoformat(),
+        }
+    )
+    world.sim.inject("auth", fault)
+    world.tick(6 if fault in ("memory_leak", "disk_exhaustion") else 3)
+    run = world.run(incident("auth", DETECTED_AS[fault]))
+    assert run.route == "resolved", (run.diagnosis, run.tried)
+
+
 def test_dry_run_plans_and_records_but_never_acts(dynamodb: Any) -> None:
     world = World(dynamodb, RemediationLimits(dry_run=True))
     world.tick(5)
