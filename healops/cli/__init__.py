@@ -17,6 +17,7 @@ BENCHES = {
     "llm": "healops.bench.llm",
     "nab": "healops.bench.nab",
     "prediction": "healops.bench.prediction",
+    "step-faults": "healops.bench.step_faults",
     "fleet": "healops.bench.fleet",
     "detector": "healops.bench.detector",
     "remediation": "healops.bench.remediation",

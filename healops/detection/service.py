@@ -66,6 +66,11 @@ class ServiceDetectorConfig:
     # burst's extra work (a batch job) nearly doubles an idle service's CPU per request at 20-25% CPU; the
     # smallest cpu_spike fault (+10 points) reaches 21-34%, the default one (+40) 50% or more.
     cpu_relevant_pct: float = 30.0
+    # A traffic surge (requests beyond surge_z) is an incident of its own when it leaves the CPU at or above this:
+    # the headroom under the 85% band is nearly gone, one benign burst (1.4x and +8 points) from saturation. A
+    # quiet service at night takes four times its traffic at 66-78% CPU with no other symptom; a scale-out sized to
+    # 50% (healops.remediation.sizing) leaves it under this, so the surge it answered does not reopen the incident.
+    surge_cpu_pct: float = 65.0
     # Theil-Sen exhaustion forecasts over two windows of consecutive ticks: the short one warns early of a fast
     # fill, the long one sees a slow trend that noise hides from the short one; each must be certain enough:
     # (eta_high - eta_low) / eta at most its max spread (a forecast this uncertain waits). At 0.6 the short
@@ -227,8 +232,28 @@ class ServiceDetector:
                 signal = self._level_signal(tick, name, x, level.mean, z, explained, deploying, idle_cpu)
                 if signal is not None:
                     signals.append(signal)
+            elif anomalous and z >= c.surge_z and cpu is not None and cpu >= c.surge_cpu_pct:
+                signals.append(self._surge_signal(tick, x, level.mean, z, cpu))
             level.learn(x, anomalous or (scored and z >= c.z_signal / 2), c.max_frozen)
         return signals
+
+    def _surge_signal(self, tick: int, requests: float, mean: float, z: float, cpu: float) -> Signal:
+        """Requests far beyond a burst with the CPU near the band: saturation is one burst away (strong)."""
+        text = (
+            f"requests {requests / max(mean, 1e-9):.1f}x their normal (z={z:.1f}), beyond a traffic burst, with CPU "
+            f"at {cpu:.0f}% (at or above {self.config.surge_cpu_pct:g}%: little headroom left)"
+        )
+        return Signal(
+            service=self.service,
+            tick=tick,
+            kind="traffic_surge",
+            score=round(z, 2),
+            strong=True,
+            detail=text,
+            metric="RequestCount",
+            value=round(requests, 3),
+            baseline=round(mean, 3),
+        )
 
     def _level_signal(
         self,

@@ -1,11 +1,11 @@
 """A signal: one detector's finding about one service at one tick, in the words and numbers an incident keeps.
 
 Signals are *strong* (enough on their own to open an incident: an error-rate jump, all replicas down, latency
-or CPU per request far above normal without a traffic burst to explain it, a resource predicted to run out, a
-burn-rate alert, a CloudWatch alarm) or *weak* (they corroborate and keep an open incident alive but never open
-one: error storms and new exception signatures in the logs, a partial heartbeat drop, a change explained by
-load or a deploy). Each kind belongs to a *family* (errors, latency, availability, saturation, memory, disk),
-which names the incident.
+or CPU per request far above normal without a traffic burst to explain it, a traffic surge beyond a burst that
+leaves the CPU near saturation, a resource predicted to run out, a burn-rate alert, a CloudWatch alarm) or
+*weak* (they corroborate and keep an open incident alive but never open one: error storms and new exception
+signatures in the logs, a partial heartbeat drop, a change explained by load or a deploy). Each kind belongs
+to a *family* (errors, latency, availability, saturation, memory, disk), which names the incident.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ FAMILIES: dict[str, str] = {
     "latency": "latency",
     "heartbeat": "availability",
     "cpu_per_request": "saturation",
+    "traffic_surge": "saturation",
     "memory_exhaustion_predicted": "memory",
     "disk_exhaustion_predicted": "disk",
 }

@@ -167,9 +167,9 @@ class Remediation:
         logs_from = max(incident.opened_at.timestamp() - LOG_LEAD_TICKS * self.tick_real_s, start)
         logs = self.logs.excerpts(incident.service, logs_from, end) if self.logs is not None else []
         for service in services:
-            baseline = view.extra.get("latency_p99_baseline_ms") if service == incident.service else None
+            baselines = self._baselines(view) if service == incident.service else {}
             for metric, values in self.metrics.series(service, SERVICE_METRICS, start, end).items():
-                summary = summarise(service, metric, values, baseline if metric == "LatencyP99" else None)
+                summary = summarise(service, metric, values, baselines.get(metric))
                 if summary:
                     summaries.append(summary)
         deploys = []
@@ -210,6 +210,19 @@ class Remediation:
             history=history,
             deploys=deploys,
         )
+
+    def _baselines(self, view: ServiceView) -> dict[str, float]:
+        """The service's normal levels from its capacity plan: P99 latency, and requests a tick at the planned
+        rate (so a surge reads as a multiple of what the service was sized for)."""
+        baselines: dict[str, float] = {}
+        try:
+            if view.extra.get("latency_p99_baseline_ms") is not None:
+                baselines["LatencyP99"] = float(view.extra["latency_p99_baseline_ms"])
+            if view.extra.get("baseline_rps") is not None:
+                baselines["RequestCount"] = float(view.extra["baseline_rps"]) * self.clock.tick_seconds
+        except (TypeError, ValueError):
+            pass  # a plan the adapter could not give in numbers: no baseline rather than a wrong one
+        return baselines
 
     def plan(self, incident: IncidentMessage, deadline: float | None = None) -> RunState:
         """Plan the incident. ``deadline`` (a ``time.monotonic()`` instant: the Lambda's end, less a margin)

@@ -12,8 +12,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-# The utilisation a scaled-out service should run at: headroom under the 85% band.
-TARGET_CPU_PCT = 60.0
+# The utilisation a scaled-out service should run at: headroom under the 85% band for a traffic burst on top
+# of the surge (1.4x the load and a few points of batch work: 50% becomes 78%). At 60% the same burst reached
+# 92%, and a scale-out that had answered the surge failed its verification during the burst.
+TARGET_CPU_PCT = 50.0
 MAX_ADDED_REPLICAS = 50  # the catalog's scale_out schema bound
 
 

@@ -23,6 +23,10 @@ SATURATED_PCT = 85.0
 ERROR_RATE_PCT = 5.0
 LATENCY_FACTOR = 2.0
 LATENCY_FLOOR_MS = 500.0
+# Traffic at this multiple of the rate a service was sized for, with the CPU at SURGE_CPU_PCT or more, is a
+# surge about to saturate it even before the CPU reaches the band (the detector opens a traffic_surge there).
+SURGE_FACTOR = 2.0
+SURGE_CPU_PCT = 65.0
 
 # fault kind -> ranked actions (on the faulty service unless the rule says otherwise).
 PLAYBOOK: dict[str, tuple[str, ...]] = {
@@ -42,7 +46,7 @@ PLAYBOOK: dict[str, tuple[str, ...]] = {
 }
 # Words in the detector's incident kind that point at a fault kind.
 KIND_HINTS: dict[str, tuple[str, ...]] = {
-    "cpu_saturation": ("cpu",),
+    "cpu_saturation": ("cpu", "surge"),
     "memory_leak": ("memory", "oom"),
     "disk_exhaustion": ("disk",),
     "service_crash": ("heartbeat", "crash", "down"),
@@ -64,6 +68,7 @@ LOG_HINTS: dict[str, re.Pattern[str]] = {
 SIGNAL_HINTS: dict[str, tuple[str, ...]] = {
     "CPUUtilization": ("cpu_saturation", "cpu_spike"),
     "CPUPerRequest": ("cpu_saturation", "cpu_spike"),
+    "RequestCount": ("cpu_saturation",),
     "MemoryUtilization": ("memory_leak",),
     "DiskUtilization": ("disk_exhaustion",),
     "Heartbeat": ("service_crash",),
@@ -94,6 +99,13 @@ def _saturation(findings: dict[str, _Finding], metrics: dict[str, MetricSummary]
         sustained = cpu.mean >= SATURATED_PCT * 0.9
         kind = "cpu_saturation" if sustained else "cpu_spike"
         findings[kind].add(0.6, f"CPUUtilization on {service}: last {cpu.last:.0f}%, max {cpu.max:.0f}%")
+    requests = metrics.get("RequestCount")
+    planned = requests.baseline if requests else None
+    if cpu and requests and planned and cpu.last >= SURGE_CPU_PCT and requests.last >= SURGE_FACTOR * planned:
+        # More than a spike's 0.6: a pegged CPU under that much traffic is the traffic's, not a passing spike.
+        findings["cpu_saturation"].add(
+            0.7, f"RequestCount on {service}: {requests.last / planned:.1f}x the planned rate, CPU at {cpu.last:.0f}%"
+        )
     memory = metrics.get("MemoryUtilization")
     if memory and (memory.last >= SATURATED_PCT or (memory.slope_per_min or 0) > 0.5):
         score = 0.6 if memory.last >= SATURATED_PCT else 0.35

@@ -84,6 +84,37 @@ def test_bad_deploy_during_a_traffic_burst_opens_within_two_ticks() -> None:
     assert opened[0][0] - start <= 1
 
 
+# 03:00 simulated UTC (fleet seed 7): the trough of the daily cycle.
+NIGHT_TICK = 29_001_800
+
+
+def surge_at_night(service: str) -> tuple[int, list[tuple[int, Change]]]:
+    sim = Sim(size=8, seed=7, tick=NIGHT_TICK - WARMUP)
+    detection = detection_for(sim)
+    assert drive(sim, detection, WARMUP) == []
+    start = sim.tick
+    sim.inject(service, "cpu_saturation")  # four times the traffic, the default
+    return start, drive(sim, detection, 8)
+
+
+def test_a_surge_at_night_that_leaves_little_cpu_headroom_opens_a_saturation_incident() -> None:
+    # auth at 17% CPU takes four times its traffic at 70-78%: no latency or error symptom yet, one benign burst
+    # (1.4x and +8 points) from saturation. It opened nothing before the surge itself was a signal.
+    start, changes = surge_at_night("auth")
+    opened = [(tick, c) for tick, c in changes if c.action == "open"]
+    assert opened, "the surge opened nothing"
+    tick, change = opened[0]
+    assert tick - start <= 1 and change.episode.root == "auth" and len(opened) == 1
+    assert (change.episode.family, change.episode.kind) == ("saturation", "traffic_surge")
+    assert "little headroom left" in next(s.detail for s in change.signals if s.kind == "traffic_surge")
+
+
+def test_a_surge_the_service_takes_with_room_to_spare_opens_nothing() -> None:
+    # notifications at 12% CPU takes the same surge at 44-49%: nothing to act on
+    _, changes = surge_at_night("notifications")
+    assert [c for _, c in changes if c.action == "open"] == []
+
+
 @pytest.mark.parametrize(
     ("fault", "service", "params"),
     [

@@ -30,6 +30,21 @@ def test_a_surge_is_relieved_by_a_scale_out_sized_to_the_traffic_and_verified(dy
     assert "stays in effect: remove the replicas it added" in steps[-1].detail  # the human is told what remains
 
 
+def test_a_surge_at_night_is_met_with_a_scale_out_that_restores_the_headroom(dynamodb: Any) -> None:
+    # 03:00 simulated: auth takes four times its traffic at 70-78% CPU and the detector opens a traffic_surge
+    # incident (tests/unit/detection/test_fleet_detection.py); nothing is saturated yet, the headroom is gone.
+    world = World(dynamodb, RemediationLimits(), tick=29_001_800 - 5)
+    world.tick(5)
+    world.sim.inject("auth", "cpu_saturation")
+    world.tick(2)
+    run = world.run(incident("auth", "traffic_surge"))
+    assert run.diagnosis.startswith("cpu_saturation"), run.diagnosis
+    assert run.route == "resolved" and world.fleet.applied == [("auth", "scale_out")], run.tried
+    world.tick(3)
+    # The replicas were sized to 50%: the CPU stays under the 65% at which a surge opens an incident.
+    assert max(row["auth"]["CPUUtilization"] for _, row in world.metrics.points[-3:]) < 65.0
+
+
 def test_a_dependency_failure_is_fixed_by_the_next_candidate_after_a_restart_fails(dynamodb: Any) -> None:
     world = World(dynamodb, RemediationLimits())
     world.tick(5)

@@ -10,6 +10,7 @@ from healops.fleet.actions import ActionOutcome, apply_action
 from healops.fleet.adapter import ServiceView, UnknownServiceError
 from healops.fleet.clock import SimClock
 from healops.fleet.simulated import view_of
+from healops.fleet.simulator import MORNING_TICK
 from healops.llm.providers.offline import OfflineReasoner
 from healops.llm.types import Diagnosis, IncidentContext, PlanOutcome, ProposedAction, ReasonerPlan
 from healops.models.incident import IncidentMessage
@@ -79,8 +80,8 @@ class SimMetrics:
 
 
 class World:
-    def __init__(self, dynamodb: Any, limits: RemediationLimits) -> None:
-        self.sim, self.time, self.metrics = Sim(), FakeTime(), SimMetrics()
+    def __init__(self, dynamodb: Any, limits: RemediationLimits, tick: int = MORNING_TICK) -> None:
+        self.sim, self.time, self.metrics = Sim(tick=tick), FakeTime(), SimMetrics()
         self.fleet = SimFleet(self.sim)
         self.limits = limits
         self.engine = Remediation(
