@@ -237,23 +237,25 @@ class ServiceDetector:
             level.learn(x, anomalous or (scored and z >= c.z_signal / 2), c.max_frozen)
         return signals
 
+    def _measured(self, tick: int, name: str, x: float, mean: float, z: float) -> dict[str, Any]:
+        """The fields every level signal keeps: where, when, which metric, its value, normal and z."""
+        return {
+            "service": self.service,
+            "tick": tick,
+            "metric": name,
+            "value": round(x, 3),
+            "score": round(z, 2),
+            "baseline": round(mean, 3),
+        }
+
     def _surge_signal(self, tick: int, requests: float, mean: float, z: float, cpu: float) -> Signal:
         """Requests far beyond a burst with the CPU near the band: saturation is one burst away (strong)."""
         text = (
             f"requests {requests / max(mean, 1e-9):.1f}x their normal (z={z:.1f}), beyond a traffic burst, with CPU "
             f"at {cpu:.0f}% (at or above {self.config.surge_cpu_pct:g}%: little headroom left)"
         )
-        return Signal(
-            service=self.service,
-            tick=tick,
-            kind="traffic_surge",
-            score=round(z, 2),
-            strong=True,
-            detail=text,
-            metric="RequestCount",
-            value=round(requests, 3),
-            baseline=round(mean, 3),
-        )
+        common = self._measured(tick, "RequestCount", requests, mean, z)
+        return Signal(kind="traffic_surge", strong=True, detail=text, **common)
 
     def _level_signal(
         self,
@@ -268,8 +270,7 @@ class ServiceDetector:
     ) -> Signal | None:
         """``idle_cpu``: the CPU utilisation when it is under ``cpu_relevant_pct`` (a CPU-per-request rise is then
         weak: the service has room to spare)."""
-        common = {"service": self.service, "tick": tick, "metric": name, "value": round(x, 3), "score": round(z, 2)}
-        common["baseline"] = round(mean, 3)
+        common = self._measured(tick, name, x, mean, z)
         why = " during a traffic burst" if load_burst else " after a deploy" if deploying else ""
         if name == "ErrorRate":
             # a modest burst's timeouts are the capacity's known limit, not a fault; a surge's are
