@@ -5,6 +5,7 @@ from __future__ import annotations
 from healops.bench.step_faults import STEP_FAULTS, Case, run_case
 from healops.fleet.faults import FAULTS
 from healops.fleet.simulator import MORNING_TICK
+from tests.unit.fleet.sim import NIGHT_TICK
 
 
 def test_every_fault_but_the_slow_fills_is_a_step_fault() -> None:
@@ -18,8 +19,8 @@ def test_a_crash_is_detected_on_the_injection_tick_or_the_next() -> None:
 
 
 def test_a_surge_a_quiet_service_takes_with_room_to_spare_is_missed() -> None:
-    # 03:00: notifications takes four times its traffic at under 50% CPU, and nothing opens.
-    case = run_case("cpu_saturation", "notifications", MORNING_TICK - MORNING_TICK % 1440 + 180, warmup=60, seed=7)
+    # 03:20: notifications takes four times its traffic at under 50% CPU, and nothing opens.
+    case = run_case("cpu_saturation", "notifications", NIGHT_TICK, warmup=60, seed=7)
     assert (case.outcome, case.hour) == ("missed", 3)
 
 

@@ -14,7 +14,7 @@ from healops.detection.service import ServiceDetector
 from healops.detection.signals import Signal
 from healops.fleet.faults import FAULTS
 from healops.fleet.simulator import MORNING_TICK
-from tests.unit.fleet.sim import Sim
+from tests.unit.fleet.sim import NIGHT_TICK, Sim
 
 WARMUP = 60
 
@@ -82,10 +82,6 @@ def test_bad_deploy_during_a_traffic_burst_opens_within_two_ticks() -> None:
     opened = [(tick, c) for tick, c in drive(sim, detection, 10) if c.action == "open"]
     assert opened and opened[0][1].episode.root == "checkout"
     assert opened[0][0] - start <= 1
-
-
-# 03:00 simulated UTC (fleet seed 7): the trough of the daily cycle.
-NIGHT_TICK = 29_001_800
 
 
 def surge_at_night(service: str) -> tuple[int, list[tuple[int, Change]]]:

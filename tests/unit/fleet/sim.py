@@ -5,6 +5,8 @@ from __future__ import annotations
 from healops.fleet.simulator import MORNING_TICK, Simulator
 
 TICK_SECONDS = 60.0
+# 03:20 simulated UTC the day after MORNING_TICK: near the trough of the daily cycle, the quietest traffic.
+NIGHT_TICK = 29_001_800
 
 
 class Sim(Simulator):

@@ -4,13 +4,13 @@ repositories on moto. Plan -> guard -> act -> verify, driven step by step as the
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from healops.remediation.policy import RemediationLimits
 from healops.store.incidents import IncidentRecord
+from tests.unit.fleet.sim import NIGHT_TICK
 from tests.unit.remediation.world import World, incident, planned
 
 
@@ -31,9 +31,9 @@ def test_a_surge_is_relieved_by_a_scale_out_sized_to_the_traffic_and_verified(dy
 
 
 def test_a_surge_at_night_is_met_with_a_scale_out_that_restores_the_headroom(dynamodb: Any) -> None:
-    # 03:00 simulated: auth takes four times its traffic at 70-78% CPU and the detector opens a traffic_surge
+    # 03:20 simulated: auth takes four times its traffic at 70-78% CPU and the detector opens a traffic_surge
     # incident (tests/unit/detection/test_fleet_detection.py); nothing is saturated yet, the headroom is gone.
-    world = World(dynamodb, RemediationLimits(), tick=29_001_800 - 5)
+    world = World(dynamodb, RemediationLimits(), tick=NIGHT_TICK - 5)
     world.tick(5)
     world.sim.inject("auth", "cpu_saturation")
     world.tick(2)
@@ -63,11 +63,7 @@ def test_a_benign_deploy_just_before_a_dependency_failure_costs_a_rollback_not_t
     # when neither it nor the restart clears them, the error storm's failover follows and fixes.
     world = World(dynamodb, RemediationLimits())
     world.tick(5)
-    deployed = datetime.fromtimestamp(world.time.now - 20, UTC).isoformat()
-    state = world.sim.states["ledger-db"]
-    world.sim.states["ledger-db"] = state.model_copy(
-        update={"version": "v1.0.1", "previous_version": state.version, "deployed_at": deployed}
-    )
+    world.deployed("ledger-db", minutes_ago=20)
     world.sim.inject("ledger-db", "dependency_failure")
     world.tick(3)
     run = world.run(incident("ledger-db", "errors"))
@@ -102,14 +98,7 @@ def test_every_fault_after_a_benign_deploy_is_still_resolved(dynamodb: Any, faul
     # deploy a suspect, but the fault's own fixes must still come within the attempt limit.
     world = World(dynamodb, RemediationLimits())
     world.tick(5)
-    state = world.sim.states["auth"]
-    world.sim.states["auth"] = state.model_copy(
-        update={
-            "version": "v1.0.1",
-            "previous_version": state.version,
-            "deployed_at": datetime.fromtimestamp(world.time.now - 20, UTC).isoformat(),
-        }
-    )
+    world.deployed("auth", minutes_ago=20)
     world.sim.inject("auth", fault)
     world.tick(6 if fault in ("memory_leak", "disk_exhaustion") else 3)
     run = world.run(incident("auth", DETECTED_AS[fault]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from healops.fleet.actions import ActionOutcome, apply_action
+from healops.fleet.actions import ActionOutcome, apply_action, next_version
 from healops.fleet.adapter import ServiceView, UnknownServiceError
 from healops.fleet.clock import SimClock
 from healops.fleet.simulated import view_of
@@ -109,6 +109,14 @@ class World:
             provider="offline",
             requested_provider="offline",
             model="rules-v1",
+        )
+
+    def deployed(self, service: str, minutes_ago: int) -> None:
+        """``service`` got a new version ``minutes_ago`` simulated minutes ago (one tick: one real second)."""
+        state = self.sim.states[service]
+        at = datetime.fromtimestamp(self.time.now - minutes_ago, UTC).isoformat()
+        self.sim.states[service] = state.model_copy(
+            update={"version": next_version(state.version), "previous_version": state.version, "deployed_at": at}
         )
 
     def tick(self, n: int = 1) -> None:
