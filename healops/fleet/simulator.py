@@ -14,7 +14,8 @@ from healops.fleet.faults import FAULTS
 from healops.fleet.state import ActiveFault, ServiceState
 from healops.fleet.telemetry import ServiceTick, fleet_tick
 
-# 10:00 simulated UTC on some day: mid-morning load, and no benign burst on the fleet's first services then.
+# 07:20 simulated UTC on some day (tick % 1440 is the minute of the day): morning load, 0.85 of the daily mean,
+# and no benign burst on the fleet's first services then.
 MORNING_TICK = 29_000_000 + 600
 
 
