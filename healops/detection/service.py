@@ -68,8 +68,9 @@ class ServiceDetectorConfig:
     cpu_relevant_pct: float = 30.0
     # A traffic surge (requests beyond surge_z) is an incident of its own when it leaves the CPU at or above this:
     # the headroom under the 85% band is nearly gone, one benign burst (1.4x and +8 points) from saturation. A
-    # quiet service at night takes four times its traffic at 66-78% CPU with no other symptom; a scale-out sized to
-    # 50% (healops.remediation.sizing) leaves it under this, so the surge it answered does not reopen the incident.
+    # quiet service at night takes four times its traffic at 70-100% CPU with no other symptom (auth, ledger-db,
+    # inventory between 00:00 and 06:00, fleet seed 7), notifications at 44-57% (room to spare); a scale-out sized
+    # to 50% (healops.remediation.sizing) leaves it under this, so the surge it answered does not reopen the incident.
     surge_cpu_pct: float = 65.0
     # Theil-Sen exhaustion forecasts over two windows of consecutive ticks: the short one warns early of a fast
     # fill, the long one sees a slow trend that noise hides from the short one; each must be certain enough:
