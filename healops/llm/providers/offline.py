@@ -134,15 +134,20 @@ def _availability(findings: dict[str, _Finding], metrics: dict[str, MetricSummar
 
 # Symptoms a pegged CPU explains count for at most this share of the saturation's own score.
 EXPLAINED_SHARE = 0.9
+# A CPU in the saturated band queues requests, which explains slow answers; errors (requests timing out in the
+# queue) need a CPU at its ceiling. At 86% a service is slow, not failing: 80% errors there are another fault's.
+PEGGED_PCT = 95.0
 
 
 def _explained_by_cpu(findings: dict[str, _Finding], metrics: dict[str, MetricSummary], service: str) -> None:
-    """A CPU pegged now explains slow answers and timeouts (queueing): they count for half, and never for as
-    much as the saturation itself (the latency, its signals and its timeout log lines all restate it)."""
+    """A saturated CPU explains slow answers, and a CPU at its ceiling timeouts too (queueing): they count for
+    half, and never for as much as the saturation itself (the latency, its signals and its timeout log lines all
+    restate it)."""
     cpu = metrics.get("CPUUtilization")
     if cpu and cpu.last >= SATURATED_PCT:
         saturation = max(findings["cpu_saturation"].score, findings["cpu_spike"].score)
-        for symptom in ("network_latency", "error_storm"):
+        symptoms = ("network_latency", "error_storm") if cpu.last >= PEGGED_PCT else ("network_latency",)
+        for symptom in symptoms:
             if findings[symptom].score:
                 findings[symptom].score = min(findings[symptom].score * 0.5, saturation * EXPLAINED_SHARE)
                 findings[symptom].evidence.append(f"explained in part by CPU at {cpu.last:.0f}% on {service}")

@@ -6,7 +6,7 @@ import pytest
 
 from healops.bench.llm_stub import sample_context
 from healops.llm.providers.offline import OfflineReasoner, fill_parameters
-from healops.llm.types import RecentDeploy
+from healops.llm.types import IncidentContext, RecentDeploy
 from healops.llm.validation import check_action
 
 EXPECTED = {
@@ -89,16 +89,35 @@ def test_a_runner_up_without_real_evidence_adds_nothing() -> None:
     assert [a.action for a in OfflineReasoner().plan(sample_context("disk_exhaustion")).actions] == ["clear_disk"]
 
 
+def with_cpu(context: IncidentContext, last: float, mean: float, peak: float) -> IncidentContext:
+    """``context`` with its service's CPU summary replaced."""
+    cpu = {"last": last, "mean": mean, "max": peak}
+    metrics = [
+        m.model_copy(update=cpu) if (m.service, m.metric) == (context.service, "CPUUtilization") else m
+        for m in context.metrics
+    ]
+    return context.model_copy(update={"metrics": metrics})
+
+
 def test_a_symptom_the_cpu_seemed_to_explain_keeps_its_own_fixes_as_runner_up() -> None:
     # A benign traffic burst at the daily peak pegs the CPU (86%) while a network fault quadruples the latency:
     # the CPU explains the latency away and the diagnosis is a CPU spike, but if scaling out does not bring the
     # latency back, failover is next (the explanation was only a hypothesis).
-    context = sample_context("network_latency")
-    burst = {"last": 86.5, "mean": 69.4, "max": 88.1}
-    metrics = [
-        m.model_copy(update=burst) if (m.service, m.metric) == ("checkout", "CPUUtilization") else m
-        for m in context.metrics
-    ]
-    plan = OfflineReasoner().plan(context.model_copy(update={"metrics": metrics}))
+    plan = OfflineReasoner().plan(with_cpu(sample_context("network_latency"), 86.5, 69.4, 88.1))
     assert plan.diagnosis.fault_kind == "cpu_spike"
     assert [a.action for a in plan.actions] == ["scale_out", "no_op_observe", "failover", "throttle_traffic"]
+
+
+def test_a_busy_cpu_does_not_explain_a_high_error_rate() -> None:
+    # A benign burst at the daily peak takes the CPU to 86% while an error storm fails most requests: a CPU short
+    # of its ceiling slows requests down but does not fail them, so the storm stays the diagnosis.
+    plan = OfflineReasoner().plan(with_cpu(sample_context("error_storm"), 86.5, 69.4, 88.1))
+    assert plan.diagnosis.fault_kind == "error_storm"
+    assert [a.action for a in plan.actions][:2] == ["restart_service", "failover"]
+
+
+def test_a_cpu_at_its_ceiling_explains_the_errors_it_causes() -> None:
+    # Pegged at 99%, requests time out in the queue: the errors are the saturation's, and scaling out comes first.
+    plan = OfflineReasoner().plan(with_cpu(sample_context("error_storm"), 99.0, 97.0, 100.0))
+    assert plan.diagnosis.fault_kind == "cpu_saturation"
+    assert plan.actions[0].action == "scale_out"

@@ -79,6 +79,23 @@ def test_a_benign_deploy_just_before_a_dependency_failure_costs_a_rollback_not_t
     ]
 
 
+# 16:16 simulated UTC, near the daily peak: from the fifth tick after it a benign burst holds checkout's CPU at 78-88%.
+PEAK_BURST_TICK = 29_001_136
+
+
+def test_a_dependency_failure_during_a_traffic_burst_is_not_taken_for_the_burst(dynamodb: Any) -> None:
+    # The burst's CPU (86% when planned) once explained the 80% error rate away: the diagnosis was a CPU spike,
+    # and the scale-out, the watch and a restart used up the three attempts before failover. A CPU short of its
+    # ceiling slows requests down; it does not fail them.
+    world = World(dynamodb, RemediationLimits(), tick=PEAK_BURST_TICK)
+    world.tick(5)
+    world.sim.inject("checkout", "dependency_failure")
+    world.tick(3)
+    run = world.run(incident("checkout", "errors"))
+    assert run.route == "resolved", (run.diagnosis, run.tried)
+    assert not run.diagnosis.startswith("cpu"), run.diagnosis
+
+
 # fault -> the incident kind the detector names it by (its first anomalous metric)
 DETECTED_AS = {
     "cpu_saturation": "latency",
