@@ -21,6 +21,7 @@ BENCHES = {
     "fleet": "healops.bench.fleet",
     "detector": "healops.bench.detector",
     "remediation": "healops.bench.remediation",
+    "remediation-sweep": "healops.bench.remediation_sweep",
     "dashboard": "healops.bench.dashboard",
 }
 

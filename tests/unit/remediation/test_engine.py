@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from healops.bench.remediation_sweep import DETECTED_AS
 from healops.remediation.policy import RemediationLimits
 from healops.store.incidents import IncidentRecord
 from tests.unit.fleet.sim import NIGHT_TICK
@@ -96,19 +97,6 @@ def test_a_dependency_failure_during_a_traffic_burst_is_not_taken_for_the_burst(
     assert not run.diagnosis.startswith("cpu"), run.diagnosis
 
 
-# fault -> the incident kind the detector names it by (its first anomalous metric)
-DETECTED_AS = {
-    "cpu_saturation": "latency",
-    "cpu_spike": "cpu",
-    "memory_leak": "memory",
-    "disk_exhaustion": "disk",
-    "service_crash": "heartbeat",
-    "network_latency": "latency",
-    "error_storm": "errors",
-    "dependency_failure": "errors",
-}
-
-
 @pytest.mark.parametrize("fault", sorted(DETECTED_AS))
 def test_every_fault_after_a_benign_deploy_is_still_resolved(dynamodb: Any, fault: str) -> None:
     # Any fault can follow a routine deploy by chance (1 in 2,000 ticks per service): the deploy makes a bad
@@ -116,7 +104,7 @@ def test_every_fault_after_a_benign_deploy_is_still_resolved(dynamodb: Any, faul
     world = World(dynamodb, RemediationLimits())
     world.tick(5)
     world.deployed("auth", minutes_ago=20)
-    world.sim.inject("auth", fault)
+    world.inject("auth", fault)
     world.tick(6 if fault in ("memory_leak", "disk_exhaustion") else 3)
     run = world.run(incident("auth", DETECTED_AS[fault]))
     assert run.route == "resolved", (run.diagnosis, run.tried)
