@@ -26,7 +26,7 @@ from healops.bench.console import bench_console
 from healops.deploy.stack import StackInfo, StackOptions, down, up
 from healops.local.server import free_port
 from healops.store.incidents import IncidentsRepository
-from healops.store.remediations import RemediationsRepository
+from healops.store.remediations import RemediationsRepository, attempt_result
 
 console = bench_console()
 TIME_SCALE = 60.0
@@ -104,7 +104,7 @@ def run(info: StackInfo, timeout: float) -> list[Episode]:
                 if waiting and item["attempt_id"] not in e.approved:
                     sfn.send_task_success(taskToken=item["task_token"], output=json.dumps({"approved_by": "bench"}))
                     e.approved.add(item["attempt_id"])
-            e.actions = [f"{t['action']}:{t.get('verification') or t.get('outcome')}" for t in tried]
+            e.actions = [f"{t['action']}:{attempt_result(t)}" for t in tried]
             verified = [t for t in tried if t.get("verification") == "recovered"]
             if verified and e.recovered_at is None:
                 e.recovered_at = _epoch(verified[-1]["ended_at"])

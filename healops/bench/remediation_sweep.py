@@ -35,6 +35,7 @@ from healops.fleet.simulator import MORNING_TICK, Simulator
 from healops.models.incident import IncidentMessage
 from healops.remediation.policy import RemediationLimits
 from healops.remediation.simulated import TABLES, SimulatedRemediation
+from healops.store.remediations import attempt_result
 
 console = bench_console()
 SIZE = 8
@@ -115,8 +116,7 @@ def run_case(dynamodb: Any, fault: str, service: str, start: int, seed: int, dep
         planned_at = world.time.now
         run = world.run(incident)
         tried = tuple(
-            f"{a['action']}: {a.get('verification') or a.get('outcome')}"
-            for a in world.engine.remediations.for_incident(incident_id).items
+            f"{a['action']}: {attempt_result(a)}" for a in world.engine.remediations.for_incident(incident_id).items
         )
         ticks = round(world.time.now - planned_at)
         return Case(fault, service, start, run.route == "resolved", ticks, run.diagnosis.split(":")[0], tried)

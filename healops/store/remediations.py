@@ -7,6 +7,7 @@ what ran, the metrics before and after, and the verification result. ``attempt_i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +20,15 @@ Verification = Literal["pending", "recovered", "not_recovered", "skipped"]
 
 def attempt_id(number: int, action: str) -> str:
     return f"{number:04d}-{action}"
+
+
+def attempt_result(item: Mapping[str, Any]) -> str:
+    """What became of an attempt, in a word: its verification's verdict once there is one, else its outcome (an
+    action skipped for an unmet precondition, refused, denied, ... was never verified: "pending" would mislead)."""
+    verification = item.get("verification")
+    if verification in ("recovered", "not_recovered"):
+        return str(verification)
+    return str(item.get("outcome") or verification or "started")
 
 
 class RemediationAttempt(BaseModel):

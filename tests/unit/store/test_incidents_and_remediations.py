@@ -12,7 +12,7 @@ from moto import mock_aws
 from healops.deploy.tables import create_tables
 from healops.store.base import ConditionFailedError
 from healops.store.incidents import IncidentRecord, IncidentsRepository, InvalidTransitionError
-from healops.store.remediations import RemediationAttempt, RemediationsRepository, attempt_id
+from healops.store.remediations import RemediationAttempt, RemediationsRepository, attempt_id, attempt_result
 
 
 @pytest.fixture
@@ -80,3 +80,12 @@ def test_an_attempt_is_recorded_once_and_listed_in_order(repos: Any) -> None:
     done = remediations.update(remediations.get("inc-1", "0001-restart_service"), verification="recovered")
     assert done.verification == "recovered"
     assert [a["action"] for a in remediations.for_incident("inc-1").items] == ["restart_service", "scale_out"]
+
+
+def test_an_attempt_reads_as_its_verdict_once_verified_and_as_its_outcome_before() -> None:
+    # A rollback skipped for want of an earlier version was never verified: "pending" would read as still running.
+    assert attempt_result({"verification": "pending", "outcome": "skipped"}) == "skipped"
+    assert attempt_result({"verification": "not_recovered", "outcome": "not_recovered"}) == "not_recovered"
+    assert attempt_result({"verification": "recovered", "outcome": "verified"}) == "recovered"
+    assert attempt_result({"verification": "skipped", "outcome": "dry_run"}) == "dry_run"
+    assert attempt_result({}) == "started"
