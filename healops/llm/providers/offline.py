@@ -11,6 +11,7 @@ passes the same validation as a model's.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,10 +84,12 @@ class _Finding:
     score: float = 0.0
     evidence: list[str] = field(default_factory=list)
     target: str | None = None
+    excess: float = 1.0  # how many times its limit the worst metric behind it is (1: at the limit, or none)
 
-    def add(self, score: float, evidence: str) -> None:
+    def add(self, score: float, evidence: str, excess: float = 1.0) -> None:
         self.score += score
         self.evidence.append(evidence)
+        self.excess = max(self.excess, excess)
 
 
 def _metrics(context: IncidentContext, service: str) -> dict[str, MetricSummary]:
@@ -98,23 +101,30 @@ def _saturation(findings: dict[str, _Finding], metrics: dict[str, MetricSummary]
     if cpu and cpu.max >= SATURATED_PCT:
         sustained = cpu.mean >= SATURATED_PCT * 0.9
         kind = "cpu_saturation" if sustained else "cpu_spike"
-        findings[kind].add(0.6, f"CPUUtilization on {service}: last {cpu.last:.0f}%, max {cpu.max:.0f}%")
+        findings[kind].add(
+            0.6, f"CPUUtilization on {service}: last {cpu.last:.0f}%, max {cpu.max:.0f}%", cpu.max / SATURATED_PCT
+        )
     requests = metrics.get("RequestCount")
     planned = requests.baseline if requests else None
     if cpu and requests and planned and cpu.last >= SURGE_CPU_PCT and requests.last >= SURGE_FACTOR * planned:
         # More than a spike's 0.6: a pegged CPU under that much traffic is the traffic's, not a passing spike.
         findings["cpu_saturation"].add(
-            0.7, f"RequestCount on {service}: {requests.last / planned:.1f}x the planned rate, CPU at {cpu.last:.0f}%"
+            0.7,
+            f"RequestCount on {service}: {requests.last / planned:.1f}x the planned rate, CPU at {cpu.last:.0f}%",
+            requests.last / (SURGE_FACTOR * planned),
         )
     memory = metrics.get("MemoryUtilization")
     if memory and (memory.last >= SATURATED_PCT or (memory.slope_per_min or 0) > 0.5):
         score = 0.6 if memory.last >= SATURATED_PCT else 0.35
         trend = f", rising {memory.slope_per_min:.1f}/min" if memory.slope_per_min else ""
-        findings["memory_leak"].add(score, f"MemoryUtilization on {service}: {memory.last:.0f}%{trend}")
+        findings["memory_leak"].add(
+            score, f"MemoryUtilization on {service}: {memory.last:.0f}%{trend}", memory.last / SATURATED_PCT
+        )
     disk = metrics.get("DiskUtilization")
     if disk and (disk.last >= SATURATED_PCT or (disk.slope_per_min or 0) > 0.5):
         score = 0.7 if disk.last >= SATURATED_PCT else 0.4
-        findings["disk_exhaustion"].add(score, f"DiskUtilization on {service}: {disk.last:.0f}%")
+        evidence = f"DiskUtilization on {service}: {disk.last:.0f}%"
+        findings["disk_exhaustion"].add(score, evidence, disk.last / SATURATED_PCT)
 
 
 def _availability(findings: dict[str, _Finding], metrics: dict[str, MetricSummary], service: str) -> None:
@@ -125,11 +135,16 @@ def _availability(findings: dict[str, _Finding], metrics: dict[str, MetricSummar
     if latency:
         reference = latency.baseline if latency.baseline else LATENCY_FLOOR_MS / LATENCY_FACTOR
         if latency.last >= reference * LATENCY_FACTOR:
-            findings["network_latency"].add(0.5, f"LatencyP99 on {service}: {latency.last:.0f} ms vs {reference:.0f}")
+            findings["network_latency"].add(
+                0.5,
+                f"LatencyP99 on {service}: {latency.last:.0f} ms vs {reference:.0f}",
+                latency.last / (reference * LATENCY_FACTOR),
+            )
     errors = metrics.get("ErrorRate")
     if errors and errors.last >= ERROR_RATE_PCT:
-        findings["error_storm"].add(0.5, f"ErrorRate on {service}: {errors.last:.1f}%")
-        findings["bad_deploy"].add(0.2, f"ErrorRate on {service}: {errors.last:.1f}%")
+        excess = errors.last / ERROR_RATE_PCT
+        findings["error_storm"].add(0.5, f"ErrorRate on {service}: {errors.last:.1f}%", excess)
+        findings["bad_deploy"].add(0.2, f"ErrorRate on {service}: {errors.last:.1f}%", excess)
 
 
 # Symptoms a pegged CPU explains count for at most this share of the saturation's own score.
@@ -265,6 +280,16 @@ def _findings(context: IncidentContext, hints: bool = True, explain: bool = True
     return findings
 
 
+# Among the runner-ups, evidence far past its limit counts for more: an error rate 16 times its 5% limit is a
+# stronger lead than a CPU 7% into its band, though each scores the same as a diagnosis (where the playbook's
+# explanations weigh them); each doubling past the limit adds this share of the score.
+SEVERITY_WEIGHT = 0.1
+
+
+def _severity(finding: _Finding) -> float:
+    return finding.score * (1.0 + SEVERITY_WEIGHT * math.log2(max(finding.excess, 1.0)))
+
+
 # A runner-up fault needs at least the score that makes a diagnosis at all for its fixes to follow the top
 # fault's; watching is not a fix, so a runner-up's watch step is left out.
 FALLBACK_MIN = 0.3
@@ -333,7 +358,7 @@ class OfflineReasoner:
         extra: list[ProposedAction] = []
         runners_up = sorted(
             (item for item in findings.items() if item[0] != top and item[1].score >= FALLBACK_MIN),
-            key=lambda item: (-item[1].score, order.index(item[0])),
+            key=lambda item: (-_severity(item[1]), order.index(item[0])),
         )
         for fault, finding in runners_up:
             for action in self._actions(context, fault, finding.target or context.service):

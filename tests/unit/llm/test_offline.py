@@ -121,3 +121,15 @@ def test_a_cpu_at_its_ceiling_explains_the_errors_it_causes() -> None:
     plan = OfflineReasoner().plan(with_cpu(sample_context("error_storm"), 99.0, 97.0, 100.0))
     assert plan.diagnosis.fault_kind == "cpu_saturation"
     assert plan.actions[0].action == "scale_out"
+
+
+def test_among_the_runner_ups_errors_far_past_their_limit_come_before_a_cpu_just_into_its_band() -> None:
+    # Deployed 20 minutes before, an error storm (35%: 7 times its limit) as a burst takes the CPU to 91%: the
+    # diagnosis is the deploy; if the rollback and the restart do not help, failover comes before a scale-out
+    # (the CPU spike scores more on its own, 0.6 to 0.5, but 91% is barely into the 85% band).
+    deployed = RecentDeploy(service="checkout", version="v2.4.1", previous_version="v2.4.0", minutes_before=20)
+    context = with_cpu(sample_context("error_storm"), 91.0, 60.0, 91.0).model_copy(update={"deploys": [deployed]})
+    plan = OfflineReasoner().plan(context)
+    assert plan.diagnosis.fault_kind == "bad_deploy"
+    actions = [a.action for a in plan.actions]
+    assert actions == ["rollback_deploy", "restart_service", "failover", "throttle_traffic", "scale_out"]

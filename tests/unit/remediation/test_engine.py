@@ -97,6 +97,20 @@ def test_a_dependency_failure_during_a_traffic_burst_is_not_taken_for_the_burst(
     assert not run.diagnosis.startswith("cpu"), run.diagnosis
 
 
+def test_a_dependency_failure_after_a_deploy_as_a_burst_starts_still_reaches_failover(dynamodb: Any) -> None:
+    # Deployed 20 minutes before, at 16:02 as a burst takes checkout's CPU from 55% to 91%: rollback and restart do
+    # not help, and the third attempt must be failover (80% errors, 16 times the limit), not a scale-out for a CPU
+    # barely into its band (found by healops bench remediation-sweep --every 29 --deploy-before 20).
+    world = World(dynamodb, RemediationLimits(), tick=PEAK_BURST_TICK - 19)
+    world.tick(5)
+    world.deployed("checkout", minutes_ago=20)
+    world.inject("checkout", "dependency_failure")
+    world.tick(3)
+    run = world.run(incident("checkout", "errors"))
+    assert run.route == "resolved", (run.diagnosis, run.tried)
+    assert [line.split(" on ")[0] for line in run.tried] == ["rollback_deploy", "restart_service", "failover"]
+
+
 @pytest.mark.parametrize("fault", sorted(DETECTED_AS))
 def test_every_fault_after_a_benign_deploy_is_still_resolved(dynamodb: Any, fault: str) -> None:
     # Any fault can follow a routine deploy by chance (1 in 2,000 ticks per service): the deploy makes a bad
