@@ -147,7 +147,7 @@ def _availability(findings: dict[str, _Finding], metrics: dict[str, MetricSummar
         findings["bad_deploy"].add(0.2, f"ErrorRate on {service}: {errors.last:.1f}%", excess)
 
 
-# Symptoms a pegged CPU explains count for at most this share of the saturation's own score.
+# Symptoms the CPU explains count for at most this share of the saturation's own score.
 EXPLAINED_SHARE = 0.9
 # A CPU in the saturated band queues requests, which explains slow answers; errors (requests timing out in the
 # queue) need a CPU at its ceiling. At 86% a service is slow, not failing: 80% errors there are another fault's.
@@ -281,8 +281,8 @@ def _findings(context: IncidentContext, hints: bool = True, explain: bool = True
 
 
 # Among the runner-ups, evidence far past its limit counts for more: an error rate 16 times its 5% limit is a
-# stronger lead than a CPU 7% into its band, though each scores the same as a diagnosis (where the playbook's
-# explanations weigh them); each doubling past the limit adds this share of the score.
+# stronger lead than a CPU at 91%, 7% past the start of its band, though the CPU spike scores more (0.6 to 0.5)
+# where the diagnosis is chosen. Each doubling past the limit adds this share of a runner-up's score.
 SEVERITY_WEIGHT = 0.1
 
 
