@@ -25,23 +25,21 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
 
 from healops.bench.console import bench_console
+from healops.bench.step_faults import SLOW_FAULTS
 from healops.fleet.simulator import MORNING_TICK, Simulator
-from healops.models.incident import IncidentMessage
 from healops.remediation.policy import RemediationLimits
-from healops.remediation.simulated import TABLES, SimulatedRemediation
+from healops.remediation.simulated import TABLES, SimulatedRemediation, incident_message
 from healops.store.remediations import attempt_result
 
 console = bench_console()
 SIZE = 8
 DAY_TICKS = 1440
 QUIET_TICKS = 5
-SLOW_FAULTS = ("memory_leak", "disk_exhaustion")
 # fault -> the incident kind the detector names it by (its first anomalous metric)
 DETECTED_AS = {
     "cpu_saturation": "latency",
@@ -105,16 +103,8 @@ def run_case(dynamodb: Any, fault: str, service: str, start: int, seed: int, dep
         world.tick(6 if fault in SLOW_FAULTS else 3)
         kind = DETECTED_AS[fault]
         incident_id = f"sweep-{service}-{kind}"
-        incident = IncidentMessage(
-            incident_id=incident_id,
-            service=service,
-            kind=kind,
-            opened_at=datetime.now(UTC),
-            severity="high",
-            episode=0,
-        )
         planned_at = world.time.now
-        run = world.run(incident)
+        run = world.run(incident_message(service, kind, incident_id))
         tried = tuple(
             f"{a['action']}: {attempt_result(a)}" for a in world.engine.remediations.for_incident(incident_id).items
         )

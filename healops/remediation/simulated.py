@@ -90,6 +90,18 @@ class SimulatedMetrics:
         return {m: [row[m] for row in inside] for m in metrics}
 
 
+def incident_message(service: str, kind: str, incident_id: str, episode: int = 0) -> IncidentMessage:
+    """The incidents queue's message for ``service``, as the detector would send it (kind: its lead signal's)."""
+    return IncidentMessage(
+        incident_id=incident_id,
+        service=service,
+        kind=kind,
+        opened_at=datetime.now(UTC),
+        severity="high",
+        episode=episode,
+    )
+
+
 def offline_plan(context: IncidentContext, deadline: float | None = None) -> PlanOutcome:
     """The default planner: the offline reasoner, as a deployed remediator with no model key uses it."""
     return PlanOutcome(
@@ -130,17 +142,23 @@ class SimulatedRemediation:
     def deployed(self, service: str, minutes_ago: int) -> None:
         """``service`` got a new version ``minutes_ago`` simulated minutes ago (one tick: one manual second)."""
         state = self.sim.states[service]
-        at = datetime.fromtimestamp(self.time.now - minutes_ago, UTC).isoformat()
         self.sim.states[service] = state.model_copy(
-            update={"version": next_version(state.version), "previous_version": state.version, "deployed_at": at}
+            update={
+                "version": next_version(state.version),
+                "previous_version": state.version,
+                "deployed_at": self._iso(minutes_ago),
+            }
         )
 
     def inject(self, service: str, fault: str, **params: Any) -> None:
         """``fault`` on ``service`` from now, as the injector does it: a bad deploy is a deploy, stamped now."""
         self.sim.inject(service, fault, **params)
         if fault == "bad_deploy":
-            at = datetime.fromtimestamp(self.time.now, UTC).isoformat()
-            self.sim.states[service] = self.sim.states[service].model_copy(update={"deployed_at": at})
+            self.sim.states[service] = self.sim.states[service].model_copy(update={"deployed_at": self._iso(0)})
+
+    def _iso(self, minutes_ago: float) -> str:
+        """The manual clock ``minutes_ago`` simulated minutes back (one manual second each), as ISO-8601 UTC."""
+        return datetime.fromtimestamp(self.time.now - minutes_ago, UTC).isoformat()
 
     def tick(self, n: int = 1) -> None:
         for _ in range(n):

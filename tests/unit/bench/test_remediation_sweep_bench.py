@@ -10,7 +10,7 @@ import pytest
 
 from healops.bench.remediation_sweep import DETECTED_AS, Case, main, moto_tables, render, run_case
 from healops.fleet.faults import FAULTS
-from tests.unit.remediation.test_engine import PEAK_BURST_TICK
+from tests.unit.fleet.sim import PEAK_BURST_TICK
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from healops.bench.remediation_sweep import DETECTED_AS
+from healops.bench.step_faults import SLOW_FAULTS
 from healops.remediation.policy import RemediationLimits
 from healops.store.incidents import IncidentRecord
-from tests.unit.fleet.sim import NIGHT_TICK
+from tests.unit.fleet.sim import NIGHT_TICK, PEAK_BURST_TICK
 from tests.unit.remediation.world import World, incident, planned
 
 
@@ -80,10 +81,6 @@ def test_a_benign_deploy_just_before_a_dependency_failure_costs_a_rollback_not_t
     ]
 
 
-# 16:16 simulated UTC, near the daily peak: from the fifth tick after it a benign burst holds checkout's CPU at 78-88%.
-PEAK_BURST_TICK = 29_001_136
-
-
 def test_a_dependency_failure_during_a_traffic_burst_is_not_taken_for_the_burst(dynamodb: Any) -> None:
     # The burst's CPU (86% when planned) once explained the 80% error rate away: the diagnosis was a CPU spike,
     # and the scale-out, the watch and a restart used up the three attempts before failover. A CPU short of its
@@ -119,7 +116,7 @@ def test_every_fault_after_a_benign_deploy_is_still_resolved(dynamodb: Any, faul
     world.tick(5)
     world.deployed("auth", minutes_ago=20)
     world.inject("auth", fault)
-    world.tick(6 if fault in ("memory_leak", "disk_exhaustion") else 3)
+    world.tick(6 if fault in SLOW_FAULTS else 3)
     run = world.run(incident("auth", DETECTED_AS[fault]))
     assert run.route == "resolved", (run.diagnosis, run.tried)
 

@@ -4,25 +4,18 @@ clock, the repositories on the moto client given), an incident message and a pla
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from healops.llm.types import Diagnosis, IncidentContext, PlanOutcome, ProposedAction, ReasonerPlan
 from healops.models.incident import IncidentMessage
 from healops.remediation.simulated import SimulatedRemediation as World
+from healops.remediation.simulated import incident_message
 
 __all__ = ["World", "incident", "planned"]
 
 
 def incident(service: str, kind: str, episode: int = 0, incident_id: str | None = None) -> IncidentMessage:
-    return IncidentMessage(
-        incident_id=incident_id or f"unit-{service}-{kind}",
-        service=service,
-        kind=kind,
-        opened_at=datetime.now(UTC),
-        severity="high",
-        episode=episode,
-    )
+    return incident_message(service, kind, incident_id or f"unit-{service}-{kind}", episode)
 
 
 def planned(*actions: tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str]) -> Any:
