@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from healops.bench.remediation_sweep import DETECTED_AS, Case, main, moto_tables, render, run_case
+from healops.bench.remediation_sweep import DETECTED_AS, QUIET_TICKS, Case, main, moto_tables, render, run_case
 from healops.fleet.faults import FAULTS
+from healops.fleet.simulator import MORNING_TICK
 from tests.unit.fleet.sim import PEAK_BURST_TICK
 
 
@@ -21,6 +22,14 @@ def dynamodb() -> Iterator[Any]:
 
 def test_every_fleet_fault_has_the_incident_kind_it_is_detected_as() -> None:
     assert set(DETECTED_AS) == set(FAULTS)
+
+
+@pytest.mark.parametrize("fault", sorted(DETECTED_AS))
+def test_every_fault_after_a_benign_deploy_is_still_resolved(dynamodb: Any, fault: str) -> None:
+    # Any fault can follow a routine deploy by chance (1 in 2,000 ticks per service): the deploy makes a bad
+    # deploy a suspect, but the fault's own fixes must still come within the attempt limit.
+    case = run_case(dynamodb, fault, "auth", MORNING_TICK + QUIET_TICKS, seed=7, deploy_before=20)
+    assert case.resolved, (case.diagnosis, case.tried)
 
 
 def test_a_bad_deploy_is_a_deploy_the_reasoner_sees_and_rolls_back(dynamodb: Any) -> None:

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from healops.bench.remediation_sweep import DETECTED_AS
-from healops.bench.step_faults import SLOW_FAULTS
 from healops.remediation.policy import RemediationLimits
 from healops.store.incidents import IncidentRecord
 from tests.unit.fleet.sim import NIGHT_TICK, PEAK_BURST_TICK
@@ -106,19 +104,6 @@ def test_a_dependency_failure_after_a_deploy_as_a_burst_starts_still_reaches_fai
     run = world.run(incident("checkout", "errors"))
     assert run.route == "resolved", (run.diagnosis, run.tried)
     assert [line.split(" on ")[0] for line in run.tried] == ["rollback_deploy", "restart_service", "failover"]
-
-
-@pytest.mark.parametrize("fault", sorted(DETECTED_AS))
-def test_every_fault_after_a_benign_deploy_is_still_resolved(dynamodb: Any, fault: str) -> None:
-    # Any fault can follow a routine deploy by chance (1 in 2,000 ticks per service): the deploy makes a bad
-    # deploy a suspect, but the fault's own fixes must still come within the attempt limit.
-    world = World(dynamodb, RemediationLimits())
-    world.tick(5)
-    world.deployed("auth", minutes_ago=20)
-    world.inject("auth", fault)
-    world.tick(6 if fault in SLOW_FAULTS else 3)
-    run = world.run(incident("auth", DETECTED_AS[fault]))
-    assert run.route == "resolved", (run.diagnosis, run.tried)
 
 
 def test_dry_run_plans_and_records_but_never_acts(dynamodb: Any) -> None:
