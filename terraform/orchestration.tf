@@ -183,7 +183,7 @@ resource "aws_sfn_state_machine" "remediation" {
 # The guard's limits, read on every guard step: an operator may change them at run time.
 resource "aws_ssm_parameter" "remediation_policy" {
   name        = local.remediation_policy_parameter
-  description = "Remediation limits: allow-list, concurrency, cooldown, breaker, approval level, dry run, attempts."
+  description = "Remediation limits: allow-list, concurrency, cooldown, breaker, approval level, dry run, attempts, reopens."
   type        = "String"
   value = jsonencode({
     allowed_actions       = var.remediation_policy.allowed_actions
@@ -194,5 +194,6 @@ resource "aws_ssm_parameter" "remediation_policy" {
     approval_blast_radius = var.remediation_policy.approval_blast_radius
     dry_run               = var.remediation_policy.dry_run
     max_attempts          = var.remediation_policy.max_attempts
+    max_reopens           = var.remediation_policy.max_reopens
   })
 }

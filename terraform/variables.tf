@@ -268,7 +268,7 @@ variable "chaos_rate" {
 ################################################################################
 
 variable "remediation_policy" {
-  description = "Guard limits written to SSM /<name_prefix>/remediation/policy: allowed_actions (service or \"*\" -> catalog actions), max_concurrent, cooldown_s and breaker_window_s (simulated seconds), breaker_failures, approval_blast_radius (NONE, LOW, MEDIUM, HIGH or CRITICAL), dry_run, max_attempts per incident."
+  description = "Guard limits written to SSM /<name_prefix>/remediation/policy: allowed_actions (service or \"*\" -> catalog actions), max_concurrent, cooldown_s and breaker_window_s (simulated seconds), breaker_failures, approval_blast_radius (NONE, LOW, MEDIUM, HIGH or CRITICAL), dry_run, max_attempts per incident, max_reopens (an incident reopened more often after fixes that did not hold goes to humans without another plan)."
   type = object({
     allowed_actions       = optional(map(list(string)), { "*" = ["restart_service", "scale_out", "scale_in", "rollback_deploy", "clear_disk", "raise_memory_limit", "failover", "throttle_traffic", "no_op_observe"] })
     max_concurrent        = optional(number, 3)
@@ -278,6 +278,7 @@ variable "remediation_policy" {
     approval_blast_radius = optional(string, "HIGH")
     dry_run               = optional(bool, false)
     max_attempts          = optional(number, 3)
+    max_reopens           = optional(number, 2)
   })
   default = {}
 

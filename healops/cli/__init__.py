@@ -22,6 +22,7 @@ BENCHES = {
     "detector": "healops.bench.detector",
     "remediation": "healops.bench.remediation",
     "remediation-sweep": "healops.bench.remediation_sweep",
+    "closed-loop": "healops.bench.closed_loop",
     "dashboard": "healops.bench.dashboard",
 }
 

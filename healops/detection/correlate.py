@@ -16,6 +16,11 @@ Rules, in order, for the signals of tick ``t``:
    ``reopen_ticks`` ago reopens that episode instead.
 3. *Flap suppression.* Any signal (strong or weak) keeps its episode open; an episode resolves after
    ``quiet_ticks`` ticks without one.
+4. *Hand-back.* An episode whose incident the remediation resolved (it verified a fix) is resolved here too
+   (:func:`hand_back`), though its signals had not gone quiet: a fix that does not hold (a restart that only
+   empties a leaking heap) then shows as strong signals on its root within ``reopen_ticks``, which reopen it
+   by rule 2, instead of joining an episode the rest of the system thinks is over. Lagging kinds (a burn rate
+   over the last hour) fire on after any fix: alone they neither reopen it nor open another.
 
 ``correlate`` returns the changes to apply (open, link, resolve, reopen) with the reasons in words; the state
 (:class:`CorrelationState`) is JSON-able and bounded.
@@ -25,11 +30,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from healops.detection.signals import Signal
+from healops.detection.signals import LAGGING_KINDS, Signal
 
 STATE_VERSION = 1
 MAX_EPISODE_SIGNALS = 12  # strongest signals an episode keeps as evidence
@@ -96,6 +101,7 @@ class Episode:
     last_signal_tick: int
     status: Literal["open", "resolved"] = "open"
     resolved_tick: int | None = None
+    resolved_by: Literal["quiet", "remediation"] | None = None
     linked: list[str] = field(default_factory=list)
     predicted: bool = False
     eta_s: float | None = None
@@ -228,15 +234,23 @@ def correlate(
         lead = _strongest(root_signals if any(s.strong for s in root_signals) else group_signals)
         linked = [m for m in members if m != root]
         recent = _recently_resolved(state, root, tick, c.reopen_ticks)
+        if recent is not None and recent.resolved_by == "remediation" and not _current(group_signals):
+            continue  # the fixed fault's lagging summaries (a burn rate over the last hour), not a relapse
         if recent is not None:
             since = tick - (recent.resolved_tick or tick)
-            recent.status, recent.resolved_tick, recent.last_signal_tick = "open", None, tick
+            if recent.resolved_by == "remediation":
+                reasons.append(
+                    f"{root}'s incident {recent.incident_id} was resolved by a remediation {since} ticks ago and its "
+                    "signals are back: the fix did not hold; reopened"
+                )
+            else:
+                reasons.append(
+                    f"{root}'s incident {recent.incident_id} resolved {since} ticks ago: reopened, not a new one"
+                )
+            recent.status, recent.resolved_tick, recent.resolved_by, recent.last_signal_tick = "open", None, None, tick
             recent.reopened += 1
             recent.linked = sorted(set(recent.linked) | set(linked))
             recent.add_signals(group_signals)
-            reasons.append(
-                f"{root}'s incident {recent.incident_id} resolved {since} ticks ago: reopened, not a new one"
-            )
             changes.append(Change("reopen", recent, group_signals, reasons))
             continue
         episode = Episode(
@@ -253,7 +267,12 @@ def correlate(
         episode.add_signals(group_signals)
         existing = state.episodes.get(episode.incident_id)
         if existing is not None:  # the same id in this bucket: it was resolved, and is back
-            existing.status, existing.resolved_tick, existing.last_signal_tick = "open", None, tick
+            existing.status, existing.resolved_tick, existing.resolved_by, existing.last_signal_tick = (
+                "open",
+                None,
+                None,
+                tick,
+            )
             existing.add_signals(group_signals)
             changes.append(Change("reopen", existing, group_signals, reasons))
             continue
@@ -262,10 +281,29 @@ def correlate(
 
     for episode in state.open_episodes():
         if tick - episode.last_signal_tick >= c.quiet_ticks:
-            episode.status, episode.resolved_tick = "resolved", tick
+            episode.status, episode.resolved_tick, episode.resolved_by = "resolved", tick, "quiet"
             changes.append(Change("resolve", episode, [], [f"no signal for {tick - episode.last_signal_tick} ticks"]))
     _prune(state, tick, c)
     return changes
+
+
+def hand_back(state: CorrelationState, incident_ids: Collection[str], tick: int) -> list[Episode]:
+    """Resolve the open episodes whose incident the remediation resolved (``incident_ids``), as of ``tick``.
+
+    The remediation resolves an incident when a fix verifies; the detector's episode may still be open (weak
+    signals, or the same fault coming back). Left open, every later signal would join an episode whose incident
+    is over, and a fix that did not hold would never be seen again; resolved, the reopen rule applies. Returns the
+    episodes handed back (no change to apply: their incidents are resolved already)."""
+    wanted = set(incident_ids)
+    handed = [e for e in state.open_episodes() if e.incident_id in wanted]
+    for episode in handed:
+        episode.status, episode.resolved_tick, episode.resolved_by = "resolved", tick, "remediation"
+    return handed
+
+
+def _current(signals: Sequence[Signal]) -> bool:
+    """Whether a strong signal among ``signals`` is about the present, not a window's summary."""
+    return any(s.strong and s.kind not in LAGGING_KINDS for s in signals)
 
 
 def _recently_resolved(state: CorrelationState, root: str, tick: int, window: int) -> Episode | None:

@@ -24,7 +24,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from healops.detection.correlate import Change, CorrelationConfig, CorrelationState, DependencyGraph, correlate
+from healops.detection.correlate import (
+    Change,
+    CorrelationConfig,
+    CorrelationState,
+    DependencyGraph,
+    correlate,
+    hand_back,
+)
 from healops.detection.engine import FleetDetection, TickInput
 from healops.detection.service import ServiceDetector, ServiceDetectorConfig
 from healops.detection.signals import Signal
@@ -119,6 +126,16 @@ class IncidentSink:
         except ConditionFailedError:
             logger.info("incident %s changed meanwhile; %s skipped", episode.incident_id, change.action)
         return False
+
+    def remediated(self, incident_ids: Sequence[str]) -> list[str]:
+        """Of ``incident_ids`` (the detector's open episodes), those a remediation has resolved: a fix verified
+        while the detector still saw signals. One strongly consistent read per incident; there are few open."""
+        found = []
+        for incident_id in incident_ids:
+            record = self.incidents.get(incident_id)
+            if record is not None and record.status == "resolved":
+                found.append(incident_id)
+        return found
 
     def flush_outbox(self, older_than: datetime) -> list[str]:
         """Send the open incidents whose message a run wrote but never sent (it crashed, or SQS failed, between
@@ -338,6 +355,7 @@ class DetectorRunner:
         for _ in range(_CORRELATE_ATTEMPTS):
             raw, version = self.states.get_versioned(CORRELATION_KEY)
             state = CorrelationState.from_state(raw)
+            hand_back(state, self.sink.remediated([e.incident_id for e in state.open_episodes()]), min(by_tick))
             changes: list[Change] = []
             for tick in sorted(by_tick):
                 config = self.correlation if resolve else CorrelationConfig(quiet_ticks=10**9)

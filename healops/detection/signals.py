@@ -27,6 +27,11 @@ FAMILIES: dict[str, str] = {
     "disk_exhaustion_predicted": "disk",
 }
 
+# Kinds that summarise a past window (the error budget burnt over an hour and its last minutes, an alarm's
+# evaluation periods): after a verified fix they go on firing for the length of that window, so they say
+# nothing about whether the fix held.
+LAGGING_KINDS = frozenset({"burn_rate", "alarm"})
+
 
 @dataclass(frozen=True)
 class Signal:

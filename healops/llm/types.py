@@ -71,6 +71,10 @@ class PastRemediation(_Model):
     service: str = Field(pattern=SERVICE_NAME_PATTERN)
     action: str = Field(pattern=ACTION_NAME_PATTERN)
     outcome: Literal["resolved", "failed", "escalated"]
+    this_incident: bool = Field(
+        default=False,
+        description="tried on this incident before it reopened: whatever it did then did not hold",
+    )
 
 
 class RecentDeploy(_Model):

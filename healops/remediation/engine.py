@@ -184,16 +184,27 @@ class Remediation:
                     minutes_before=minutes,
                 )
             )
-        history = [
-            PastRemediation(
-                kind=item.get("incident_kind", "unknown")[:64],
-                service=item["service"],
-                action=item["action"],
-                outcome="resolved" if item.get("verification") == "recovered" else "failed",
+        # A reopened incident's own earlier attempts first (they did not hold), then the service's latest.
+        own = self.remediations.for_incident(incident.incident_id).items if incident.episode else []
+        latest = self.remediations.by_service(incident.service, limit=10).items
+        seen: set[tuple[str, str]] = set()
+        history = []
+        for item in [*own, *latest]:
+            key = (item["incident_id"], item["attempt_id"])
+            if key in seen or item.get("outcome") not in ACTED_OUTCOMES:
+                continue
+            if item["action"] not in {s.name for s in catalog_specs()}:
+                continue
+            seen.add(key)
+            history.append(
+                PastRemediation(
+                    kind=item.get("incident_kind", "unknown")[:64],
+                    service=item["service"],
+                    action=item["action"],
+                    outcome="resolved" if item.get("verification") == "recovered" else "failed",
+                    this_incident=item["incident_id"] == incident.incident_id,
+                )
             )
-            for item in self.remediations.by_service(incident.service, limit=10).items
-            if item.get("outcome") in ACTED_OUTCOMES and item["action"] in {s.name for s in catalog_specs()}
-        ]
         return IncidentContext(
             incident_id=incident.incident_id,
             episode=incident.episode,
@@ -229,6 +240,10 @@ class Remediation:
         bounds the planner's wait for a model; the offline reasoner answers in time when it comes."""
         self._record_incident(incident)
         limits = self.limits()
+        # A reopened incident's earlier attempts keep their ids: number the new ones after them.
+        first_attempt = len(self.remediations.for_incident(incident.incident_id).items) if incident.episode else 0
+        if incident.episode > limits.max_reopens:
+            return self._beyond_reopens(incident, limits, first_attempt)
         context = self.context(incident, self.incidents.get(incident.incident_id))
         outcome = self.planner(context, deadline)
         plan = outcome.plan
@@ -244,14 +259,30 @@ class Remediation:
                 for a in plan.actions
             ],
             max_attempts=limits.max_attempts,
-            # A reopened incident's earlier attempts keep their ids: number the new ones after them.
-            first_attempt=len(self.remediations.for_incident(incident.incident_id).items) if incident.episode else 0,
+            first_attempt=first_attempt,
             dry_run=limits.dry_run,
             wait_s=int(self.clock.tick_seconds),
         )
         run.route = "guard" if run.candidates else "escalate"
         if not run.candidates:
-            run.tried.append("the planner proposed no action")
+            spent = sorted({f"{p.action} on {p.service}" for p in context.history if p.this_incident})
+            held = f": what it tried before it reopened ({', '.join(spent)}) did not hold" if spent else ""
+            run.tried.append(f"the planner proposed no action{held}")
+        return run
+
+    def _beyond_reopens(self, incident: IncidentMessage, limits: RemediationLimits, first_attempt: int) -> RunState:
+        """A run that goes straight to the humans: the incident reopened more often than the limit allows."""
+        run = RunState(
+            incident=incident,
+            planner="none",
+            max_attempts=limits.max_attempts,
+            first_attempt=first_attempt,
+        )
+        run.route = "escalate"
+        run.tried.append(
+            f"reopened {incident.episode} times after fixes that verified and did not hold (the limit is "
+            f"{limits.max_reopens}): it needs a fix the catalog does not have"
+        )
         return run
 
     # ---- guard -----------------------------------------------------------------------------------
@@ -606,7 +637,7 @@ class Remediation:
         if run.dry_run:
             return f"dry-run mode: {len(run.candidates)} candidate(s) planned and guarded, none executed"
         if not run.candidates:
-            return "the planner proposed no action"
+            return run.tried[-1] if run.tried else "the planner proposed no action"
         last = f"; last: {run.tried[-1]}" if run.tried else ""
         if run.attempts >= run.max_attempts and run.index < len(run.candidates):
             return f"the limit of {run.max_attempts} attempts was reached without a recovery{last}"

@@ -28,6 +28,9 @@ class RemediationLimits(BaseModel):
     approval_blast_radius: str = Field(default="HIGH", pattern="^(NONE|LOW|MEDIUM|HIGH|CRITICAL)$")
     dry_run: bool = False
     max_attempts: int = Field(default=3, ge=1, le=10)
+    # An incident that keeps coming back after fixes that verified is one the catalog only relieves (a leak
+    # restarted): past this many reopens it goes to humans without another plan.
+    max_reopens: int = Field(default=2, ge=0, le=10)
 
     def guard_policy(self) -> GuardPolicy:
         return GuardPolicy(

@@ -9,6 +9,7 @@ them over every fault, service and time of day, which a deployed stack is far to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from healops.fleet.adapter import ServiceView, UnknownServiceError
 from healops.fleet.clock import SimClock
 from healops.fleet.simulated import view_of
 from healops.fleet.simulator import MORNING_TICK, Simulator
+from healops.fleet.telemetry import ServiceTick
 from healops.llm.providers.offline import OfflineReasoner
 from healops.llm.types import IncidentContext, PlanOutcome
 from healops.models.incident import IncidentMessage
@@ -122,6 +124,8 @@ class SimulatedRemediation:
         self.sim, self.time, self.metrics = Simulator(size, seed, tick, TICK_SECONDS), ManualTime(), SimulatedMetrics()
         self.fleet = SimulatedFleet(self.sim)
         self.limits = limits
+        # Called with every tick's telemetry as it is made (a detector watching the fleet while the engine acts).
+        self.watchers: list[Callable[[int, dict[str, ServiceTick]], None]] = []
         self.engine = Remediation(
             fleet=self.fleet,
             remediations=RemediationsRepository("remediations", dynamodb),
@@ -163,9 +167,13 @@ class SimulatedRemediation:
     def tick(self, n: int = 1) -> None:
         for _ in range(n):
             self.time.now += 1.0
+            tick = self.sim.tick
+            rows = self.sim.step()
             self.metrics.points.append(
-                (self.time.now, {s: {k: float(v) for k, v in t.metrics.items()} for s, t in self.sim.step().items()})
+                (self.time.now, {s: {k: float(v) for k, v in t.metrics.items()} for s, t in rows.items()})
             )
+            for watch in self.watchers:
+                watch(tick, rows)
 
     def run(self, incident: IncidentMessage, max_steps: int = 40) -> RunState:
         """Drive the steps as the state machine does (approvals granted at once) to resolved or escalate."""

@@ -294,6 +294,15 @@ def _severity(finding: _Finding) -> float:
 # fault's; watching is not a fix, so a runner-up's watch step is left out.
 FALLBACK_MIN = 0.3
 WATCH_ONLY = frozenset({"no_op_observe"})
+# On a reopened incident, what was tried before did not hold: it goes after every fix not tried yet (it still
+# buys time when nothing else is left; the remediator's reopen limit hands a fault that keeps coming back to
+# humans). A scale-out is sized to the traffic when it runs: a second one is a bigger one, not a repeat.
+REPEATABLE = frozenset({"scale_out"})
+
+
+def _spent(context: IncidentContext) -> set[tuple[str, str]]:
+    """(action, service) tried on this incident before it reopened, but for the repeatable ones."""
+    return {(p.action, p.service) for p in context.history if p.this_incident and p.action not in REPEATABLE}
 
 
 class OfflineReasoner:
@@ -312,7 +321,9 @@ class OfflineReasoner:
         # Runners-up from the metrics and deploys alone (the hints restate them and must not add a fix), none
         # explained away: if the diagnosis was wrong, so may be its explanation of the other symptoms.
         fallbacks = self._fallbacks(context, _findings(context, hints=False, explain=False), fault, actions)
-        actions = (actions + fallbacks)[:MAX_PLAN_ACTIONS]
+        spent = _spent(context)
+        fresh = [a for a in actions + fallbacks if (a.action, a.service) not in spent]
+        actions = (fresh + [a for a in actions + fallbacks if (a.action, a.service) in spent])[:MAX_PLAN_ACTIONS]
         affected = sorted({context.service, target})
         diagnosis = Diagnosis(
             root_cause=f"{fault.replace('_', ' ')} on {target}"

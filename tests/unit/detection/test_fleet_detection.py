@@ -240,6 +240,43 @@ def test_incident_resolves_after_quiet_ticks_and_a_new_episode_soon_after_reopen
     assert again[0].episode.incident_id == changes[0].episode.incident_id
 
 
+def remediated_then(fault: str, service: str, fix: str, after: int) -> tuple[Change, list[Change]]:
+    """``fault`` on ``service`` opens an incident; ``fix`` is applied and a remediation resolves the incident
+    (handed back to the detector) while its episode is still open; the changes of the next ``after`` ticks."""
+    sim = Sim(size=8, seed=7)
+    detection = detection_for(sim)
+    drive(sim, detection, WARMUP)
+    sim.inject(service, fault)
+    opened = next(c for _, c in drive(sim, detection, 10) if c.action == "open")
+    sim.act(service, fix)
+    drive(sim, detection, 2)  # the remediation verifies over two ticks in band
+    assert [e.incident_id for e in detection.state.open_episodes()] == [opened.episode.incident_id]
+    changes = []
+    for _ in range(after):
+        tick = sim.tick
+        inputs = {n: TickInput(t.metrics, t.logs) for n, t in sim.step().items()}
+        changes += detection.step(tick, inputs, remediated=[opened.episode.incident_id])
+    return opened, changes
+
+
+def test_a_fix_that_does_not_hold_reopens_the_incident_the_remediation_resolved() -> None:
+    # A restart empties a leaking heap: the remediation verifies and resolves the incident, and the leak goes on.
+    # Its episode never went quiet, so without the hand-back the relapse would join an episode that is over.
+    opened, changes = remediated_then("memory_leak", "search", "restart", after=30)
+    reopened = [c for c in changes if c.action == "reopen"]
+    assert reopened, [(c.action, c.reasons) for c in changes]
+    assert reopened[0].episode.incident_id == opened.episode.incident_id
+    assert any("resolved by a remediation" in r and "did not hold" in r for r in reopened[0].reasons)
+    assert not [c for c in changes if c.action == "open"]
+
+
+def test_a_burn_rate_that_lags_a_fix_that_held_neither_reopens_nor_opens() -> None:
+    # Failover ends the dependency failure; the error budget's burn rate over the last hour fires on for a few
+    # ticks after the errors stop. That is the past, not a relapse.
+    _, changes = remediated_then("dependency_failure", "ledger-db", "failover", after=30)
+    assert [c for c in changes if c.action in ("open", "reopen")] == [], [(c.action, c.reasons) for c in changes]
+
+
 def test_two_runs_from_the_same_state_derive_the_same_incident_id() -> None:
     sim = Sim(size=8, seed=7)
     detection = detection_for(sim)

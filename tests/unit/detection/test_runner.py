@@ -149,6 +149,37 @@ def test_a_reopened_incident_is_enqueued_as_a_new_episode(aws: dict[str, Any]) -
     assert sorted(b["episode"] for b in bodies) == [0, 1]
 
 
+def test_an_incident_a_remediation_resolved_while_the_fault_went_on_is_reopened_and_queued_again(
+    aws: dict[str, Any], fleet: Sim
+) -> None:
+    from healops.detection.correlate import CorrelationState
+    from healops.detection.runner import CORRELATION_KEY
+
+    runner = make_runner(aws, fleet)
+    runner.run_tick(ship(aws, fleet, 30))
+    fleet.inject("search", "memory_leak", leak_mb_per_tick=120.0)
+    opened = [i for _ in range(8) for i in runner.run_tick(ship(aws, fleet, 1)).created]
+    assert len(opened) == 1
+    assert runner.sink.remediated(opened) == []  # open: still the detector's
+    runner.sink.incidents.transition(opened[0], "remediating")
+    runner.sink.incidents.transition(opened[0], "resolved")
+    assert runner.sink.remediated([*opened, "no-such-incident"]) == opened
+    # The leak never stopped: the next run hands the episode back and reopens it on the leak's next signal.
+    report = runner.run_tick(ship(aws, fleet, 1))
+    assert report.changes == [f"reopen:{opened[0]}"]
+    state = CorrelationState.from_state(runner.states.get_versioned(CORRELATION_KEY)[0])
+    assert state.episodes[opened[0]].status == "open" and state.episodes[opened[0]].reopened == 1
+    record = runner.sink.incidents.get(opened[0])
+    assert record is not None and record.status == "open" and record.reopened == 1
+    steps, _ = AgentDecisionsRepository("agent_decisions", aws["dynamodb"]).for_incident(opened[0])
+    assert any("did not hold" in step.detail for step in steps)
+    bodies = [
+        json.loads(m["Body"])
+        for m in aws["sqs"].receive_message(QueueUrl=aws["queue_url"], MaxNumberOfMessages=10)["Messages"]
+    ]
+    assert sorted(b["episode"] for b in bodies) == [0, 1]
+
+
 def test_an_incident_written_but_never_sent_is_sent_by_the_outbox_sweep(aws: dict[str, Any], fleet: Sim) -> None:
     runner = make_runner(aws, fleet)
     runner.run_tick(ship(aws, fleet, 30))

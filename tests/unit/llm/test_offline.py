@@ -6,7 +6,7 @@ import pytest
 
 from healops.bench.llm_stub import sample_context
 from healops.llm.providers.offline import OfflineReasoner, fill_parameters
-from healops.llm.types import IncidentContext, RecentDeploy
+from healops.llm.types import IncidentContext, PastRemediation, RecentDeploy
 from healops.llm.validation import check_action
 
 EXPECTED = {
@@ -133,3 +133,24 @@ def test_among_the_runner_ups_errors_far_past_their_limit_come_before_a_cpu_just
     assert plan.diagnosis.fault_kind == "bad_deploy"
     actions = [a.action for a in plan.actions]
     assert actions == ["rollback_deploy", "restart_service", "failover", "throttle_traffic", "scale_out"]
+
+
+def reopened_after(fault: str, action: str) -> IncidentContext:
+    """``fault``'s incident on checkout, reopened after ``action`` had resolved it."""
+    past = PastRemediation(kind=fault, service="checkout", action=action, outcome="resolved", this_incident=True)
+    return sample_context(fault).model_copy(update={"episode": 1, "history": [past]})
+
+
+def test_on_a_reopened_incident_what_did_not_hold_comes_after_the_fixes_not_tried_yet() -> None:
+    # A restart emptied the leaking heap and the leak went on: the higher memory limit is tried before another
+    # restart, which is kept (it still buys time when nothing else is left).
+    first = [a.action for a in OfflineReasoner().plan(sample_context("memory_leak")).actions]
+    again = [a.action for a in OfflineReasoner().plan(reopened_after("memory_leak", "restart_service")).actions]
+    assert first.index("restart_service") < first.index("raise_memory_limit")
+    assert again.index("raise_memory_limit") < again.index("restart_service")
+    assert sorted(first) == sorted(again)
+
+
+def test_a_scale_out_sized_to_the_traffic_now_is_not_a_repeat() -> None:
+    plan = OfflineReasoner().plan(reopened_after("cpu_saturation", "scale_out"))
+    assert plan.actions[0].action == "scale_out"

@@ -184,6 +184,49 @@ def test_a_reopened_incident_numbers_its_attempts_after_the_earlier_episode(dyna
     assert world.fleet.applied == [("auth", "clear_disk"), ("auth", "clear_disk")]
 
 
+def test_a_reopened_incidents_own_attempts_lead_its_history_marked_as_not_held(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits(cooldown_s=0))
+    world.tick(5)
+    world.sim.inject("auth", "error_storm")
+    world.tick(3)
+    assert world.run(incident("auth", "errors")).route == "resolved"
+    assert world.engine.context(incident("auth", "errors")).history[0].this_incident
+    other = world.engine.context(incident("auth", "errors", incident_id="unit-auth-other")).history
+    assert [p.this_incident for p in other] == [False]
+    history = world.engine.context(incident("auth", "errors", episode=1)).history
+    assert [(p.action, p.outcome, p.this_incident) for p in history] == [("restart_service", "resolved", True)]
+
+
+def test_an_incident_that_keeps_reopening_goes_to_humans_past_the_reopen_limit(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits(max_reopens=2))
+    world.tick(5)
+    world.sim.inject("search", "memory_leak")
+    world.tick(6)
+    assert world.engine.plan(incident("search", "memory", episode=2)).route == "guard"
+    message = incident("search", "memory", episode=3)
+    run = world.engine.plan(message)
+    assert run.route == "escalate" and run.candidates == [] and run.planner == "none"
+    world.engine.escalate(message, run, None)
+    record = world.engine.incidents.get("unit-search-memory")
+    assert record.status == "escalated"
+    assert record.escalation_reason.startswith("reopened 3 times after fixes that verified and did not hold")
+    assert world.fleet.applied == []
+
+
+def test_an_empty_plan_for_a_reopened_incident_names_what_did_not_hold(dynamodb: Any) -> None:
+    world = World(dynamodb, RemediationLimits(cooldown_s=0))
+    world.tick(5)
+    world.sim.inject("auth", "error_storm")
+    world.tick(3)
+    assert world.run(incident("auth", "errors")).route == "resolved"
+    world.engine.planner = planned()
+    run = world.engine.plan(incident("auth", "errors", episode=1))
+    assert run.route == "escalate"
+    assert run.tried == [
+        "the planner proposed no action: what it tried before it reopened (restart_service on auth) did not hold"
+    ]
+
+
 @pytest.mark.parametrize(
     ("first", "params", "acted", "undo", "field"),
     [
