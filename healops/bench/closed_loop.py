@@ -37,24 +37,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from healops.bench.console import bench_console
+from healops.bench.fleet_cases import DAY_TICKS, SIZE, fleet_cases, run_cases
 from healops.bench.prediction import detection_for
 from healops.bench.remediation_sweep import moto_tables
 from healops.bench.step_faults import SLOW_FAULTS
 from healops.detection.engine import FleetDetection, TickInput
 from healops.detection.runner import IncidentSink
 from healops.fleet.faults import FAULTS
-from healops.fleet.simulator import MORNING_TICK, Simulator
 from healops.fleet.telemetry import ServiceTick
 from healops.models.incident import IncidentMessage
-from healops.remediation.catalog import CATALOG
-from healops.remediation.catalog import entry as catalog_entry
 from healops.remediation.policy import RemediationLimits
 from healops.remediation.simulated import TABLES, SimulatedRemediation
-from healops.store.remediations import attempt_id, attempt_result
+from healops.store.remediations import attempt_result
 
 console = bench_console()
-SIZE = 8
-DAY_TICKS = 1440
 WARMUP_TICKS = 60
 WATCH_TICKS = 8  # for an incident after a step fault (the detector's bound is 2)
 SLOW_WATCH_TICKS = 60  # for a leak or a disk fill: predicted ahead of exhaustion
@@ -101,10 +97,6 @@ class Case:
     @property
     def right_root(self) -> bool:
         return bool(self.handled) and self.handled[0].root == self.service
-
-    @property
-    def resolved(self) -> bool:
-        return bool(self.handled) and self.handled[0].route == "resolved"
 
     @property
     def fixed(self) -> bool:
@@ -188,8 +180,9 @@ def run_case(dynamodb: Any, sqs: Any, fault: str, service: str, start: int, seed
         while queue and len(handled) < MAX_RUNS:
             incident = queue.pop(0)
             run = world.run(incident)
-            items = world.engine.remediations.for_incident(incident.incident_id).items
-            tried = tuple(f"{a['action']}: {attempt_result(a)}" for a in items if a["attempt_id"] >= _first(run))
+            # first to last: a reopened incident's earlier episodes' attempts come before this run's
+            items = world.engine.remediations.for_incident(incident.incident_id).items[run.first_attempt :]
+            tried = tuple(f"{a['action']}: {attempt_result(a)}" for a in items)
             handled.append(Handled(incident.service, incident.kind, incident.episode, run.route, tried))
             queue += _drain(sqs, queue_url)
             for _ in range(AFTER_TICKS if not queue else 0):
@@ -200,21 +193,12 @@ def run_case(dynamodb: Any, sqs: Any, fault: str, service: str, start: int, seed
         if not handled:
             world.tick(AFTER_TICKS)
         unhealthy = sum(h != "healthy" for h in watch.health[-SETTLE_TICKS:])
-        fix_applied = any(
-            (service, catalog_entry(name).fleet_action) in world.fleet.applied
-            for name in CATALOG
-            if catalog_entry(name).fleet_action in FAULTS[fault].fixed_by
-        )
+        fix_applied = any((service, action) in world.fleet.applied for action in FAULTS[fault].fixed_by)
         return Case(fault, service, start, opened_after, tuple(handled), before, unhealthy, fix_applied)
     finally:
         sqs.delete_queue(QueueUrl=queue_url)
         for name in TABLES:
             dynamodb.delete_table(TableName=name)
-
-
-def _first(run: Any) -> str:
-    """The id of a run's first attempt: a reopened incident's earlier attempts are listed with it."""
-    return attempt_id(run.first_attempt + 1, "")
 
 
 OUTCOMES = (
@@ -268,20 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.every <= DAY_TICKS:
         parser.error(f"--every must be 1 to {DAY_TICKS}")
-    services = list(Simulator(size=SIZE, seed=args.seed, tick=MORNING_TICK).states)
-    plan = [
-        (fault, service, start)
-        for start in range(MORNING_TICK, MORNING_TICK + DAY_TICKS, args.every)
-        for fault in args.faults
-        for service in services
-    ]
-    cases = []
-    with moto_tables() as dynamodb, console.status("") as status:
+    plan = fleet_cases(args.faults, args.seed, args.every)
+    with moto_tables() as dynamodb:
         import boto3
 
         sqs = boto3.client("sqs", region_name="us-east-1")
-        for i, (fault, service, start) in enumerate(plan, 1):
-            status.update(f"case {i} of {len(plan)}: {fault} on {service}")
-            cases.append(run_case(dynamodb, sqs, fault, service, start, args.seed))
+        cases = run_cases(plan, lambda fault, service, start: run_case(dynamodb, sqs, fault, service, start, args.seed))
     render(cases, args.show)
     return 0

@@ -30,15 +30,13 @@ from typing import Any
 from rich.table import Table
 
 from healops.bench.console import bench_console
+from healops.bench.fleet_cases import DAY_TICKS, SIZE, fleet_cases, run_cases
 from healops.bench.step_faults import SLOW_FAULTS
-from healops.fleet.simulator import MORNING_TICK, Simulator
 from healops.remediation.policy import RemediationLimits
 from healops.remediation.simulated import TABLES, SimulatedRemediation, incident_message
 from healops.store.remediations import attempt_result
 
 console = bench_console()
-SIZE = 8
-DAY_TICKS = 1440
 QUIET_TICKS = 5
 # fault -> the incident kind the detector names it by (its first anomalous metric)
 DETECTED_AS = {
@@ -166,17 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--every must be 1 to {DAY_TICKS} and --days at least 1")
     if args.deploy_before is not None and not 0 <= args.deploy_before <= 120:
         parser.error(f"--deploy-before {args.deploy_before}: accepted are 0 to 120 minutes")
-    services = list(Simulator(size=SIZE, seed=args.seed, tick=MORNING_TICK).states)
-    plan = [
-        (fault, service, start)
-        for start in range(MORNING_TICK, MORNING_TICK + args.days * DAY_TICKS, args.every)
-        for fault in args.faults
-        for service in services
-    ]
-    cases = []
-    with moto_tables() as dynamodb, console.status("") as status:
-        for i, (fault, service, start) in enumerate(plan, 1):
-            status.update(f"case {i} of {len(plan)}: {fault} on {service}")
-            cases.append(run_case(dynamodb, fault, service, start, args.seed, args.deploy_before))
+    plan = fleet_cases(args.faults, args.seed, args.every, args.days)
+    with moto_tables() as dynamodb:
+        cases = run_cases(
+            plan, lambda fault, service, start: run_case(dynamodb, fault, service, start, args.seed, args.deploy_before)
+        )
     render(cases, args.show)
     return 0

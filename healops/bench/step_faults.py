@@ -21,17 +21,16 @@ from dataclasses import dataclass
 from rich.table import Table
 
 from healops.bench.console import bench_console
+from healops.bench.fleet_cases import DAY_TICKS, SIZE, fleet_cases, run_cases
 from healops.bench.prediction import detection_for, step
 from healops.fleet.faults import FAULTS
-from healops.fleet.simulator import MORNING_TICK, Simulator
+from healops.fleet.simulator import Simulator
 
 console = bench_console()
-SIZE = 8
 SLOW_FAULTS = ("memory_leak", "disk_exhaustion")  # predicted ahead: healops bench prediction
 STEP_FAULTS = tuple(f for f in FAULTS if f not in SLOW_FAULTS)
 BOUND_TICKS = 1  # opened on the injection tick or the next: within 2 ticks
 WATCH_TICKS = 8
-DAY_TICKS = 1440
 
 
 @dataclass(frozen=True)
@@ -96,17 +95,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.every <= DAY_TICKS or args.warmup < 1:
         parser.error(f"--every must be 1 to {DAY_TICKS} and --warmup at least 1")
-    services = list(Simulator(size=SIZE, seed=args.seed, tick=MORNING_TICK).states)
-    plan = [
-        (fault, service, start)
-        for fault in STEP_FAULTS
-        for start in range(MORNING_TICK, MORNING_TICK + DAY_TICKS, args.every)
-        for service in services
-    ]
-    cases = []
-    with console.status("") as status:
-        for i, (fault, service, start) in enumerate(plan, 1):
-            status.update(f"case {i} of {len(plan)}: {fault} on {service}")
-            cases.append(run_case(fault, service, start, args.warmup, args.seed))
-    render(cases)
+    plan = fleet_cases(STEP_FAULTS, args.seed, args.every)
+    render(run_cases(plan, lambda fault, service, start: run_case(fault, service, start, args.warmup, args.seed)))
     return 0

@@ -112,6 +112,12 @@ class Episode:
     def services(self) -> list[str]:
         return [self.root, *self.linked]
 
+    def resolve(self, tick: int, by: Literal["quiet", "remediation"]) -> None:
+        self.status, self.resolved_tick, self.resolved_by = "resolved", tick, by
+
+    def reopen(self, tick: int) -> None:
+        self.status, self.resolved_tick, self.resolved_by, self.last_signal_tick = "open", None, None, tick
+
     def add_signals(self, signals: Iterable[Signal]) -> None:
         merged = self.signals + [s.as_dict() for s in signals]
         # keep the strongest few, strong before weak, then by score; ties by order of arrival
@@ -247,7 +253,7 @@ def correlate(
                 reasons.append(
                     f"{root}'s incident {recent.incident_id} resolved {since} ticks ago: reopened, not a new one"
                 )
-            recent.status, recent.resolved_tick, recent.resolved_by, recent.last_signal_tick = "open", None, None, tick
+            recent.reopen(tick)
             recent.reopened += 1
             recent.linked = sorted(set(recent.linked) | set(linked))
             recent.add_signals(group_signals)
@@ -267,12 +273,7 @@ def correlate(
         episode.add_signals(group_signals)
         existing = state.episodes.get(episode.incident_id)
         if existing is not None:  # the same id in this bucket: it was resolved, and is back
-            existing.status, existing.resolved_tick, existing.resolved_by, existing.last_signal_tick = (
-                "open",
-                None,
-                None,
-                tick,
-            )
+            existing.reopen(tick)
             existing.add_signals(group_signals)
             changes.append(Change("reopen", existing, group_signals, reasons))
             continue
@@ -281,7 +282,7 @@ def correlate(
 
     for episode in state.open_episodes():
         if tick - episode.last_signal_tick >= c.quiet_ticks:
-            episode.status, episode.resolved_tick, episode.resolved_by = "resolved", tick, "quiet"
+            episode.resolve(tick, by="quiet")
             changes.append(Change("resolve", episode, [], [f"no signal for {tick - episode.last_signal_tick} ticks"]))
     _prune(state, tick, c)
     return changes
@@ -297,7 +298,7 @@ def hand_back(state: CorrelationState, incident_ids: Collection[str], tick: int)
     wanted = set(incident_ids)
     handed = [e for e in state.open_episodes() if e.incident_id in wanted]
     for episode in handed:
-        episode.status, episode.resolved_tick, episode.resolved_by = "resolved", tick, "remediation"
+        episode.resolve(tick, by="remediation")
     return handed
 
 

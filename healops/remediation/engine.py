@@ -187,13 +187,12 @@ class Remediation:
         # A reopened incident's own earlier attempts first (they did not hold), then the service's latest.
         own = self.remediations.for_incident(incident.incident_id).items if incident.episode else []
         latest = self.remediations.by_service(incident.service, limit=10).items
+        catalog_names = {s.name for s in catalog_specs()}
         seen: set[tuple[str, str]] = set()
         history = []
         for item in [*own, *latest]:
             key = (item["incident_id"], item["attempt_id"])
-            if key in seen or item.get("outcome") not in ACTED_OUTCOMES:
-                continue
-            if item["action"] not in {s.name for s in catalog_specs()}:
+            if key in seen or item.get("outcome") not in ACTED_OUTCOMES or item["action"] not in catalog_names:
                 continue
             seen.add(key)
             history.append(

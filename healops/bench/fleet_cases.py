@@ -1,0 +1,36 @@
+"""The sweep benches' cases (``step-faults``, ``remediation-sweep``, ``closed-loop``): every fault on every service
+of the 8-service fleet model, at starts spread over one or more simulated days from the morning tick, run one by
+one with the progress shown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from healops.bench.console import bench_console
+from healops.fleet.simulator import MORNING_TICK, Simulator
+
+SIZE = 8
+DAY_TICKS = 1440
+Result = TypeVar("Result")
+
+
+def fleet_cases(faults: Sequence[str], seed: int, every: int, days: int = 1) -> list[tuple[str, str, int]]:
+    """(fault, service, start tick) for each start ``every`` ticks over ``days`` days, each fault and service."""
+    services = list(Simulator(size=SIZE, seed=seed, tick=MORNING_TICK).states)
+    return [
+        (fault, service, start)
+        for start in range(MORNING_TICK, MORNING_TICK + days * DAY_TICKS, every)
+        for fault in faults
+        for service in services
+    ]
+
+
+def run_cases(cases: list[tuple[str, str, int]], run: Callable[[str, str, int], Result]) -> list[Result]:
+    """``run(fault, service, start)`` for each case, in order, with a progress line."""
+    results = []
+    with bench_console().status("") as status:
+        for i, (fault, service, start) in enumerate(cases, 1):
+            status.update(f"case {i} of {len(cases)}: {fault} on {service}")
+            results.append(run(fault, service, start))
+    return results
