@@ -56,7 +56,7 @@ WATCH_TICKS = 8  # for an incident after a step fault (the detector's bound is 2
 SLOW_WATCH_TICKS = 60  # for a leak or a disk fill: predicted ahead of exhaustion
 AFTER_TICKS = 30  # watched once the queue is quiet: the reopen window of the correlation
 SETTLE_TICKS = 10  # the last ticks in which the service must be healthy
-MAX_RUNS = 5  # incidents remediated per case: the first and four reopens, one past the default reopen limit
+MAX_RUNS = 5  # incidents remediated per case: room for the third reopen, which the default reopen limit (2) escalates
 
 
 @dataclass(frozen=True)
@@ -136,8 +136,8 @@ class DetectorWatch:
 
     def __call__(self, tick: int, rows: dict[str, ServiceTick]) -> None:
         inputs = {name: TickInput(row.metrics, row.logs) for name, row in rows.items()}
-        remediated = self.sink.remediated([e.incident_id for e in self.detection.state.open_episodes()])
-        changes = self.detection.step(tick, inputs, remediated=remediated)
+        self.sink.hand_back(self.detection.state, tick)
+        changes = self.detection.step(tick, inputs)
         at = datetime.fromtimestamp(self.world.time.now, UTC)
         for change in changes:
             self.sink.apply(change, {}, at)

@@ -6,18 +6,11 @@ The detector Lambda (through ``healops.detection.runner``) and the tests drive t
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from healops.detection.correlate import (
-    Change,
-    CorrelationConfig,
-    CorrelationState,
-    DependencyGraph,
-    correlate,
-    hand_back,
-)
+from healops.detection.correlate import Change, CorrelationConfig, CorrelationState, DependencyGraph, correlate
 from healops.detection.service import ServiceDetector, ServiceDetectorConfig
 from healops.detection.signals import Signal
 
@@ -47,14 +40,6 @@ class FleetDetection:
             found += self.detector(service).observe(tick, inputs[service].metrics, inputs[service].logs)
         return found
 
-    def step(
-        self,
-        tick: int,
-        inputs: Mapping[str, TickInput],
-        extra: Sequence[Signal] = (),
-        remediated: Collection[str] = (),
-    ) -> list[Change]:
-        """Score every service's tick, then correlate its signals (and ``extra`` ones, e.g. alarms), after handing
-        back the open episodes whose incidents a remediation resolved (``remediated``: their ids)."""
-        hand_back(self.state, remediated, tick)
+    def step(self, tick: int, inputs: Mapping[str, TickInput], extra: Sequence[Signal] = ()) -> list[Change]:
+        """Score every service's tick, then correlate its signals (and ``extra`` ones, e.g. alarms)."""
         return correlate(self.state, [*self.signals(tick, inputs), *extra], tick, self.graph, self.correlation)

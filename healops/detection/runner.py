@@ -29,6 +29,7 @@ from healops.detection.correlate import (
     CorrelationConfig,
     CorrelationState,
     DependencyGraph,
+    Episode,
     correlate,
     hand_back,
 )
@@ -136,6 +137,11 @@ class IncidentSink:
             if record is not None and record.status == "resolved":
                 found.append(incident_id)
         return found
+
+    def hand_back(self, state: CorrelationState, tick: int) -> list[Episode]:
+        """Resolve in ``state``, as of ``tick``, the open episodes whose incident a remediation resolved
+        (:func:`healops.detection.correlate.hand_back`), so a fix that does not hold reopens them."""
+        return hand_back(state, self.remediated([e.incident_id for e in state.open_episodes()]), tick)
 
     def flush_outbox(self, older_than: datetime) -> list[str]:
         """Send the open incidents whose message a run wrote but never sent (it crashed, or SQS failed, between
@@ -355,7 +361,7 @@ class DetectorRunner:
         for _ in range(_CORRELATE_ATTEMPTS):
             raw, version = self.states.get_versioned(CORRELATION_KEY)
             state = CorrelationState.from_state(raw)
-            hand_back(state, self.sink.remediated([e.incident_id for e in state.open_episodes()]), min(by_tick))
+            self.sink.hand_back(state, min(by_tick))
             changes: list[Change] = []
             for tick in sorted(by_tick):
                 config = self.correlation if resolve else CorrelationConfig(quiet_ticks=10**9)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from healops.bench.prediction import detection_for
-from healops.detection.correlate import Change, CorrelationState, DependencyGraph, correlate
+from healops.detection.correlate import Change, CorrelationState, DependencyGraph, correlate, hand_back
 from healops.detection.engine import FleetDetection, TickInput
 from healops.detection.service import ServiceDetector
 from healops.detection.signals import Signal
@@ -255,7 +255,8 @@ def remediated_then(fault: str, service: str, fix: str, after: int) -> tuple[Cha
     for _ in range(after):
         tick = sim.tick
         inputs = {n: TickInput(t.metrics, t.logs) for n, t in sim.step().items()}
-        changes += detection.step(tick, inputs, remediated=[opened.episode.incident_id])
+        hand_back(detection.state, [opened.episode.incident_id], tick)
+        changes += detection.step(tick, inputs)
     return opened, changes
 
 
