@@ -184,12 +184,18 @@ def test_a_reopened_incident_numbers_its_attempts_after_the_earlier_episode(dyna
     assert world.fleet.applied == [("auth", "clear_disk"), ("auth", "clear_disk")]
 
 
-def test_a_reopened_incidents_own_attempts_lead_its_history_marked_as_not_held(dynamodb: Any) -> None:
+def error_storm_restarted_away(dynamodb: Any) -> World:
+    """A world where an error storm on auth was remediated (a restart, verified): incident unit-auth-errors."""
     world = World(dynamodb, RemediationLimits(cooldown_s=0))
     world.tick(5)
     world.sim.inject("auth", "error_storm")
     world.tick(3)
     assert world.run(incident("auth", "errors")).route == "resolved"
+    return world
+
+
+def test_a_reopened_incidents_own_attempts_lead_its_history_marked_as_not_held(dynamodb: Any) -> None:
+    world = error_storm_restarted_away(dynamodb)
     assert world.engine.context(incident("auth", "errors")).history[0].this_incident
     other = world.engine.context(incident("auth", "errors", incident_id="unit-auth-other")).history
     assert [p.this_incident for p in other] == [False]
@@ -214,11 +220,7 @@ def test_an_incident_that_keeps_reopening_goes_to_humans_past_the_reopen_limit(d
 
 
 def test_an_empty_plan_for_a_reopened_incident_names_what_did_not_hold(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits(cooldown_s=0))
-    world.tick(5)
-    world.sim.inject("auth", "error_storm")
-    world.tick(3)
-    assert world.run(incident("auth", "errors")).route == "resolved"
+    world = error_storm_restarted_away(dynamodb)
     world.engine.planner = planned()
     run = world.engine.plan(incident("auth", "errors", episode=1))
     assert run.route == "escalate"
