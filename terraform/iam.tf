@@ -25,7 +25,7 @@ locals {
     detector = [
       {
         sid       = "IncidentsWrite"
-        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+        actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
         resources = local.table_and_index_arns.incidents
       },
       {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +27,14 @@ _deserializer = TypeDeserializer()
 
 Redact = Callable[[str], str]
 T = TypeVar("T")
+
+BATCH_GET_KEYS = 100  # BatchGetItem's limit per call
+BATCH_ATTEMPTS = 8  # calls per chunk before what DynamoDB keeps leaving unprocessed is an error
+
+
+class UnprocessedKeysError(RuntimeError):
+    """A batch call left keys or items unprocessed after every retry (the table is throttled): a read is
+    incomplete (a caller must not take the missing items for absent ones), or a write did not happen."""
 
 
 def collect_pages(
@@ -154,6 +163,43 @@ class DynamoRepository:
         response = self.client.get_item(TableName=self.table_name, Key=serialize(key), ConsistentRead=consistent)
         item = response.get("Item")
         return deserialize(item) if item else None
+
+    # seconds before the first retry of unprocessed keys, doubled per retry (AWS asks for exponential backoff)
+    batch_backoff_s: ClassVar[float] = 0.05
+
+    def _batch_get(
+        self, keys: Sequence[Mapping[str, Any]], projection: str | None = None, names: Mapping[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The items of ``keys`` that exist (strongly consistent; ``projection`` limits the attributes read), in
+        calls of :data:`BATCH_GET_KEYS`; unprocessed keys are retried with backoff, and
+        :class:`UnprocessedKeysError` is raised if some are still left after :data:`BATCH_ATTEMPTS` calls."""
+        found: list[dict[str, Any]] = []
+        for at in range(0, len(keys), BATCH_GET_KEYS):
+            request: dict[str, Any] = {"Keys": [serialize(k) for k in keys[at : at + BATCH_GET_KEYS]]}
+            request["ConsistentRead"] = True
+            if projection:
+                request["ProjectionExpression"] = projection
+            if names:
+                request["ExpressionAttributeNames"] = dict(names)
+            pending: dict[str, Any] = {self.table_name: request}
+            for attempt in range(BATCH_ATTEMPTS):
+                self._backoff(attempt)
+                response = self.client.batch_get_item(RequestItems=pending)
+                found.extend(deserialize(i) for i in response["Responses"].get(self.table_name, []))
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+            else:
+                left = len(pending[self.table_name]["Keys"])
+                raise UnprocessedKeysError(
+                    f"{self.table_name}: {left} keys still unprocessed after {BATCH_ATTEMPTS} BatchGetItem calls"
+                )
+        return found
+
+    def _backoff(self, attempt: int) -> None:
+        """Wait before retry ``attempt`` (0: the first call, no wait) of what a batch call left unprocessed."""
+        if attempt:
+            time.sleep(min(self.batch_backoff_s * 2 ** (attempt - 1), 1.0))
 
     def _query(
         self,

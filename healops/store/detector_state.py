@@ -12,12 +12,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from healops.store.base import DynamoRepository, deserialize, serialize
+from healops.store.base import BATCH_ATTEMPTS, DynamoRepository, UnprocessedKeysError, serialize
 
 MAX_STATE_BYTES = 350_000  # under DynamoDB's 400 KB item limit, with room for the key and version
-_GET_BATCH = 100
 _WRITE_BATCH = 25
-_ATTEMPTS = 8
 
 
 class StateTooLargeError(ValueError):
@@ -34,34 +32,29 @@ def _encode(key: str, state: Mapping[str, Any], version: int) -> dict[str, Any]:
 class DetectorStateRepository(DynamoRepository):
     def get_many(self, keys: list[str]) -> dict[str, tuple[dict[str, Any], int]]:
         """key -> (state, version) for the keys that exist."""
-        found: dict[str, tuple[dict[str, Any], int]] = {}
-        for at in range(0, len(keys), _GET_BATCH):
-            request: dict[str, Any] = {
-                self.table_name: {"Keys": [serialize({"series_key": k}) for k in keys[at : at + _GET_BATCH]]}
-            }
-            for _ in range(_ATTEMPTS):
-                response = self.client.batch_get_item(RequestItems=request)
-                for raw in response["Responses"].get(self.table_name, []):
-                    item = deserialize(raw)
-                    found[item["series_key"]] = (json.loads(item["state"]), int(item.get("version", 0)))
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-        return found
+        items = self._batch_get([{"series_key": k} for k in keys])
+        return {i["series_key"]: (json.loads(i["state"]), int(i.get("version", 0))) for i in items}
 
     def put_many(self, states: Mapping[str, Mapping[str, Any]]) -> int:
-        """Write every state (unconditionally: per-service states are a function of the ticks they saw); calls made."""
+        """Write every state (unconditionally: per-service states are a function of the ticks they saw); calls made.
+        Raises :class:`UnprocessedKeysError` if DynamoDB keeps leaving some unwritten."""
         items = [_encode(k, s, 0) for k, s in states.items()]
         calls = 0
         for at in range(0, len(items), _WRITE_BATCH):
             request: dict[str, Any] = {
                 self.table_name: [{"PutRequest": {"Item": serialize(i)}} for i in items[at : at + _WRITE_BATCH]]
             }
-            for _ in range(_ATTEMPTS):
+            for attempt in range(BATCH_ATTEMPTS):
+                self._backoff(attempt)
                 calls += 1
                 request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
                 if not request:
                     break
+            else:
+                left = len(request[self.table_name])
+                raise UnprocessedKeysError(
+                    f"{self.table_name}: {left} states still unwritten after {BATCH_ATTEMPTS} BatchWriteItem calls"
+                )
         return calls
 
     def get_versioned(self, key: str) -> tuple[dict[str, Any] | None, int]:

@@ -22,19 +22,9 @@ class FleetRepository(DynamoRepository):
         return ServiceState.model_validate(item) if item else None
 
     def get_many(self, services: list[str]) -> list[ServiceState]:
-        """The states of ``services`` that exist, by key (BatchGetItem, 100 keys a call), sorted by name."""
-        found: list[ServiceState] = []
-        for at in range(0, len(services), 100):
-            keys: dict[str, Any] = {
-                self.table_name: {"Keys": [serialize({"service": s}) for s in services[at : at + 100]]}
-            }
-            while keys:
-                response = self.client.batch_get_item(RequestItems=keys)
-                found.extend(
-                    ServiceState.model_validate(deserialize(i)) for i in response["Responses"][self.table_name]
-                )
-                keys = response.get("UnprocessedKeys") or {}
-        return sorted(found, key=lambda s: s.service)
+        """The states of ``services`` that exist, by key (BatchGetItem), sorted by name."""
+        items = self._batch_get([{"service": s} for s in services])
+        return sorted((ServiceState.model_validate(i) for i in items), key=lambda s: s.service)
 
     def create(self, state: ServiceState) -> None:
         """Add a service that is not in the table yet."""

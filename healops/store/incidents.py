@@ -8,6 +8,7 @@ one incident; every later change is conditional on the ``version`` read and bump
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -79,6 +80,14 @@ class IncidentsRepository(DynamoRepository):
     def get(self, incident_id: str) -> IncidentRecord | None:
         item = self._get({"incident_id": incident_id})
         return IncidentRecord.model_validate(item) if item else None
+
+    def statuses(self, incident_ids: Sequence[str]) -> dict[str, IncidentStatus]:
+        """incident id -> status for those of ``incident_ids`` that exist: strongly consistent, BatchGetItem
+        (100 ids a call), only the two attributes read."""
+        items = self._batch_get(
+            [{"incident_id": i} for i in incident_ids], projection="incident_id, #s", names={"#s": "status"}
+        )
+        return {i["incident_id"]: i["status"] for i in items}
 
     def transition(self, incident_id: str, to_status: IncidentStatus, **fields: Any) -> IncidentRecord:
         """Move to ``to_status`` (and set ``fields``) if the lifecycle allows it and nobody moved first.

@@ -10,8 +10,10 @@ import pytest
 from moto import mock_aws
 
 from healops.store.base import (
+    BATCH_ATTEMPTS,
     ConditionFailedError,
     DynamoRepository,
+    UnprocessedKeysError,
     collect_pages,
     decode_page_token,
     deserialize,
@@ -28,6 +30,9 @@ class Things(DynamoRepository):
 
     def page(self, pk: str, token: str | None = None) -> Any:
         return self._query("pk = :pk", {":pk": pk}, limit=2, page_token=token)
+
+    def many(self, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        return self._batch_get([{"pk": pk, "sk": sk} for pk, sk in keys], projection="pk, sk, #v", names={"#v": "v"})
 
 
 @pytest.fixture
@@ -87,3 +92,51 @@ def test_collect_pages_reads_until_no_next_token_or_the_page_bound() -> None:
     assert collect_pages(read) == [1, 2, 3, 4] and reads == [None, "a", "b"]
     reads.clear()
     assert collect_pages(read, max_pages=2) == [1, 2, 3] and reads == [None, "a"]
+
+
+def _count_calls(things: Things, operation: str) -> list[int]:
+    calls: list[int] = []
+    things.client.meta.events.register(f"before-call.dynamodb.{operation}", lambda **_: calls.append(1))
+    return calls
+
+
+def test_batch_get_reads_the_existing_keys_in_calls_of_100_and_only_the_projected_attributes(things: Things) -> None:
+    for n in range(250):
+        things.put_new({"pk": "p", "sk": f"{n:03}", "v": n, "big": "x" * 100})
+    calls = _count_calls(things, "BatchGetItem")
+    found = things.many([("p", f"{n:03}") for n in range(260)])  # the last 10 do not exist
+    assert sorted(i["v"] for i in found) == list(range(250))
+    assert all(set(i) == {"pk", "sk", "v"} for i in found)
+    assert len(calls) == 3
+
+
+class Throttled:
+    """A client whose BatchGetItem leaves the last key of every call unprocessed for the first ``throttled`` calls
+    (what DynamoDB does under throttling; moto never does)."""
+
+    def __init__(self, client: Any, throttled: int) -> None:
+        self.client, self.throttled, self.calls = client, throttled, 0
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        self.calls += 1
+        if self.calls > self.throttled:
+            return self.client.batch_get_item(RequestItems=RequestItems)
+        ((table, request),) = RequestItems.items()
+        *served, held = request["Keys"]
+        response = self.client.batch_get_item(RequestItems={table: {**request, "Keys": served}} if served else {})
+        response.setdefault("Responses", {})
+        return {**response, "UnprocessedKeys": {table: {**request, "Keys": [held]}}}
+
+
+def test_batch_get_retries_unprocessed_keys_and_raises_rather_than_return_a_partial_read(things: Things) -> None:
+    for n in range(3):
+        things.put_new({"pk": "p", "sk": str(n), "v": n})
+    keys = [("p", str(n)) for n in range(3)]
+    retried = Things("things", dynamodb_client=Throttled(things.client, throttled=2))
+    retried.batch_backoff_s = 0
+    assert sorted(i["v"] for i in retried.many(keys)) == [0, 1, 2]
+    assert retried.client.calls == 3
+    stuck = Things("things", dynamodb_client=Throttled(things.client, throttled=BATCH_ATTEMPTS + 5))
+    stuck.batch_backoff_s = 0
+    with pytest.raises(UnprocessedKeysError, match=f"things: 1 keys still unprocessed after {BATCH_ATTEMPTS}"):
+        stuck.many(keys)

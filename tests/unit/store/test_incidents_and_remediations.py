@@ -56,6 +56,20 @@ def test_a_stale_writer_loses(repos: Any) -> None:
     assert incidents.get("inc-checkout-1").summary == "newer"
 
 
+def test_statuses_are_read_for_the_incidents_that_exist(repos: Any) -> None:
+    incidents, _ = repos
+    for n in range(3):
+        incidents.create_if_absent(_incident(f"inc-checkout-{n}"))
+    incidents.transition("inc-checkout-1", "resolved")
+    wanted = ["inc-checkout-0", "inc-checkout-1", "inc-checkout-2", "inc-gone-9"]
+    assert incidents.statuses(wanted) == {
+        "inc-checkout-0": "open",
+        "inc-checkout-1": "resolved",
+        "inc-checkout-2": "open",
+    }
+    assert incidents.statuses([]) == {}
+
+
 def test_queries_by_status_and_service_are_newest_first(repos: Any) -> None:
     incidents, _ = repos
     for i, opened in enumerate(["2026-11-24T10:00:00+00:00", "2026-11-24T11:00:00+00:00"]):
