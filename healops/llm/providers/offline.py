@@ -26,8 +26,12 @@ LATENCY_FACTOR = 2.0
 LATENCY_FLOOR_MS = 500.0
 # Traffic at this multiple of the rate a service was sized for, with the CPU at SURGE_CPU_PCT or more, is a
 # surge about to saturate it even before the CPU reaches the band (the detector opens a traffic_surge there).
+# With its P99 SURGE_LATENCY_FACTOR times its baseline or more, the surge is already slowing it down, however
+# idle its CPU: each replica queues its share of the requests (a light service at 3.5x its plan answers 1.6x
+# slower with its CPU at 60%), and its memory grows with the requests in flight.
 SURGE_FACTOR = 2.0
 SURGE_CPU_PCT = 65.0
+SURGE_LATENCY_FACTOR = 1.25
 
 # fault kind -> ranked actions (on the faulty service unless the rule says otherwise).
 PLAYBOOK: dict[str, tuple[str, ...]] = {
@@ -104,15 +108,20 @@ def _saturation(findings: dict[str, _Finding], metrics: dict[str, MetricSummary]
         findings[kind].add(
             0.6, f"CPUUtilization on {service}: last {cpu.last:.0f}%, max {cpu.max:.0f}%", cpu.max / SATURATED_PCT
         )
-    requests = metrics.get("RequestCount")
-    planned = requests.baseline if requests else None
-    if cpu and requests and planned and cpu.last >= SURGE_CPU_PCT and requests.last >= SURGE_FACTOR * planned:
-        # More than a spike's 0.6: a pegged CPU under that much traffic is the traffic's, not a passing spike.
-        findings["cpu_saturation"].add(
-            0.7,
-            f"RequestCount on {service}: {requests.last / planned:.1f}x the planned rate, CPU at {cpu.last:.0f}%",
-            requests.last / (SURGE_FACTOR * planned),
-        )
+    surge = _surge(metrics)
+    if surge:
+        latency = metrics.get("LatencyP99")
+        if cpu and cpu.last >= SURGE_CPU_PCT:
+            stress = f"CPU at {cpu.last:.0f}%"
+        elif latency and latency.baseline and latency.last >= SURGE_LATENCY_FACTOR * latency.baseline:
+            stress = f"LatencyP99 {latency.last:.0f} ms vs {latency.baseline:.0f} (each replica queues its share)"
+        else:
+            stress = ""
+        if stress:
+            # More than a spike's 0.6: a pegged CPU under that much traffic is the traffic's, not a passing spike.
+            findings["cpu_saturation"].add(
+                0.7, f"RequestCount on {service}: {surge:.1f}x the planned rate, {stress}", surge / SURGE_FACTOR
+            )
     memory = metrics.get("MemoryUtilization")
     if memory and (memory.last >= SATURATED_PCT or (memory.slope_per_min or 0) > 0.5):
         score = 0.6 if memory.last >= SATURATED_PCT else 0.35
@@ -125,6 +134,15 @@ def _saturation(findings: dict[str, _Finding], metrics: dict[str, MetricSummary]
         score = 0.7 if disk.last >= SATURATED_PCT else 0.4
         evidence = f"DiskUtilization on {service}: {disk.last:.0f}%"
         findings["disk_exhaustion"].add(score, evidence, disk.last / SATURATED_PCT)
+
+
+def _surge(metrics: dict[str, MetricSummary]) -> float:
+    """The traffic's multiple of the rate the service was sized for, if it is SURGE_FACTOR or more (else 0)."""
+    requests = metrics.get("RequestCount")
+    if not requests or not requests.baseline:
+        return 0.0
+    multiple = requests.last / requests.baseline
+    return multiple if multiple >= SURGE_FACTOR else 0.0
 
 
 def _availability(findings: dict[str, _Finding], metrics: dict[str, MetricSummary], service: str) -> None:
@@ -166,6 +184,21 @@ def _explained_by_cpu(findings: dict[str, _Finding], metrics: dict[str, MetricSu
             if findings[symptom].score:
                 findings[symptom].score = min(findings[symptom].score * 0.5, saturation * EXPLAINED_SHARE)
                 findings[symptom].evidence.append(f"explained in part by CPU at {cpu.last:.0f}% on {service}")
+
+
+def _explained_by_traffic(findings: dict[str, _Finding], metrics: dict[str, MetricSummary], service: str) -> None:
+    """A surge the service is visibly struggling with explains slow answers and a memory that grows without
+    reaching its limit (requests in flight): they count for half, and never for as much as the surge."""
+    surge = _surge(metrics)
+    saturation = findings["cpu_saturation"].score
+    if not surge or not saturation:
+        return
+    memory = metrics.get("MemoryUtilization")
+    symptoms = ["network_latency"] + (["memory_leak"] if memory and memory.last < SATURATED_PCT else [])
+    for symptom in symptoms:
+        if findings[symptom].score:
+            findings[symptom].score = min(findings[symptom].score * 0.5, saturation * EXPLAINED_SHARE)
+            findings[symptom].evidence.append(f"explained in part by traffic at {surge:.1f}x the plan on {service}")
 
 
 # A deploy this many minutes before the incident is a suspect.
@@ -263,8 +296,9 @@ def _confidence(top: float, total: float) -> float:
 
 def _findings(context: IncidentContext, hints: bool = True, explain: bool = True) -> dict[str, _Finding]:
     """Each fault's score and evidence. ``hints``: the detector's words, its signals and log keywords count too.
-    ``explain``: a pegged CPU and a failing dependency take evidence off the symptoms they explain; without it,
-    each symptom keeps the evidence it has (an explanation is a hypothesis, which the first fix puts to test)."""
+    ``explain``: a pegged CPU, a surge and a failing dependency take evidence off the symptoms they explain;
+    without it, each symptom keeps the evidence it has (an explanation is a hypothesis, which the first fix puts
+    to test)."""
     findings = {fault: _Finding() for fault in PLAYBOOK}
     metrics = _metrics(context, context.service)
     _saturation(findings, metrics, context.service)
@@ -276,6 +310,7 @@ def _findings(context: IncidentContext, hints: bool = True, explain: bool = True
         _hints(findings, context)
     if explain:
         _explained_by_cpu(findings, metrics, context.service)
+        _explained_by_traffic(findings, metrics, context.service)
     _dependencies(findings, context, explain)
     return findings
 

@@ -135,6 +135,53 @@ def test_among_the_runner_ups_errors_far_past_their_limit_come_before_a_cpu_just
     assert actions == ["rollback_deploy", "restart_service", "failover", "throttle_traffic", "scale_out"]
 
 
+def with_metrics(context: IncidentContext, **summaries: tuple[float, float, float, float]) -> IncidentContext:
+    """``context`` with its service's summaries of the named metrics replaced: (last, max, baseline, slope)."""
+    fields = ("last", "max", "baseline", "slope_per_min")
+    metrics = [
+        m.model_copy(update=dict(zip(fields, summaries[m.metric], strict=True)))
+        if m.service == context.service and m.metric in summaries
+        else m
+        for m in context.metrics
+    ]
+    return context.model_copy(update={"metrics": metrics})
+
+
+def surge_on_a_light_service(latency_p99: float) -> IncidentContext:
+    """A 3.5x surge on a service whose CPU it takes only to 62% (notifications), its memory up with the requests
+    in flight, opened by the detector as a latency incident; the P99 as given (baseline 210 ms)."""
+    context = with_metrics(
+        sample_context("network_latency"),
+        RequestCount=(5324.0, 5324.0, 1500.0, 0.0),
+        CPUUtilization=(62.3, 62.3, 20.0, 0.0),
+        MemoryUtilization=(57.4, 57.4, 50.0, 0.7),
+        LatencyP99=(latency_p99, latency_p99, 210.0, 0.0),
+    )
+    return context.model_copy(update={"kind": "latency"})
+
+
+def test_a_surge_that_slows_a_light_service_is_scaled_out_though_its_cpu_is_not_busy() -> None:
+    # It was read as a leak (memory rising) or a network fault (the detector's word): restarted, given more
+    # memory, failed over, each relieving it for a while, until the reopen limit paged humans.
+    plan = OfflineReasoner().plan(surge_on_a_light_service(346.0))
+    assert plan.diagnosis.fault_kind == "cpu_saturation"
+    assert plan.actions[0].action == "scale_out"
+    assert "3.5x the planned rate, LatencyP99 346 ms vs 210" in " ".join(plan.diagnosis.evidence)
+
+
+def test_a_surge_that_slows_a_service_down_twice_over_is_still_the_surge_not_the_network() -> None:
+    plan = OfflineReasoner().plan(surge_on_a_light_service(480.0))
+    assert plan.diagnosis.fault_kind == "cpu_saturation"
+    assert [a.action for a in plan.actions][:2] == ["scale_out", "throttle_traffic"]
+    assert "failover" in [a.action for a in plan.actions]  # the network's fix stays a runner-up
+
+
+def test_a_surge_the_service_absorbs_is_no_finding() -> None:
+    # As fast as its baseline and its CPU idle: the traffic is not what is wrong with it.
+    plan = OfflineReasoner().plan(surge_on_a_light_service(215.0))
+    assert plan.diagnosis.fault_kind != "cpu_saturation"
+
+
 def reopened_after(fault: str, action: str) -> IncidentContext:
     """``fault``'s incident on checkout, reopened after ``action`` had resolved it."""
     past = PastRemediation(kind=fault, service="checkout", action=action, outcome="resolved", this_incident=True)
