@@ -4,6 +4,7 @@ one with the progress shown."""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -12,6 +13,7 @@ from healops.fleet.simulator import MORNING_TICK, Simulator
 
 SIZE = 8
 DAY_TICKS = 1440
+DEPLOY_BEFORE_MAX = 120  # minutes: a deploy longer ago is no suspect of the planner's (its window is 30)
 Result = TypeVar("Result")
 
 
@@ -34,3 +36,21 @@ def run_cases(cases: list[tuple[str, str, int]], run: Callable[[str, str, int], 
             status.update(f"case {i} of {len(cases)}: {fault} on {service}")
             results.append(run(fault, service, start))
     return results
+
+
+def add_deploy_before(parser: argparse.ArgumentParser) -> None:
+    """``--deploy-before MIN``: each service deployed this many simulated minutes before its fault, so it has an
+    earlier version to roll back to (and a routine deploy makes a bad deploy the first suspect)."""
+
+    def minutes(text: str) -> int:
+        value = int(text)
+        if not 0 <= value <= DEPLOY_BEFORE_MAX:
+            raise argparse.ArgumentTypeError(f"{value}: accepted are 0 to {DEPLOY_BEFORE_MAX} minutes")
+        return value
+
+    parser.add_argument(
+        "--deploy-before",
+        type=minutes,
+        metavar="MIN",
+        help="deploy each service this many simulated minutes before its fault (default: no deploy)",
+    )

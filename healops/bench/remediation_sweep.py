@@ -30,7 +30,7 @@ from typing import Any
 from rich.table import Table
 
 from healops.bench.console import bench_console
-from healops.bench.fleet_cases import DAY_TICKS, SIZE, fleet_cases, run_cases
+from healops.bench.fleet_cases import DAY_TICKS, SIZE, add_deploy_before, fleet_cases, run_cases
 from healops.bench.step_faults import SLOW_FAULTS
 from healops.remediation.policy import RemediationLimits
 from healops.remediation.simulated import TABLES, SimulatedRemediation, incident_message
@@ -151,19 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=97, help="ticks between fault starts (default 97)")
     parser.add_argument("--days", type=int, default=2, help="simulated days the starts cover (default 2)")
     parser.add_argument("--seed", type=int, default=7, help="the fleet's noise seed (default 7)")
-    parser.add_argument(
-        "--deploy-before",
-        type=int,
-        metavar="MIN",
-        help="deploy each service this many simulated minutes before its fault (default: no deploy)",
-    )
+    add_deploy_before(parser)
     parser.add_argument("--faults", nargs="+", choices=sorted(DETECTED_AS), default=list(DETECTED_AS))
     parser.add_argument("--show", type=int, default=20, help="escalated cases listed (default 20)")
     args = parser.parse_args(argv)
     if not 1 <= args.every <= DAY_TICKS or args.days < 1:
         parser.error(f"--every must be 1 to {DAY_TICKS} and --days at least 1")
-    if args.deploy_before is not None and not 0 <= args.deploy_before <= 120:
-        parser.error(f"--deploy-before {args.deploy_before}: accepted are 0 to 120 minutes")
     plan = fleet_cases(args.faults, args.seed, args.every, args.days)
     with moto_tables() as dynamodb:
         cases = run_cases(
