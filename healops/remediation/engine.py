@@ -38,7 +38,7 @@ from healops.remediation.policy import RemediationLimits
 from healops.remediation.run import Candidate, CurrentAttempt, RunState
 from healops.remediation.sizing import replicas_to_add
 from healops.remediation.telemetry import MetricReader
-from healops.remediation.verification import verify
+from healops.remediation.verification import EXHAUSTION_KINDS, verify
 from healops.store.agent_decisions import AgentDecisionsRepository, DecisionStep
 from healops.store.base import ConditionFailedError
 from healops.store.incidents import IncidentRecord, IncidentsRepository, InvalidTransitionError
@@ -61,6 +61,15 @@ class Planner(Protocol):
     a model."""
 
     def __call__(self, context: IncidentContext, deadline: float | None = None) -> PlanOutcome: ...
+
+
+def _headroom(incident: IncidentMessage, attempt: RemediationAttempt) -> dict[str, float]:
+    """For an action on the service of a predicted exhaustion: the forecast metric -> its level when the action
+    ran (verification asks for headroom given back); empty otherwise."""
+    metric = EXHAUSTION_KINDS.get(incident.kind)
+    if metric is None or attempt.service != incident.service or metric not in attempt.metrics_before:
+        return {}
+    return {metric: float(attempt.metrics_before[metric])}
 
 
 def _iso(epoch: float) -> str:
@@ -498,10 +507,13 @@ class Remediation:
         request = validate_proposal(attempt.action, attempt.service, attempt.params)
         rule = request.entry.verification_for(request.params)
         start = run.current.acted_at + rule.settle_ticks * self.tick_real_s
-        series = self.metrics.series(attempt.service, rule.metrics, start, self.now())
+        headroom = _headroom(run.incident, attempt)
+        series = self.metrics.series(
+            attempt.service, tuple(dict.fromkeys((*rule.metrics, *headroom))), start, self.now()
+        )
         ticks = self.clock.now_tick() - (run.current.acted_tick or 0)
         baseline = self.fleet.describe(attempt.service).extra.get("latency_p99_baseline_ms")
-        result = verify(rule, series, ticks, baseline)
+        result = verify(rule, series, ticks, baseline, headroom)
         if result.status == "pending":
             run.route = "wait"
             run.wait_s = int(self.clock.tick_seconds)

@@ -45,6 +45,41 @@ def test_a_surge_at_night_is_met_with_a_scale_out_that_restores_the_headroom(dyn
     assert max(row["auth"]["CPUUtilization"] for _, row in world.metrics.points[-3:]) < 65.0
 
 
+def test_a_rollback_that_leaves_a_predicted_disk_fill_climbing_is_not_a_recovery(dynamodb: Any) -> None:
+    # Deployed 20 minutes before the fill: the deploy is the first suspect and the rollback runs. Its own metrics
+    # (errors, latency, memory) all hold their bands while the disk climbs on; it had verified, and the incident
+    # was resolved until the detector reopened it (healops bench closed-loop --deploy-before 20: 120 of 120).
+    world = World(dynamodb, RemediationLimits())
+    world.tick(5)
+    world.deployed("search", minutes_ago=20)
+    world.sim.inject("search", "disk_exhaustion")
+    world.tick(6)
+    run = world.run(incident("search", "disk_exhaustion_predicted"))
+    items = world.engine.remediations.for_incident("unit-search-disk_exhaustion_predicted").items
+    assert run.route == "resolved", run.tried
+    assert [(a["action"], a["verification"]) for a in items] == [
+        ("rollback_deploy", "not_recovered"),
+        ("restart_service", "not_recovered"),  # the bad deploy's own second fix, before the runner-up's
+        ("clear_disk", "recovered"),
+    ]
+    assert "no headroom gained on the predicted exhaustion" in items[0]["verification_detail"]
+
+
+def test_a_restart_that_empties_a_leaking_heap_is_a_relief_that_verifies(dynamodb: Any) -> None:
+    # Nothing to roll back to: the restart gives the memory back (the detector reopens the incident if the leak
+    # comes back, and past the reopen limit it goes to humans).
+    world = World(dynamodb, RemediationLimits())
+    world.tick(5)
+    world.sim.inject("search", "memory_leak", leak_mb_per_tick=120.0)
+    world.tick(8)
+    run = world.run(incident("search", "memory_exhaustion_predicted"))
+    items = world.engine.remediations.for_incident("unit-search-memory_exhaustion_predicted").items
+    assert run.route == "resolved", run.tried
+    assert [(a["action"], a["verification"]) for a in items if a["outcome"] != "skipped"] == [
+        ("restart_service", "recovered")
+    ]
+
+
 def test_a_dependency_failure_is_fixed_by_the_next_candidate_after_a_restart_fails(dynamodb: Any) -> None:
     world = World(dynamodb, RemediationLimits())
     world.tick(5)

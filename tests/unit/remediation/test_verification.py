@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from healops.detection.service import FORECAST_SERIES
 from healops.remediation.catalog import CATALOG, VerificationRule
-from healops.remediation.verification import verify
+from healops.remediation.verification import EXHAUSTION_KINDS, verify
 
 RULE = VerificationRule(("DiskUtilization", "ErrorRate"), settle_ticks=1, stable_ticks=2, within_ticks=5)
 
@@ -42,3 +43,24 @@ def test_latency_band_follows_the_service_baseline_and_heartbeat_must_beat() -> 
     assert verify(rule, ok, 3, p99_baseline_ms=50).status == "recovered"
     assert verify(rule, {**ok, "LatencyP99": [200] * 5}, 9, p99_baseline_ms=50).status == "not_recovered"
     assert verify(rule, {**ok, "Heartbeat": [3, 3, 3, 3, 0]}, 9, p99_baseline_ms=50).status == "not_recovered"
+
+
+def test_a_predicted_exhaustion_needs_headroom_given_back_not_only_the_actions_bands() -> None:
+    # A disk filling at 3 points a tick is under 85% when its exhaustion is predicted: a rollback's own metrics
+    # all hold their bands while it climbs on. Headroom asks for the disk below its 60% at the action.
+    rule = CATALOG["rollback_deploy"].verification
+    healthy = {"ErrorRate": [0.3] * 5, "LatencyP99": [200] * 5, "MemoryUtilization": [40] * 5}
+    climbing = {**healthy, "DiskUtilization": [63, 66, 69, 72, 75]}
+    assert verify(rule, climbing, 9).status == "recovered"  # without headroom: the action's bands alone
+    failed = verify(rule, climbing, 9, headroom={"DiskUtilization": 60.0})
+    assert failed.status == "not_recovered"
+    assert "DiskUtilization < 59 not held for 2 ticks (no headroom gained on the predicted exhaustion)" in failed.detail
+    cleared = {**healthy, "DiskUtilization": [30, 31, 31, 32, 32]}
+    assert verify(rule, cleared, 9, headroom={"DiskUtilization": 60.0}).status == "recovered"
+    # A tick's noise is not headroom: the level must fall by more than the margin.
+    flat = {**healthy, "DiskUtilization": [59.5, 59.6, 59.4, 59.5, 59.5]}
+    assert verify(rule, flat, 9, headroom={"DiskUtilization": 60.0}).status == "not_recovered"
+
+
+def test_the_predicted_kinds_are_the_detectors_forecasts() -> None:
+    assert {kind: metric for metric, kind in FORECAST_SERIES.items()} == EXHAUSTION_KINDS
