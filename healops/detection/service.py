@@ -90,6 +90,11 @@ class ServiceDetectorConfig:
     forecast_long_min_steadiness: float = 0.5
     forecast_horizon_ticks: float = 60.0  # a resource running out sooner opens a predicted incident
     forecast_max_drift: float = 0.15  # the projected exhaustion tick may move this fraction of the ETA in a tick
+    # A level that falls this many points in one tick was reset (a restart, an OOM kill, a rollback, a clean-up):
+    # the climb before it says nothing of the trend after, and the forecast windows start again from the fall.
+    # Memory and disk move by about a point a tick in noise; a window that straddled a rollback's 17-point fall
+    # still projected the slow leak it had ended, and reopened the fixed incident.
+    forecast_reset_drop: float = 5.0
     slo: float = 0.995  # availability objective of the burn-rate monitor
     max_signatures: int = 200
     signature_warmup_lines: int = 200
@@ -312,7 +317,10 @@ class ServiceDetector:
             if metrics.get(name) is None:
                 continue
             recent = self.recent[name]
-            recent.append((tick, float(metrics[name])))
+            value = float(metrics[name])
+            if recent and recent[-1][1] - value >= c.forecast_reset_drop:
+                recent.clear()  # reset: the windows refill from here
+            recent.append((tick, value))
             del recent[: -max(c.forecast_points, c.forecast_long_points)]
             # every window is updated (each keeps its projection for the steadiness rule); the short one reports first
             found = [

@@ -172,6 +172,22 @@ def test_a_few_ticks_of_noise_rising_together_are_not_a_memory_leak() -> None:
     assert signals == []
 
 
+def test_a_forecast_starts_again_after_the_level_falls_and_does_not_project_the_climb_a_fix_ended() -> None:
+    # ledger-db's slow leak (0.7 points a tick) rolled back at 80%: memory falls to 63% and stays. A long window
+    # straddling the fall still projected the climb and reopened the incident the rollback had fixed.
+    detector = ServiceDetector("ledger-db")
+    wobble = [0.4, -0.3, 0.1, -0.5, 0.3, 0.0, -0.2, 0.5]
+    steady = [63.0 + wobble[t % 8] for t in range(40)]
+    climb = [63.0 + 0.7 * t + wobble[t % 8] for t in range(1, 25)]
+    after = [63.0 + wobble[t % 8] for t in range(30)]
+    signals = {
+        t: [s.kind for s in detector.observe(t, {"MemoryUtilization": v})] for t, v in enumerate(steady + climb + after)
+    }
+    fell = len(steady) + len(climb)
+    assert any("memory_exhaustion_predicted" in kinds for t, kinds in signals.items() if t < fell)
+    assert all(kinds == [] for t, kinds in signals.items() if t >= fell)
+
+
 def test_a_benign_burst_on_an_idle_service_at_night_is_weak_but_a_cpu_spike_there_is_not() -> None:
     # fleet seed 19, 05:40 simulated: a benign burst (1.26x the requests, z 2.6: not a traffic burst) brings a
     # batch job's +8 CPU points, which nearly doubles the CPU per request of notifications-1 at 10% CPU

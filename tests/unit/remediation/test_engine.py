@@ -45,17 +45,26 @@ def test_a_surge_at_night_is_met_with_a_scale_out_that_restores_the_headroom(dyn
     assert max(row["auth"]["CPUUtilization"] for _, row in world.metrics.points[-3:]) < 65.0
 
 
+def remediated(
+    dynamodb: Any, service: str, fault: str, kind: str, ticks: int, deployed_before: int | None = None, **params: Any
+) -> tuple[Any, list[dict[str, Any]]]:
+    """``fault`` on ``service`` (deployed ``deployed_before`` minutes earlier), ``ticks`` later remediated as the
+    detector's ``kind`` incident: the run and its attempts, first to last."""
+    world = World(dynamodb, RemediationLimits())
+    world.tick(5)
+    if deployed_before is not None:
+        world.deployed(service, minutes_ago=deployed_before)
+    world.sim.inject(service, fault, **params)
+    world.tick(ticks)
+    run = world.run(incident(service, kind))
+    return run, world.engine.remediations.for_incident(f"unit-{service}-{kind}").items
+
+
 def test_a_rollback_that_leaves_a_predicted_disk_fill_climbing_is_not_a_recovery(dynamodb: Any) -> None:
     # Deployed 20 minutes before the fill: the deploy is the first suspect and the rollback runs. Its own metrics
     # (errors, latency, memory) all hold their bands while the disk climbs on; it had verified, and the incident
     # was resolved until the detector reopened it (healops bench closed-loop --deploy-before 20: 120 of 120).
-    world = World(dynamodb, RemediationLimits())
-    world.tick(5)
-    world.deployed("search", minutes_ago=20)
-    world.sim.inject("search", "disk_exhaustion")
-    world.tick(6)
-    run = world.run(incident("search", "disk_exhaustion_predicted"))
-    items = world.engine.remediations.for_incident("unit-search-disk_exhaustion_predicted").items
+    run, items = remediated(dynamodb, "search", "disk_exhaustion", "disk_exhaustion_predicted", 6, deployed_before=20)
     assert run.route == "resolved", run.tried
     assert [(a["action"], a["verification"]) for a in items] == [
         ("rollback_deploy", "not_recovered"),
@@ -68,12 +77,7 @@ def test_a_rollback_that_leaves_a_predicted_disk_fill_climbing_is_not_a_recovery
 def test_a_restart_that_empties_a_leaking_heap_is_a_relief_that_verifies(dynamodb: Any) -> None:
     # Nothing to roll back to: the restart gives the memory back (the detector reopens the incident if the leak
     # comes back, and past the reopen limit it goes to humans).
-    world = World(dynamodb, RemediationLimits())
-    world.tick(5)
-    world.sim.inject("search", "memory_leak", leak_mb_per_tick=120.0)
-    world.tick(8)
-    run = world.run(incident("search", "memory_exhaustion_predicted"))
-    items = world.engine.remediations.for_incident("unit-search-memory_exhaustion_predicted").items
+    run, items = remediated(dynamodb, "search", "memory_leak", "memory_exhaustion_predicted", 8, leak_mb_per_tick=120.0)
     assert run.route == "resolved", run.tried
     assert [(a["action"], a["verification"]) for a in items if a["outcome"] != "skipped"] == [
         ("restart_service", "recovered")
@@ -81,33 +85,21 @@ def test_a_restart_that_empties_a_leaking_heap_is_a_relief_that_verifies(dynamod
 
 
 def test_a_dependency_failure_is_fixed_by_the_next_candidate_after_a_restart_fails(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits())
-    world.tick(5)
-    world.sim.inject("ledger-db", "dependency_failure")
-    world.tick(3)
-    run = world.run(incident("ledger-db", "errors"))
-    tried = [
-        (a["action"], a["verification"]) for a in world.engine.remediations.for_incident("unit-ledger-db-errors").items
-    ]
+    run, items = remediated(dynamodb, "ledger-db", "dependency_failure", "errors", 3)
     assert run.route == "resolved", run.tried
-    assert tried == [("restart_service", "not_recovered"), ("failover", "recovered")]
+    assert [(a["action"], a["verification"]) for a in items] == [
+        ("restart_service", "not_recovered"),
+        ("failover", "recovered"),
+    ]
 
 
 def test_a_benign_deploy_just_before_a_dependency_failure_costs_a_rollback_not_the_fix(dynamodb: Any) -> None:
     # Deployed 20 simulated minutes before: the errors look like a bad deploy, so the rollback goes first;
     # when neither it nor the restart clears them, the error storm's failover follows and fixes.
-    world = World(dynamodb, RemediationLimits())
-    world.tick(5)
-    world.deployed("ledger-db", minutes_ago=20)
-    world.sim.inject("ledger-db", "dependency_failure")
-    world.tick(3)
-    run = world.run(incident("ledger-db", "errors"))
-    tried = [
-        (a["action"], a["verification"]) for a in world.engine.remediations.for_incident("unit-ledger-db-errors").items
-    ]
+    run, items = remediated(dynamodb, "ledger-db", "dependency_failure", "errors", 3, deployed_before=20)
     assert run.diagnosis.startswith("bad_deploy"), run.diagnosis
     assert run.route == "resolved", run.tried
-    assert tried == [
+    assert [(a["action"], a["verification"]) for a in items] == [
         ("rollback_deploy", "not_recovered"),
         ("restart_service", "not_recovered"),
         ("failover", "recovered"),
