@@ -84,9 +84,7 @@ class Case:
     opened_after: int | None  # ticks from the injection to the first incident on the queue
     handled: tuple[Handled, ...]
     before: int  # incidents that arrived during the learning ticks (false alarms on a quiet fleet)
-    unhealthy_at_end: (
-        int  # of the last SETTLE_TICKS ticks, those the model calls the service not healthy (bursts aside)
-    )
+    unhealthy_at_end: int  # of the last SETTLE_TICKS ticks, those the service was not healthy (bursts aside)
     fix_applied: bool  # an action that ends the fault (the model's ground truth) ran on the service
 
     @property
