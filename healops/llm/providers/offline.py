@@ -355,7 +355,17 @@ class OfflineReasoner:
         actions = self._actions(context, fault, target)
         # Runners-up from the metrics and deploys alone (the hints restate them and must not add a fix), none
         # explained away: if the diagnosis was wrong, so may be its explanation of the other symptoms.
-        fallbacks = self._fallbacks(context, _findings(context, hints=False, explain=False), fault, actions)
+        evidence = _findings(context, hints=False, explain=False)
+        if fault == "bad_deploy" and actions and actions[0].action == "rollback_deploy":
+            # A deploy is a suspect, not a symptom: once its rollback has been tried, the faults the metrics show
+            # come before the rest of the deploy's playbook (a disk filling since a deploy is cleared second, not
+            # restarted first and cleared at the attempt limit).
+            rollback, rest = actions[:1], actions[1:]
+            fallbacks = self._fallbacks(context, evidence, fault, rollback)
+            seen = {(a.action, a.service) for a in fallbacks}
+            actions, fallbacks = rollback + fallbacks, [a for a in rest if (a.action, a.service) not in seen]
+        else:
+            fallbacks = self._fallbacks(context, evidence, fault, actions)
         spent = _spent(context)
         fresh = [a for a in actions + fallbacks if (a.action, a.service) not in spent]
         actions = (fresh + [a for a in actions + fallbacks if (a.action, a.service) in spent])[:MAX_PLAN_ACTIONS]

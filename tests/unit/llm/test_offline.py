@@ -182,6 +182,17 @@ def test_a_surge_the_service_absorbs_is_no_finding() -> None:
     assert plan.diagnosis.fault_kind != "cpu_saturation"
 
 
+def test_once_the_rollback_of_a_suspect_deploy_is_tried_the_faults_the_metrics_show_come_next() -> None:
+    # A disk filling since a deploy 20 minutes before: the deploy is the diagnosis, but a restart (the rest of its
+    # playbook) would spend an attempt; clearing the disk comes second, the restart after it.
+    deployed = RecentDeploy(service="checkout", version="v2.4.1", previous_version="v2.4.0", minutes_before=20)
+    context = sample_context("disk_exhaustion").model_copy(update={"deploys": [deployed]})
+    context = with_metrics(context, DiskUtilization=(70.0, 70.0, 40.0, 2.0))
+    plan = OfflineReasoner().plan(context)
+    assert plan.diagnosis.fault_kind == "bad_deploy"
+    assert [a.action for a in plan.actions] == ["rollback_deploy", "clear_disk", "restart_service"]
+
+
 def reopened_after(fault: str, action: str) -> IncidentContext:
     """``fault``'s incident on checkout, reopened after ``action`` had resolved it."""
     past = PastRemediation(kind=fault, service="checkout", action=action, outcome="resolved", this_incident=True)

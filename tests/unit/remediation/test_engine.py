@@ -68,8 +68,7 @@ def test_a_rollback_that_leaves_a_predicted_disk_fill_climbing_is_not_a_recovery
     assert run.route == "resolved", run.tried
     assert [(a["action"], a["verification"]) for a in items] == [
         ("rollback_deploy", "not_recovered"),
-        ("restart_service", "not_recovered"),  # the bad deploy's own second fix, before the runner-up's
-        ("clear_disk", "recovered"),
+        ("clear_disk", "recovered"),  # the fill's own fix next, not the deploy playbook's restart
     ]
     assert "no headroom gained on the predicted exhaustion" in items[0]["verification_detail"]
 
