@@ -157,11 +157,17 @@ class Remediation:
 
     # ---- plan ------------------------------------------------------------------------------------
 
-    def context(self, incident: IncidentMessage, record: IncidentRecord | None = None) -> IncidentContext:
+    def context(
+        self,
+        incident: IncidentMessage,
+        record: IncidentRecord | None = None,
+        *,
+        own_attempts: Sequence[Mapping[str, Any]] | None = None,
+    ) -> IncidentContext:
         """What the planner sees: the signals and scores that opened the incident (its ``record``), the last
         ticks of metrics of the service and its dependencies, a few of the service's log lines from around the
         opening, the graph around the service (dependencies and dependents), past remediations, a recent deploy
-        and the catalog."""
+        and the catalog. ``own_attempts``: the incident's recorded attempts, when the caller has read them."""
         view = self.fleet.describe(incident.service)
         services = [incident.service, *view.depends_on]
         end = self.now()
@@ -194,7 +200,7 @@ class Remediation:
                 )
             )
         # A reopened incident's own earlier attempts first (they did not hold), then the service's latest.
-        own = self.remediations.for_incident(incident.incident_id).items if incident.episode else []
+        own = own_attempts if own_attempts is not None else self._own_attempts(incident)
         latest = self.remediations.by_service(incident.service, limit=10).items
         catalog_names = {s.name for s in catalog_specs()}
         seen: set[tuple[str, str]] = set()
@@ -243,16 +249,21 @@ class Remediation:
             pass  # a plan the adapter could not give in numbers: no baseline rather than a wrong one
         return baselines
 
+    def _own_attempts(self, incident: IncidentMessage) -> list[dict[str, Any]]:
+        """The incident's attempts recorded before this episode (none are, on its first)."""
+        return self.remediations.for_incident(incident.incident_id).items if incident.episode else []
+
     def plan(self, incident: IncidentMessage, deadline: float | None = None) -> RunState:
         """Plan the incident. ``deadline`` (a ``time.monotonic()`` instant: the Lambda's end, less a margin)
         bounds the planner's wait for a model; the offline reasoner answers in time when it comes."""
         self._record_incident(incident)
         limits = self.limits()
         # A reopened incident's earlier attempts keep their ids: number the new ones after them.
-        first_attempt = len(self.remediations.for_incident(incident.incident_id).items) if incident.episode else 0
+        own = self._own_attempts(incident)
+        first_attempt = len(own)
         if incident.episode > limits.max_reopens:
             return self._beyond_reopens(incident, limits, first_attempt)
-        context = self.context(incident, self.incidents.get(incident.incident_id))
+        context = self.context(incident, self.incidents.get(incident.incident_id), own_attempts=own)
         outcome = self.planner(context, deadline)
         plan = outcome.plan
         run = RunState(
