@@ -14,11 +14,38 @@ from tests.unit.fleet.sim import NIGHT_TICK, PEAK_BURST_TICK
 from tests.unit.remediation.world import World, incident, planned
 
 
-def test_a_surge_is_relieved_by_a_scale_out_sized_to_the_traffic_and_verified(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits())
+def faulted(
+    dynamodb: Any,
+    service: str,
+    fault: str,
+    ticks: int,
+    limits: RemediationLimits | None = None,
+    deployed_before: int | None = None,
+    **params: Any,
+) -> World:
+    """A world (``limits``: the defaults unless given) 5 quiet ticks in, ``service`` deployed ``deployed_before``
+    minutes earlier if given, then ``fault`` on it for ``ticks`` ticks."""
+    world = World(dynamodb, limits if limits is not None else RemediationLimits())
     world.tick(5)
-    world.sim.inject("search", "cpu_saturation")
-    world.tick(1)
+    if deployed_before is not None:
+        world.deployed(service, minutes_ago=deployed_before)
+    world.sim.inject(service, fault, **params)
+    world.tick(ticks)
+    return world
+
+
+def remediated(
+    dynamodb: Any, service: str, fault: str, kind: str, ticks: int, deployed_before: int | None = None, **params: Any
+) -> tuple[Any, list[dict[str, Any]]]:
+    """:func:`faulted`, then remediated as the detector's ``kind`` incident: the run and its attempts, first to
+    last."""
+    world = faulted(dynamodb, service, fault, ticks, deployed_before=deployed_before, **params)
+    run = world.run(incident(service, kind))
+    return run, world.engine.remediations.for_incident(f"unit-{service}-{kind}").items
+
+
+def test_a_surge_is_relieved_by_a_scale_out_sized_to_the_traffic_and_verified(dynamodb: Any) -> None:
+    world = faulted(dynamodb, "search", "cpu_saturation", 1)
     # The detector sees the latency first and names the incident after it; the CPU explains it.
     run = world.run(incident("search", "latency"))
     assert run.route == "resolved", run.tried
@@ -43,21 +70,6 @@ def test_a_surge_at_night_is_met_with_a_scale_out_that_restores_the_headroom(dyn
     world.tick(3)
     # The replicas were sized to 50%: the CPU stays under the 65% at which a surge opens an incident.
     assert max(row["auth"]["CPUUtilization"] for _, row in world.metrics.points[-3:]) < 65.0
-
-
-def remediated(
-    dynamodb: Any, service: str, fault: str, kind: str, ticks: int, deployed_before: int | None = None, **params: Any
-) -> tuple[Any, list[dict[str, Any]]]:
-    """``fault`` on ``service`` (deployed ``deployed_before`` minutes earlier), ``ticks`` later remediated as the
-    detector's ``kind`` incident: the run and its attempts, first to last."""
-    world = World(dynamodb, RemediationLimits())
-    world.tick(5)
-    if deployed_before is not None:
-        world.deployed(service, minutes_ago=deployed_before)
-    world.sim.inject(service, fault, **params)
-    world.tick(ticks)
-    run = world.run(incident(service, kind))
-    return run, world.engine.remediations.for_incident(f"unit-{service}-{kind}").items
 
 
 def test_a_rollback_that_leaves_a_predicted_disk_fill_climbing_is_not_a_recovery(dynamodb: Any) -> None:
@@ -133,10 +145,7 @@ def test_a_dependency_failure_after_a_deploy_as_a_burst_starts_still_reaches_fai
 
 
 def test_dry_run_plans_and_records_but_never_acts(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits(dry_run=True))
-    world.tick(5)
-    world.sim.inject("auth", "disk_exhaustion")
-    world.tick(3)
+    world = faulted(dynamodb, "auth", "disk_exhaustion", 3, RemediationLimits(dry_run=True))
     run = world.run(incident("auth", "disk"))
     assert run.route == "escalate" and world.fleet.applied == []
     items = world.engine.remediations.for_incident("unit-auth-disk").items
@@ -154,10 +163,7 @@ def test_dry_run_plans_and_records_but_never_acts(dynamodb: Any) -> None:
 
 
 def test_the_allow_list_refuses_and_the_refusal_is_recorded(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits(allowed_actions={"*": ["no_op_observe"]}))
-    world.tick(5)
-    world.sim.inject("auth", "disk_exhaustion")
-    world.tick(3)
+    world = faulted(dynamodb, "auth", "disk_exhaustion", 3, RemediationLimits(allowed_actions={"*": ["no_op_observe"]}))
     run = world.run(incident("auth", "disk"))
     assert run.route == "escalate" and world.fleet.applied == []
     [item] = world.engine.remediations.for_incident("unit-auth-disk").items
@@ -165,10 +171,7 @@ def test_the_allow_list_refuses_and_the_refusal_is_recorded(dynamodb: Any) -> No
 
 
 def test_a_slot_is_held_while_remediating_and_given_back_at_the_end(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits(max_concurrent=1))
-    world.tick(5)
-    world.sim.inject("auth", "disk_exhaustion")
-    world.tick(3)
+    world = faulted(dynamodb, "auth", "disk_exhaustion", 3, RemediationLimits(max_concurrent=1))
     # Another incident being remediated holds the only slot: nothing acts, the refusal says why.
     world.engine.incidents.create_if_absent(IncidentRecord(incident_id="busy-1", service="edge", kind="x"))
     world.engine.incidents.transition("busy-1", "remediating")
@@ -185,10 +188,7 @@ def test_a_slot_is_held_while_remediating_and_given_back_at_the_end(dynamodb: An
 
 
 def test_a_retried_act_does_not_act_twice(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits())
-    world.tick(5)
-    world.sim.inject("auth", "disk_exhaustion")
-    world.tick(3)
+    world = faulted(dynamodb, "auth", "disk_exhaustion", 3)
     run = world.engine.guard(world.engine.plan(incident("auth", "disk")))
     first = world.engine.act(run.model_copy(deep=True))
     world.engine.act(run.model_copy(deep=True))  # the same step delivered again, after the fleet changed
@@ -196,10 +196,7 @@ def test_a_retried_act_does_not_act_twice(dynamodb: Any) -> None:
 
 
 def test_a_reopened_incident_numbers_its_attempts_after_the_earlier_episode(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits(cooldown_s=0))
-    world.tick(5)
-    world.sim.inject("auth", "disk_exhaustion")
-    world.tick(3)
+    world = faulted(dynamodb, "auth", "disk_exhaustion", 3, RemediationLimits(cooldown_s=0))
     assert world.run(incident("auth", "disk")).route == "resolved"
     world.engine.incidents.transition("unit-auth-disk", "open")
     world.sim.inject("auth", "disk_exhaustion")
@@ -212,10 +209,7 @@ def test_a_reopened_incident_numbers_its_attempts_after_the_earlier_episode(dyna
 
 def error_storm_restarted_away(dynamodb: Any) -> World:
     """A world where an error storm on auth was remediated (a restart, verified): incident unit-auth-errors."""
-    world = World(dynamodb, RemediationLimits(cooldown_s=0))
-    world.tick(5)
-    world.sim.inject("auth", "error_storm")
-    world.tick(3)
+    world = faulted(dynamodb, "auth", "error_storm", 3, RemediationLimits(cooldown_s=0))
     assert world.run(incident("auth", "errors")).route == "resolved"
     return world
 
@@ -230,10 +224,7 @@ def test_a_reopened_incidents_own_attempts_lead_its_history_marked_as_not_held(d
 
 
 def test_an_incident_that_keeps_reopening_goes_to_humans_past_the_reopen_limit(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits(max_reopens=2))
-    world.tick(5)
-    world.sim.inject("search", "memory_leak")
-    world.tick(6)
+    world = faulted(dynamodb, "search", "memory_leak", 6, RemediationLimits(max_reopens=2))
     assert world.engine.plan(incident("search", "memory", episode=2)).route == "guard"
     message = incident("search", "memory", episode=3)
     run = world.engine.plan(message)
@@ -288,10 +279,7 @@ def test_an_action_that_did_not_help_is_undone_before_the_next_candidate(
 
 
 def test_an_action_without_a_compensation_is_left_as_it_is(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits())
-    world.tick(5)
-    world.sim.inject("ledger-db", "dependency_failure")
-    world.tick(3)
+    world = faulted(dynamodb, "ledger-db", "dependency_failure", 3)
     world.run(incident("ledger-db", "errors"))
     restart = world.engine.remediations.for_incident("unit-ledger-db-errors").items[0]
     assert restart["action"] == "restart_service" and restart["verification"] == "not_recovered"
@@ -299,10 +287,7 @@ def test_an_action_without_a_compensation_is_left_as_it_is(dynamodb: Any) -> Non
 
 
 def test_the_guard_waits_out_the_actions_own_cooldown_when_it_is_longer_than_the_policys(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits(cooldown_s=60))
-    world.tick(5)
-    world.sim.inject("auth", "disk_exhaustion")
-    world.tick(3)
+    world = faulted(dynamodb, "auth", "disk_exhaustion", 3, RemediationLimits(cooldown_s=60))
     assert world.run(incident("auth", "disk")).route == "resolved"
     world.tick(5)  # 300 simulated s since the disk was cleared: the policy's 60 s are long over
     world.engine.planner = planned(("scale_in", {"replicas": 1}), ("no_op_observe", {}))
@@ -362,10 +347,9 @@ def test_a_step_that_failed_before_the_incident_was_recorded_still_escalates_it_
 
 
 def test_every_candidate_failing_is_the_escalation_reason(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits(allowed_actions={"*": ["restart_service"]}))
-    world.tick(5)
-    world.sim.inject("ledger-db", "dependency_failure")
-    world.tick(3)
+    world = faulted(
+        dynamodb, "ledger-db", "dependency_failure", 3, RemediationLimits(allowed_actions={"*": ["restart_service"]})
+    )
     message = incident("ledger-db", "errors")
     run = world.run(message)
     assert run.route == "escalate"
