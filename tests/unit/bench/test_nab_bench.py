@@ -62,3 +62,19 @@ def test_art_phases_out_of_range_is_refused(tmp_path: Path, phases: str, capsys:
 def test_bench_refuses_a_directory_not_in_nab_layout(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="NAB's layout"):
         nab.main(["--data", str(tmp_path), "--out", str(tmp_path / "out")])
+
+
+def test_cv_appends_the_leave_one_category_out_means_to_the_last_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_corpus(tmp_path / "nab")
+    data = tmp_path / "nab" / "data"
+    (data / "other").mkdir()
+    (data / "other" / "two.csv").write_text((data / "demo" / "one.csv").read_text())
+    windows = json.loads((tmp_path / "nab" / "labels" / "combined_windows.json").read_text())
+    windows["other/two.csv"] = windows["demo/one.csv"]
+    (tmp_path / "nab" / "labels" / "combined_windows.json").write_text(json.dumps(windows))
+    assert nab.main(["--data", str(tmp_path / "nab"), "--out", str(tmp_path / "out"), "--cv"]) == 0
+    out = capsys.readouterr().out
+    assert re.fullmatch(r"standard=-?\d+\.\d cv_standard=-?\d+\.\d", out.strip().splitlines()[-1])
+    assert re.search(r"shipped setting only \(threshold chosen per fold\): cv_standard=-?\d+\.\d", out)
