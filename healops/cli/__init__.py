@@ -7,6 +7,8 @@ import importlib
 import logging
 import sys
 
+from botocore.exceptions import EndpointConnectionError
+
 from healops.deploy.errors import DeployError
 
 BENCHES = {
@@ -85,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
             return int(module.main(args.args))
     except DeployError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except EndpointConnectionError as exc:
+        # The stack's endpoint stopped answering between the check and the call: one line, no traceback.
+        print(f"error: the stack's endpoint does not answer ({exc}): see `healops status`", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -20,7 +20,7 @@ from typing import Any
 from rich.console import Console
 
 from healops import aws, paths
-from healops.deploy.stack import read_stack
+from healops.deploy.stack import running_stack
 from healops.fleet.faults import FAULTS
 
 console = Console()
@@ -105,10 +105,7 @@ def run_inject(args: argparse.Namespace) -> int:
     except ValueError as exc:
         err_console.print(f"error: {exc}")
         return 2
-    stack = read_stack(paths.state_dir())
-    if stack is None:
-        err_console.print("error: no running stack (start it with `healops up`)")
-        return 1
+    stack = running_stack(paths.state_dir())
     function = (stack["outputs"].get("lambda_function_names") or {}).get("injector", "injector")
     lam = aws.client("lambda", endpoint_url=stack["endpoint_url"])
     response = lam.invoke(FunctionName=function, Payload=json.dumps(payload).encode())

@@ -11,7 +11,7 @@ from rich.table import Column, Table
 from healops import aws, paths
 from healops.deploy import health
 from healops.deploy.processes import server_process
-from healops.deploy.stack import down, read_stack
+from healops.deploy.stack import down, not_running, running_stack
 
 console = Console()
 
@@ -58,11 +58,10 @@ def function_table(endpoint: str, names: dict[str, str]) -> Table:
 
 def run_status() -> int:
     state_dir = paths.state_dir()
-    stack = read_stack(state_dir)
+    stack = running_stack(state_dir)
     proc = server_process(state_dir).running()
-    if stack is None or proc is None:
-        console.print("endpoint    [red]not running[/red] (start it with `healops up`)")
-        return 1
+    if proc is None:  # it stopped a moment ago
+        raise not_running(state_dir)
     endpoint = stack["endpoint_url"]
     answers = health.endpoint_answers(endpoint)
     console.print(

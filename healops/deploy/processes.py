@@ -94,17 +94,56 @@ class ManagedProcess:
                 break
             time.sleep(0.1)
         self.stop()
-        tail = "\n".join(self.log_file.read_text(errors="replace").splitlines()[-20:])
+        lines = self.log_file.read_text(errors="replace").splitlines()
+        # A refusal the process explained itself (a taken port, a bad argument) is that one line.
+        refusal = next((line for line in reversed(lines) if line.startswith("error: ")), None)
+        if refusal is not None:
+            raise DeployError(f"{what} did not start: {refusal.removeprefix('error: ')}")
+        tail = "\n".join(lines[-20:])
         raise DeployError(f"{what} did not start (log: {self.log_file}):\n{tail}")
 
 
 def port_is_free(host: str, port: int) -> bool:
+    return port_holder(host, port) is None
+
+
+def port_holder(host: str, port: int) -> str | None:
+    """None when a server could listen on ``host:port`` now; otherwise who holds it, in words.
+
+    The check binds as our servers do, with ``SO_REUSEADDR`` (werkzeug's servers set it): our own
+    connections closing in TIME_WAIT after ``healops down`` do not stop them listening, so they must
+    not stop the check either (without it, ``down`` then ``up`` failed for about a minute).
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
-            return False
-    return True
+            return listener_of(port) or f"another program (`ss -ltnp 'sport = :{port}'` shows which)"
+    return None
+
+
+def listener_of(port: int) -> str | None:
+    """The program listening on TCP ``port`` on any address (``name (pid N)``), if it can be seen."""
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except (psutil.Error, OSError):  # another user's sockets may be hidden from us
+        return None
+    for conn in connections:
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+            if conn.pid is None:
+                return None
+            try:
+                proc = psutil.Process(conn.pid)
+                command = " ".join(proc.cmdline())[:120] or proc.name()
+            except psutil.Error:
+                return f"pid {conn.pid}"
+            return f"{proc.name()} (pid {conn.pid}: {command})"
+    return None
+
+
+def port_taken_message(host: str, port: int, holder: str, option: str) -> str:
+    return f"port {port} on {host} is already in use by {holder}: stop it, or choose another port with {option}"
 
 
 def server_process(state_dir: Path) -> ManagedProcess:
@@ -122,11 +161,9 @@ def start_server(state_dir: Path, host: str, port: int, time_scale: float, timeo
             f"an embedded cloud started by Heal-Ops is already running (pid {managed.running().pid}); "  # type: ignore[union-attr]
             "run `healops down` first, or `healops status` to see it"
         )
-    if not port_is_free(host, port):
-        raise DeployError(
-            f"port {port} on {host} is already in use by another program: stop it "
-            f"(`ss -ltnp 'sport = :{port}'` shows which) or choose another port with --port"
-        )
+    holder = port_holder(host, port)
+    if holder is not None:
+        raise DeployError(port_taken_message(host, port, holder, "--port"))
     args = [SERVER_MODULE, "--host", host, "--port", str(port), "--time-scale", str(time_scale)]
     args += ["--state-dir", str(state_dir / "cloud")]
     managed.launch(args, lambda line: line if READY_LINE in line else None, timeout, "the embedded cloud")
@@ -152,10 +189,9 @@ def start_dashboard(
     managed = dashboard_process(state_dir)
     if managed.running() is not None:
         raise DeployError("a dashboard started by Heal-Ops is already running: run `healops down` first")
-    if port and not port_is_free("127.0.0.1", port):
-        raise DeployError(
-            f"port {port} on 127.0.0.1 is already in use by another program: choose another with --dashboard-port"
-        )
+    holder = port_holder("127.0.0.1", port) if port else None
+    if holder is not None:
+        raise DeployError(port_taken_message("127.0.0.1", port, holder, "--dashboard-port"))
     args = [DASHBOARD_MODULE, "--port", str(port), "--endpoint", endpoint_url]
     args += ["--token-file", str(dashboard_token_file(state_dir)), "--time-scale", repr(time_scale)]
 

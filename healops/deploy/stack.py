@@ -115,6 +115,8 @@ def up(options: StackOptions, progress: Any = None) -> StackInfo:
 
     timings: dict[str, float] = {}
     started = time.monotonic()
+    for cleaned in clear_stale(options.state_dir):
+        logger.warning("an earlier run ended without `healops down`: %s", cleaned)
     check_tools(options.tflocal)
     report("package", "building one zip per function")
     package(options.build_dir)
@@ -183,3 +185,38 @@ def read_stack(state_dir: Path) -> dict[str, Any] | None:
         return json.loads((state_dir / "stack.json").read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
+
+
+def clear_stale(state_dir: Path) -> list[str]:
+    """Clean up what a run that died without ``down`` left behind; returns what was cleaned, in words.
+
+    Only what is ours: pid files naming no live process of ours, a ``stack.json`` whose cloud is
+    gone, and a dashboard of ours left reading from a cloud that is gone.
+    """
+    cleaned: list[str] = []
+    server, dashboard = server_process(state_dir), dashboard_process(state_dir)
+    for managed in (server, dashboard):
+        if managed.pid_file.exists() and managed.running() is None:
+            managed.pid_file.unlink(missing_ok=True)
+            cleaned.append(f"removed the stale {managed.pid_file.name}")
+    if server.running() is None:
+        if dashboard.stop():
+            cleaned.append("stopped a dashboard whose embedded cloud had gone")
+        stack_file = state_dir / "stack.json"
+        if stack_file.exists():
+            stack_file.unlink()
+            cleaned.append(f"removed the stale {stack_file.name}")
+    return cleaned
+
+
+def running_stack(state_dir: Path) -> dict[str, Any]:
+    """The running stack's ``stack.json``; a DeployError saying so in one line when none runs here."""
+    clear_stale(state_dir)
+    stack = read_stack(state_dir)
+    if stack is None:
+        raise not_running(state_dir)
+    return stack
+
+
+def not_running(state_dir: Path) -> DeployError:
+    return DeployError(f"no Heal-Ops stack is running (state directory {state_dir}): start it with `healops up`")

@@ -7,10 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from healops.deploy.errors import DeployError
-from healops.deploy.processes import ManagedProcess, port_is_free, start_server
+from healops.deploy.processes import ManagedProcess, port_holder, port_is_free, start_server
 
 
 def test_port_in_use_is_detected() -> None:
@@ -52,3 +53,46 @@ def test_start_server_refuses_a_taken_port_and_leaves_nothing(tmp_path: Path) ->
         with pytest.raises(DeployError, match=f"port {port} .* already in use"):
             start_server(tmp_path, "127.0.0.1", port, 1.0)
     assert not (tmp_path / "server.pid").exists()
+
+
+def _time_wait_on(port: int) -> bool:
+    return any(
+        c.status == psutil.CONN_TIME_WAIT and c.laddr and c.laddr.port == port
+        for c in psutil.net_connections(kind="tcp")
+    )
+
+
+def test_our_own_connections_closing_in_time_wait_do_not_hold_the_port() -> None:
+    # A server that closes its side first (as an HTTP server does) leaves TIME_WAIT on its own port.
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = listener.accept()
+    accepted.close()
+    client.recv(1)  # the server's FIN reached the client
+    client.close()
+    listener.close()
+    assert _time_wait_on(port), "the set-up must leave a connection in TIME_WAIT on the port"
+    assert port_holder("127.0.0.1", port) is None
+    assert port_is_free("127.0.0.1", port)
+
+
+def test_a_listener_of_another_program_is_named_with_its_pid() -> None:
+    code = "import socket, sys, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+    code += "print(s.getsockname()[1], flush=True); time.sleep(30)"
+    other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout is not None
+        port = int(other.stdout.readline())
+        holder = port_holder("127.0.0.1", port)
+        assert holder is not None and f"pid {other.pid}" in holder and "python" in holder
+        with pytest.raises(
+            DeployError, match=rf"port {port} on 127.0.0.1 is already in use by python.*pid {other.pid}"
+        ):
+            start_server(Path("/nonexistent-state"), "127.0.0.1", port, 1.0)
+    finally:
+        other.kill()
+        other.wait()
