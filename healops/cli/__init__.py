@@ -18,6 +18,7 @@ BENCHES = {
     "deploy": "healops.bench.deploy",
     "llm": "healops.bench.llm",
     "nab": "healops.bench.nab",
+    "rca": "healops.bench.rca",
     "prediction": "healops.bench.prediction",
     "step-faults": "healops.bench.step_faults",
     "fleet": "healops.bench.fleet",
