@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import time
 import zipfile
@@ -47,3 +48,22 @@ def use_moto_credentials(monkeypatch: pytest.MonkeyPatch, region: str = "us-east
     monkeypatch.setenv("AWS_DEFAULT_REGION", region)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+
+
+def raw_request(
+    port: int, method: str, path: str, headers: dict[str, str], body: str = "", host: str | None = None
+) -> tuple[int, dict[str, str], str]:
+    """One HTTP request to 127.0.0.1:``port`` with exactly these headers (``host``: the Host header, the endpoint's
+    own by default), as a browser or an attacker would send it; the status, headers (lower-cased) and body."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", host or f"127.0.0.1:{port}")
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.putheader("Content-Length", str(len(body.encode())))
+        conn.endheaders(body.encode())
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
+    finally:
+        conn.close()

@@ -43,7 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run schedules, alarm periods and Step Functions waits N times faster (default 1)",
     )
     up.add_argument("--port", type=int, default=4566, help="endpoint port (default 4566)")
-    up.add_argument("--host", default="127.0.0.1", help="endpoint address (default 127.0.0.1)")
+    up.add_argument("--host", default="127.0.0.1", help="endpoint address, loopback only (default 127.0.0.1)")
+    up.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="let --host be an address other machines can reach (prints what that exposes)",
+    )
     up.add_argument(
         "--dashboard-port",
         default="8050",

@@ -12,6 +12,7 @@ from rich.console import Console
 from healops.deploy.errors import DeployError
 from healops.deploy.processes import server_process
 from healops.deploy.stack import StackInfo, StackOptions, down, up
+from healops.local.local_only import RemoteBindError, check_bind_host, is_loopback, remote_exposure
 
 console = Console()
 
@@ -75,8 +76,19 @@ def parse_dashboard_port(args: argparse.Namespace) -> int | None:
 def run_up(args: argparse.Namespace) -> int:
     if args.time_scale <= 0:
         raise DeployError(f"--time-scale must be a positive number, got {args.time_scale}")
+    allow_remote = bool(getattr(args, "allow_remote", False))
+    try:
+        check_bind_host(args.host, allow_remote)
+    except RemoteBindError as exc:
+        raise DeployError(str(exc)) from exc
+    if not is_loopback(args.host):
+        console.print(f"[yellow]{remote_exposure(args.host, args.port)}[/yellow]", soft_wrap=True, highlight=False)
     options = StackOptions(
-        host=args.host, port=args.port, time_scale=args.time_scale, dashboard_port=parse_dashboard_port(args)
+        host=args.host,
+        port=args.port,
+        allow_remote=allow_remote,
+        time_scale=args.time_scale,
+        dashboard_port=parse_dashboard_port(args),
     )
     with console.status("starting Heal-Ops") as status:
 

@@ -150,7 +150,9 @@ def server_process(state_dir: Path) -> ManagedProcess:
     return ManagedProcess("server", state_dir, SERVER_MARKER)
 
 
-def start_server(state_dir: Path, host: str, port: int, time_scale: float, timeout: float = 60.0) -> int:
+def start_server(
+    state_dir: Path, host: str, port: int, time_scale: float, timeout: float = 60.0, allow_remote: bool = False
+) -> int:
     """Start the embedded cloud in its own session (Ctrl-C in the terminal is ours to forward).
 
     Returns its pid once it prints its ready line; on failure nothing is left running.
@@ -165,7 +167,7 @@ def start_server(state_dir: Path, host: str, port: int, time_scale: float, timeo
     if holder is not None:
         raise DeployError(port_taken_message(host, port, holder, "--port"))
     args = [SERVER_MODULE, "--host", host, "--port", str(port), "--time-scale", str(time_scale)]
-    args += ["--state-dir", str(state_dir / "cloud")]
+    args += ["--state-dir", str(state_dir / "cloud")] + (["--allow-remote"] if allow_remote else [])
     managed.launch(args, lambda line: line if READY_LINE in line else None, timeout, "the embedded cloud")
     return int(managed.pid_file.read_text())
 

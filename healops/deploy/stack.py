@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 class StackOptions:
     host: str = "127.0.0.1"
     port: int = 4566
+    # Listen on a non-loopback host (healops.local.local_only: the cloud takes any credentials).
+    allow_remote: bool = False
     time_scale: float = 1.0
     state_dir: Path = field(default_factory=paths.state_dir)
     terraform_dir: Path = paths.TERRAFORM_DIR
@@ -123,7 +125,9 @@ def up(options: StackOptions, progress: Any = None) -> StackInfo:
     timings["package_s"] = time.monotonic() - started
 
     report("cloud", f"starting the embedded cloud on {options.endpoint_url}")
-    pid = start_server(options.state_dir, options.host, options.port, options.time_scale)
+    pid = start_server(
+        options.state_dir, options.host, options.port, options.time_scale, allow_remote=options.allow_remote
+    )
     timings["cloud_s"] = time.monotonic() - started - timings["package_s"]
     try:
         runner = terraform_runner(options)

@@ -15,6 +15,13 @@ from typing import TYPE_CHECKING
 
 from healops.local import routes
 from healops.local.context import EmbeddedContext
+from healops.local.local_only import (
+    LocalOnly,
+    LocalOnlyPolicy,
+    check_bind_host,
+    is_loopback,
+    remote_exposure,
+)
 
 if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
@@ -41,6 +48,11 @@ def _configure_moto(ctx: EmbeddedContext) -> str | None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
     from moto.core.config import default_user_config
+    from moto.moto_server import werkzeug_app
+
+    # No CORS headers from moto (read once at import, so set on the module too); LocalOnly refuses cross-origin.
+    os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
+    werkzeug_app.DISABLE_GLOBAL_CORS = True
 
     # Step Functions only runs executions (in its ASL parser backend) with this switch on.
     default_user_config["stepfunctions"]["execute_state_machine"] = True
@@ -65,10 +77,14 @@ class EmbeddedCloud:
         self,
         ctx: EmbeddedContext | None = None,
         extensions: list[Extension] | None = None,
+        allow_remote: bool = False,
     ) -> None:
         self.ctx = ctx or EmbeddedContext()
+        check_bind_host(self.ctx.host, allow_remote)
+        self._policy = LocalOnlyPolicy(port=self.ctx.port or 0, allow_remote=allow_remote)
         if self.ctx.port == 0:
             self.ctx.port = free_port(self.ctx.host)
+            self._policy = LocalOnlyPolicy(port=self.ctx.port, allow_remote=allow_remote)
         self._extensions = extensions
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -98,7 +114,7 @@ class EmbeddedCloud:
         for ext in exts:
             ext.install(self.ctx)
         routes.register_route(HEALTH_PATH, self._health)
-        app = DomainDispatcherApplication(create_backend_app)
+        app = LocalOnly(DomainDispatcherApplication(create_backend_app), self._policy)
         try:
             # werkzeug answers a taken port with a message and sys.exit(1): turn that into our error.
             self._server = make_server(
@@ -165,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the server process that ``healops up`` starts."""
     parser = argparse.ArgumentParser(prog="python -m healops.local")
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--allow-remote", action="store_true", help="listen on a non-loopback --host")
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--state-dir", type=Path, default=Path(".healops"))
@@ -175,10 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         ctx = EmbeddedContext(host=args.host, port=args.port, time_scale=args.time_scale, state_dir=args.state_dir)
-    except ValueError as exc:
+        cloud = EmbeddedCloud(ctx, allow_remote=args.allow_remote)
+    except ValueError as exc:  # a bad time scale, or RemoteBindError
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    cloud = EmbeddedCloud(ctx)
+    if args.allow_remote and not is_loopback(args.host):
+        print(remote_exposure(args.host, ctx.port), file=sys.stderr, flush=True)
     try:
         cloud.start()
     except PortInUseError as exc:
