@@ -29,6 +29,14 @@ CSP = (
 )
 
 
+def own_host(host_header: str) -> bool:
+    """The dashboard serves loopback names only (any port: ``--port 0`` picks one): a page on a DNS name rebound to
+    127.0.0.1 sends its own name and is refused."""
+    from healops.local.local_only import is_loopback, split_host
+
+    return is_loopback(split_host(host_header)[0])
+
+
 def _token_from_file(path: str | None) -> str | None:
     if path and Path(path).is_file():
         return Path(path).read_text().strip() or None
@@ -132,6 +140,13 @@ def _register_handlers(app: Flask) -> None:
     @app.errorhandler(405)
     def not_allowed(_exc: Exception) -> Any:
         return error(405, f"{request.method} is not accepted at {request.path}")
+
+    @app.before_request
+    def refuse_foreign_hosts() -> Any:
+        if not own_host(request.host):
+            shown = request.host[:100]
+            return error(400, f"Host {shown!r} is not this dashboard's: it answers 127.0.0.1, localhost and [::1]")
+        return None
 
     @app.after_request
     def security_headers(response: Any) -> Any:

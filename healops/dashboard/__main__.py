@@ -1,7 +1,8 @@
 """``python -m healops.dashboard``: serve the dashboard on 127.0.0.1 and print where it is.
 
 Started by ``healops up`` (a managed process, stopped by ``healops down``). The write token is
-taken from ``--token-file`` when that file exists, otherwise generated and written there (0600).
+taken from ``--token-file`` when that file exists, otherwise generated and written there (0600); the
+session secret likewise from the file beside it (``dashboard.secret``), so a restart keeps users signed in.
 """
 
 from __future__ import annotations
@@ -19,15 +20,21 @@ READY_LINE = "healops dashboard listening on"
 ALLOWED_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def ensure_token(path: Path) -> str:
+def ensure_secret(path: Path, nbytes: int = 24) -> str:
+    """The secret kept in ``path``; a new random one written there first (0600) when there is none."""
     if path.is_file() and path.read_text().strip():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
+    value = secrets.token_urlsafe(nbytes)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fp:
-        fp.write(token + "\n")
-    return token
+        fp.write(value + "\n")
+    return value
+
+
+def session_secret_file(token_file: Path) -> Path:
+    """Where the session-signing secret is kept: beside the write token."""
+    return token_file.with_suffix(".secret")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,10 +51,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from healops.dashboard import create_app
 
-    token = ensure_token(args.token_file)
+    token = ensure_secret(args.token_file)
     if args.time_scale <= 0:
         parser.error(f"--time-scale must be a positive number, got {args.time_scale:g}")
+    session_secret = ensure_secret(session_secret_file(args.token_file), nbytes=32)
     config = {"ENDPOINT_URL": args.endpoint, "NAME_PREFIX": args.name_prefix, "WRITE_TOKEN": token}
+    config["SECRET_KEY"] = session_secret
     app = create_app({**config, "TIME_SCALE": args.time_scale})
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server(args.host, args.port, app, threaded=True)
