@@ -10,6 +10,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = PROJECT_ROOT / "terraform"
 BUILD_DIR = PROJECT_ROOT / "build"
 FLEET_DEFINITION_FILE = PROJECT_ROOT / "healops" / "fleet" / "fleet.json"
+REMEDIATION_POLICY_FILE = PROJECT_ROOT / "healops" / "remediation" / "default_policy.json"
 
 
 def state_dir() -> Path:

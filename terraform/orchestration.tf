@@ -180,20 +180,19 @@ resource "aws_sfn_state_machine" "remediation" {
   }
 }
 
-# The guard's limits, read on every guard step: an operator may change them at run time.
+# The guard's limits, read on every guard step: an operator may change them at run time. The defaults are one
+# file the remediator's Python reads too (healops/remediation/default_policy.json); var.remediation_policy
+# overrides attribute by attribute.
+locals {
+  remediation_policy = merge(
+    jsondecode(file(var.remediation_policy_defaults_file)),
+    { for name, value in var.remediation_policy : name => value if value != null },
+  )
+}
+
 resource "aws_ssm_parameter" "remediation_policy" {
   name        = local.remediation_policy_parameter
   description = "Remediation limits: allow-list, concurrency, cooldown, breaker, approval level, dry run, attempts, reopens."
   type        = "String"
-  value = jsonencode({
-    allowed_actions       = var.remediation_policy.allowed_actions
-    max_concurrent        = var.remediation_policy.max_concurrent
-    cooldown_s            = var.remediation_policy.cooldown_s
-    breaker_failures      = var.remediation_policy.breaker_failures
-    breaker_window_s      = var.remediation_policy.breaker_window_s
-    approval_blast_radius = var.remediation_policy.approval_blast_radius
-    dry_run               = var.remediation_policy.dry_run
-    max_attempts          = var.remediation_policy.max_attempts
-    max_reopens           = var.remediation_policy.max_reopens
-  })
+  value       = jsonencode(local.remediation_policy)
 }

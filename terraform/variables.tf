@@ -268,24 +268,33 @@ variable "chaos_rate" {
 ################################################################################
 
 variable "remediation_policy" {
-  description = "Guard limits written to SSM /<name_prefix>/remediation/policy: allowed_actions (service or \"*\" -> catalog actions), max_concurrent, cooldown_s and breaker_window_s (simulated seconds), breaker_failures, approval_blast_radius (NONE, LOW, MEDIUM, HIGH or CRITICAL), dry_run, max_attempts per incident, max_reopens (an incident reopened more often after fixes that did not hold goes to humans without another plan)."
+  description = "Overrides of the default guard limits (remediation_policy_defaults_file) written to SSM /<name_prefix>/remediation/policy: allowed_actions (service or \"*\" -> catalog actions), max_concurrent, cooldown_s and breaker_window_s (simulated seconds), breaker_failures, approval_blast_radius (NONE, LOW, MEDIUM, HIGH or CRITICAL), dry_run, max_attempts per incident, max_reopens (an incident reopened more often after fixes that did not hold goes to humans without another plan), approve_other_services (an action on another service than the incident's waits for a human), scale_in_floor (a scale-in leaving fewer replicas waits for a human), approval_actions (service or \"*\" -> actions that always wait for a human). An attribute left out keeps the file's value."
   type = object({
-    allowed_actions       = optional(map(list(string)), { "*" = ["restart_service", "scale_out", "scale_in", "rollback_deploy", "clear_disk", "raise_memory_limit", "failover", "throttle_traffic", "no_op_observe"] })
-    max_concurrent        = optional(number, 3)
-    cooldown_s            = optional(number, 300)
-    breaker_failures      = optional(number, 3)
-    breaker_window_s      = optional(number, 3600)
-    approval_blast_radius = optional(string, "HIGH")
-    dry_run               = optional(bool, false)
-    max_attempts          = optional(number, 3)
-    max_reopens           = optional(number, 2)
+    allowed_actions        = optional(map(list(string)))
+    max_concurrent         = optional(number)
+    cooldown_s             = optional(number)
+    breaker_failures       = optional(number)
+    breaker_window_s       = optional(number)
+    approval_blast_radius  = optional(string)
+    dry_run                = optional(bool)
+    max_attempts           = optional(number)
+    max_reopens            = optional(number)
+    approve_other_services = optional(bool)
+    scale_in_floor         = optional(number)
+    approval_actions       = optional(map(list(string)))
   })
   default = {}
 
   validation {
-    condition     = contains(["NONE", "LOW", "MEDIUM", "HIGH", "CRITICAL"], var.remediation_policy.approval_blast_radius)
+    condition     = var.remediation_policy.approval_blast_radius == null || contains(["NONE", "LOW", "MEDIUM", "HIGH", "CRITICAL"], coalesce(var.remediation_policy.approval_blast_radius, "HIGH"))
     error_message = "remediation_policy.approval_blast_radius must be one of NONE, LOW, MEDIUM, HIGH, CRITICAL."
   }
+}
+
+variable "remediation_policy_defaults_file" {
+  description = "Path of the default remediation policy (JSON; the remediator's Python reads the same file for its defaults, and the benchmarks run it), relative to the Terraform working directory or absolute."
+  type        = string
+  default     = "../healops/remediation/default_policy.json"
 }
 
 variable "remediation_step_timeout_s" {

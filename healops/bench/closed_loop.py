@@ -20,7 +20,9 @@ last incident resolved, and the model's own health of the service is healthy for
 (ticks of a benign traffic burst aside: the model's weather, which degrades a fault-free service too);
 *fixed after a reopen* when that took more than one incident (a fix that did not hold, then another). Where the
 catalog has no fix (a leak with no earlier version to roll back to) the right end is *handed to humans*, after
-the reliefs (a restart, a higher memory limit) stopped holding.
+the reliefs (a restart, a higher memory limit) stopped holding. The engine runs under the deployed default policy
+(``--policy`` for another, and the figures say so) and no human answers: an action that asks for an approval
+hands the incident to humans too. Actions on services other than the faulted one are counted: none was at fault.
 
 Tables are moto's, in process (DynamoDB and SQS), written through the same boto3 calls as deployed. Figures are
 counts and simulated ticks, the same on any machine.
@@ -39,7 +41,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from healops.bench.console import bench_console
-from healops.bench.fleet_cases import DAY_TICKS, SIZE, add_deploy_before, fleet_cases, run_cases
+from healops.bench.fleet_cases import (
+    DAY_TICKS,
+    SIZE,
+    actions_elsewhere,
+    add_deploy_before,
+    add_policy,
+    bench_limits,
+    fleet_cases,
+    run_cases,
+)
 from healops.bench.prediction import detection_for
 from healops.bench.remediation_sweep import moto_tables
 from healops.bench.step_faults import SLOW_FAULTS
@@ -68,7 +79,7 @@ class Handled:
     root: str
     kind: str
     episode: int
-    route: str  # resolved or escalate
+    route: str  # resolved, escalate, or await_approval (handed to a human who never answers)
     tried: tuple[str, ...]  # action: result, per attempt
 
     def __str__(self) -> str:
@@ -86,6 +97,7 @@ class Case:
     before: int  # incidents that arrived during the learning ticks (false alarms on a quiet fleet)
     unhealthy_at_end: int  # of the last SETTLE_TICKS ticks, those the service was not healthy (bursts aside)
     fix_applied: bool  # an action that ends the fault (the model's ground truth) ran on the service
+    elsewhere: int = 0  # actions carried out on services other than the faulted one
 
     @property
     def when(self) -> str:
@@ -168,14 +180,22 @@ def _drain(sqs: Any, queue_url: str) -> list[IncidentMessage]:
 
 
 def run_case(
-    dynamodb: Any, sqs: Any, fault: str, service: str, start: int, seed: int, deploy_before: int | None = None
+    dynamodb: Any,
+    sqs: Any,
+    fault: str,
+    service: str,
+    start: int,
+    seed: int,
+    deploy_before: int | None = None,
+    limits: RemediationLimits | None = None,
 ) -> Case:
     from healops.deploy.tables import create_tables
 
     create_tables(dynamodb, TABLES)
     queue_url = sqs.create_queue(QueueName=f"incidents-{uuid.uuid4().hex[:12]}")["QueueUrl"]
     try:
-        world = SimulatedRemediation(dynamodb, RemediationLimits(), tick=start - WARMUP_TICKS, size=SIZE, seed=seed)
+        limits = limits if limits is not None else RemediationLimits()
+        world = SimulatedRemediation(dynamodb, limits, tick=start - WARMUP_TICKS, size=SIZE, seed=seed)
         sink = IncidentSink(world.engine.incidents, world.engine.decisions, sqs, queue_url, s3=None, bucket=None)
         watch = DetectorWatch(world, sink, detection_for(world.sim), service, seed)
         world.watchers.append(watch)
@@ -194,7 +214,7 @@ def run_case(
         handled: list[Handled] = []
         while queue and len(handled) < MAX_RUNS:
             incident = queue.pop(0)
-            run = world.run(incident)
+            run = world.run(incident, approve=False)
             # first to last: a reopened incident's earlier episodes' attempts come before this run's
             items = world.engine.remediations.for_incident(incident.incident_id).items[run.first_attempt :]
             tried = tuple(f"{a['action']}: {attempt_result(a)}" for a in items)
@@ -209,7 +229,8 @@ def run_case(
             world.tick(AFTER_TICKS)
         unhealthy = watch.unhealthy_at_end()
         fix_applied = any((service, action) in world.fleet.applied for action in FAULTS[fault].fixed_by)
-        return Case(fault, service, start, opened_after, tuple(handled), before, unhealthy, fix_applied)
+        elsewhere = actions_elsewhere(world, service)
+        return Case(fault, service, start, opened_after, tuple(handled), before, unhealthy, fix_applied, elsewhere)
     finally:
         sqs.delete_queue(QueueUrl=queue_url)
         for name in TABLES:
@@ -226,10 +247,10 @@ OUTCOMES = (
 )
 
 
-def render(cases: list[Case], shown: int) -> None:
+def render(cases: list[Case], shown: int, policy: str) -> None:
     table = Table(title=f"closed loop: detected, remediated, stayed fixed, per fault ({SIZE} services x the day)")
     table.add_column("fault")
-    for column in ("cases", "detected in", *OUTCOMES):
+    for column in ("cases", "detected in", *OUTCOMES, "acted elsewhere"):
         table.add_column(column, justify="right")
     for fault in FAULTS:
         runs = [c for c in cases if c.fault == fault]
@@ -238,7 +259,9 @@ def render(cases: list[Case], shown: int) -> None:
         counts = Counter(c.outcome for c in runs)
         waits = [c.opened_after + 1 for c in runs if c.opened_after is not None]
         detected_in = f"{min(waits)}-{max(waits)} ticks" if waits else "-"
-        table.add_row(fault, str(len(runs)), detected_in, *(str(counts[o]) for o in OUTCOMES))
+        elsewhere = str(sum(c.elsewhere for c in runs))
+        table.add_row(fault, str(len(runs)), detected_in, *(str(counts[o]) for o in OUTCOMES), elsewhere)
+    console.print(f"policy: {policy}; no human answers an approval")
     console.print(table)
     failed = [c for c in cases if c.outcome != "fixed"]
     for c in failed[:shown]:  # everything but a fix at the first attempt, for a reader to judge
@@ -255,7 +278,12 @@ def render(cases: list[Case], shown: int) -> None:
     console.print(f"incidents during the {WARMUP_TICKS} quiet learning ticks of every case: {false_alarms}")
     fixed = sum(c.fixed for c in cases)
     humans = sum(c.outcome == "handed to humans" for c in cases)
+    waiting = sum(c.outcome == "handed to humans" and c.handled[-1].route == "await_approval" for c in cases)
     console.print(f"faults fixed and healthy at the end: {fixed} of {len(cases)}; handed to humans: {humans}")
+    console.print(
+        f"handed to humans awaiting an approval: {waiting}; actions on services not at fault: "
+        f"{sum(c.elsewhere for c in cases)} (in {sum(1 for c in cases if c.elsewhere)} cases)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,11 +291,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=97, help="ticks between fault starts over the day (97)")
     parser.add_argument("--seed", type=int, default=7, help="the fleet's noise seed (default 7)")
     add_deploy_before(parser)
+    add_policy(parser)
     parser.add_argument("--faults", nargs="+", choices=sorted(FAULTS), default=list(FAULTS))
     parser.add_argument("--show", type=int, default=20, help="cases not fixed listed (default 20)")
     args = parser.parse_args(argv)
     if not 1 <= args.every <= DAY_TICKS:
         parser.error(f"--every must be 1 to {DAY_TICKS}")
+    limits, policy = bench_limits(parser, args.policy)
     plan = fleet_cases(args.faults, args.seed, args.every)
     with moto_tables() as dynamodb:
         import boto3
@@ -275,7 +305,9 @@ def main(argv: list[str] | None = None) -> int:
         sqs = boto3.client("sqs", region_name="us-east-1")
         cases = run_cases(
             plan,
-            lambda fault, service, start: run_case(dynamodb, sqs, fault, service, start, args.seed, args.deploy_before),
+            lambda fault, service, start: run_case(
+                dynamodb, sqs, fault, service, start, args.seed, args.deploy_before, limits
+            ),
         )
-    render(cases, args.show)
+    render(cases, args.show, policy)
     return 0

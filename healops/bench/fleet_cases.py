@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 from healops.bench.console import bench_console
 from healops.fleet.simulator import MORNING_TICK, Simulator
+from healops.remediation.policy import DEFAULT_POLICY_FILE, InvalidLimitsError, RemediationLimits, parse_limits
+from healops.remediation.simulated import SimulatedRemediation
 
 SIZE = 8
 DAY_TICKS = 1440
@@ -54,3 +57,28 @@ def add_deploy_before(parser: argparse.ArgumentParser) -> None:
         metavar="MIN",
         help="deploy each service this many simulated minutes before its fault (default: no deploy)",
     )
+
+
+def add_policy(parser: argparse.ArgumentParser) -> None:
+    """``--policy FILE``: the remediation policy (JSON, the SSM parameter's shape) instead of the deployed default."""
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help=f"a remediation policy (JSON) instead of the deployed default (healops/remediation/{DEFAULT_POLICY_FILE})",
+    )
+
+
+def bench_limits(parser: argparse.ArgumentParser, path: Path | None) -> tuple[RemediationLimits, str]:
+    """The limits a bench runs with and the label its figures carry: the deployed default unless ``path``."""
+    if path is None:
+        return RemediationLimits(), f"the deployed default policy (healops/remediation/{DEFAULT_POLICY_FILE})"
+    try:
+        return parse_limits(path.read_text()), f"the policy in {path}, NOT the deployed default"
+    except (OSError, InvalidLimitsError) as exc:
+        parser.error(f"--policy {path}: {exc}")
+
+
+def actions_elsewhere(world: SimulatedRemediation, faulted: str) -> int:
+    """Fleet actions the remediation carried out on services other than the faulted one."""
+    return sum(1 for service, _ in world.fleet.applied if service != faulted)

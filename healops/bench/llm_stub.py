@@ -402,6 +402,8 @@ def sample_context(fault: str, service: str = "checkout", logs: list[str] | None
         metrics=metrics,
         logs=excerpts,
         graph=graph,
+        # A failing dependency counts only when the detector linked it to this incident (its signal is here).
+        linked=["payments"] if fault == "dependency_failure" else [],
         catalog=catalog_specs(),
         deploys=[RecentDeploy(service=service, version="v2.4.1", previous_version="v2.4.0", minutes_before=4)]
         if fault == "bad_deploy"

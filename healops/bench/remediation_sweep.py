@@ -2,13 +2,15 @@
 every time of day?
 
 Runs :class:`healops.remediation.simulated.SimulatedRemediation`: the remediation engine with the offline reasoner
-(the default with no model key) on the simulated fleet, driven through the steps the state machine takes, with
-the approvals granted at once. For each fault, each service and each start ``--every`` ticks over ``--days``
-simulated days, it runs 5 quiet ticks, optionally deploys the service ``--deploy-before`` minutes before the fault
-(a routine deploy makes a bad deploy the first suspect), injects the fault with its default parameters, lets it
-show (3 ticks, 6 for the slow memory leak and disk fill), and hands the engine the incident the detector opens
-for it. A case is *resolved* when an attempt verifies within the remediator's attempt limit; otherwise it is
-*escalated*, and the table shows what was diagnosed and tried.
+(the default with no model key) on the simulated fleet, driven through the steps the state machine takes, under
+the deployed default policy (``--policy`` for another, and the figures say so). No human answers: a run that asks
+for an approval is *handed to humans*, as on a deployment nobody watches. For each fault, each service and each
+start ``--every`` ticks over ``--days`` simulated days, it runs 5 quiet ticks, optionally deploys the service
+``--deploy-before`` minutes before the fault (a routine deploy makes a bad deploy the first suspect), injects the
+fault with its default parameters, lets it show (3 ticks, 6 for the slow memory leak and disk fill), and hands the
+engine the incident the detector opens for it. A case is *resolved* when an attempt verifies within the
+remediator's attempt limit; otherwise it waits for a human's approval or is *escalated*, and the table shows what
+was diagnosed and tried. Actions on services other than the faulted one are counted: none of them was at fault.
 
 The daily cycle, benign bursts and deploys change what a fault looks like, so a rule that is right at 07:20 can
 be wrong at the 16:00 peak: this is what found a dependency failure taken for a CPU spike during a burst. The
@@ -30,7 +32,16 @@ from typing import Any
 from rich.table import Table
 
 from healops.bench.console import bench_console
-from healops.bench.fleet_cases import DAY_TICKS, SIZE, add_deploy_before, fleet_cases, run_cases
+from healops.bench.fleet_cases import (
+    DAY_TICKS,
+    SIZE,
+    actions_elsewhere,
+    add_deploy_before,
+    add_policy,
+    bench_limits,
+    fleet_cases,
+    run_cases,
+)
 from healops.bench.step_faults import SLOW_FAULTS
 from healops.remediation.policy import RemediationLimits
 from healops.remediation.simulated import TABLES, SimulatedRemediation, incident_message
@@ -57,10 +68,15 @@ class Case:
     fault: str
     service: str
     start: int  # the injection tick
-    resolved: bool
+    route: str  # resolved, escalate, or await_approval (handed to a human who never answers)
     ticks: int  # from the plan to the end of the run (resolved or escalated), in simulated ticks
     diagnosis: str
     tried: tuple[str, ...]  # action: verification, per attempt
+    elsewhere: int  # actions carried out on services other than the faulted one
+
+    @property
+    def resolved(self) -> bool:
+        return self.route == "resolved"
 
     @property
     def when(self) -> str:
@@ -88,12 +104,21 @@ def moto_tables() -> Iterator[Any]:
                 os.environ[key] = value
 
 
-def run_case(dynamodb: Any, fault: str, service: str, start: int, seed: int, deploy_before: int | None) -> Case:
+def run_case(
+    dynamodb: Any,
+    fault: str,
+    service: str,
+    start: int,
+    seed: int,
+    deploy_before: int | None,
+    limits: RemediationLimits | None = None,
+) -> Case:
     from healops.deploy.tables import create_tables
 
     create_tables(dynamodb, TABLES)
     try:
-        world = SimulatedRemediation(dynamodb, RemediationLimits(), tick=start - QUIET_TICKS, size=SIZE, seed=seed)
+        limits = limits if limits is not None else RemediationLimits()
+        world = SimulatedRemediation(dynamodb, limits, tick=start - QUIET_TICKS, size=SIZE, seed=seed)
         world.tick(QUIET_TICKS)
         if deploy_before is not None:
             world.deployed(service, minutes_ago=deploy_before)
@@ -102,21 +127,26 @@ def run_case(dynamodb: Any, fault: str, service: str, start: int, seed: int, dep
         kind = DETECTED_AS[fault]
         incident_id = f"sweep-{service}-{kind}"
         planned_at = world.time.now
-        run = world.run(incident_message(service, kind, incident_id))
+        run = world.run(incident_message(service, kind, incident_id), approve=False)
         tried = tuple(
             f"{a['action']}: {attempt_result(a)}" for a in world.engine.remediations.for_incident(incident_id).items
         )
         ticks = round(world.time.now - planned_at)
-        return Case(fault, service, start, run.route == "resolved", ticks, run.diagnosis.split(":")[0], tried)
+        diagnosis = run.diagnosis.split(":")[0]
+        return Case(fault, service, start, run.route, ticks, diagnosis, tried, actions_elsewhere(world, service))
     finally:
         for name in TABLES:
             dynamodb.delete_table(TableName=name)
 
 
-def render(cases: list[Case], shown: int) -> None:
+HANDED = {"await_approval": "awaiting approval", "escalate": "escalated"}
+
+
+def render(cases: list[Case], shown: int, policy: str) -> None:
     table = Table(title=f"remediation: resolved within the attempt limit, per fault ({SIZE} services x the day)")
     table.add_column("fault")
-    for column in ("cases", "resolved", "escalated", "ticks p50", "ticks max", "first action fixed"):
+    columns = ("cases", "resolved", *HANDED.values(), "ticks p50", "ticks max", "first action fixed", "acted elsewhere")
+    for column in columns:
         table.add_column(column, justify="right")
     for fault in DETECTED_AS:
         runs = [c for c in cases if c.fault == fault]
@@ -125,25 +155,36 @@ def render(cases: list[Case], shown: int) -> None:
         resolved = [c for c in runs if c.resolved]
         ticks = [c.ticks for c in resolved]
         first = sum(1 for c in resolved if len(c.tried) == 1)
+        routes = Counter(c.route for c in runs)
         table.add_row(
             fault,
             str(len(runs)),
             str(len(resolved)),
-            str(len(runs) - len(resolved)),
+            *(str(routes[route]) for route in HANDED),
             f"{statistics.median(ticks):g}" if ticks else "-",
             str(max(ticks)) if ticks else "-",
             f"{first} of {len(runs)}",
+            str(sum(c.elsewhere for c in runs)),
         )
+    console.print(f"policy: {policy}; no human answers an approval")
     console.print(table)
     failed = [c for c in cases if not c.resolved]
     for c in failed[:shown]:
-        console.print(f"escalated: {c.fault} on {c.service} at {c.when} (tick {c.start}): {c.diagnosis}; {c.tried}")
+        console.print(
+            f"{HANDED[c.route]}: {c.fault} on {c.service} at {c.when} (tick {c.start}): {c.diagnosis}; {c.tried}"
+        )
     if len(failed) > shown:
-        console.print(f"... and {len(failed) - shown} more escalated")
+        console.print(f"... and {len(failed) - shown} more handed to humans")
     diagnosed = Counter(c.diagnosis for c in failed)
     if diagnosed:
-        console.print(f"escalated cases by diagnosis: {dict(diagnosed)}")
+        console.print(f"cases handed to humans by diagnosis: {dict(diagnosed)}")
+    routes = Counter(c.route for c in failed)
     console.print(f"remediations resolved: {len(cases) - len(failed)} of {len(cases)}")
+    console.print(
+        f"handed to humans: {len(failed)} ({routes['await_approval']} awaiting approval, {routes['escalate']} "
+        f"escalated); actions on services not at fault: {sum(c.elsewhere for c in cases)} "
+        f"(in {sum(1 for c in cases if c.elsewhere)} cases)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,15 +193,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=2, help="simulated days the starts cover (default 2)")
     parser.add_argument("--seed", type=int, default=7, help="the fleet's noise seed (default 7)")
     add_deploy_before(parser)
+    add_policy(parser)
     parser.add_argument("--faults", nargs="+", choices=sorted(DETECTED_AS), default=list(DETECTED_AS))
     parser.add_argument("--show", type=int, default=20, help="escalated cases listed (default 20)")
     args = parser.parse_args(argv)
     if not 1 <= args.every <= DAY_TICKS or args.days < 1:
         parser.error(f"--every must be 1 to {DAY_TICKS} and --days at least 1")
+    limits, policy = bench_limits(parser, args.policy)
     plan = fleet_cases(args.faults, args.seed, args.every, args.days)
     with moto_tables() as dynamodb:
         cases = run_cases(
-            plan, lambda fault, service, start: run_case(dynamodb, fault, service, start, args.seed, args.deploy_before)
+            plan,
+            lambda fault, service, start: run_case(
+                dynamodb, fault, service, start, args.seed, args.deploy_before, limits
+            ),
         )
-    render(cases, args.show)
+    render(cases, args.show, policy)
     return 0

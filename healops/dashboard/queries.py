@@ -24,7 +24,7 @@ from healops.dashboard.summaries import (
 from healops.dashboard.timeline import Stream, merged_page
 from healops.models.incident import INCIDENT_ID_PATTERN, SERVICE_NAME_PATTERN
 from healops.remediation.guard import GuardPolicy
-from healops.remediation.policy import InvalidLimitsError, parse_limits
+from healops.remediation.policy import InvalidLimitsError, approval_table, parse_limits
 from healops.store.base import collect_pages
 
 STATUSES = ("open", "remediating", "resolved", "escalated")
@@ -158,6 +158,7 @@ class GuardState:
     breaker_window_s: float
     breakers_open: list[str] = field(default_factory=list)
     recent_failures: dict[str, int] = field(default_factory=dict)
+    approvals: list[dict[str, str]] = field(default_factory=list)  # who approves what, per catalog action
 
 
 @dataclass
@@ -200,6 +201,7 @@ def guard_state(
     source, dry_run, limits = policy or guard_policy(res)
     since = now - timedelta(seconds=limits.breaker_window_s)
     state = GuardState(source, dry_run, limits.breaker_failures, limits.breaker_window_s)
+    state.approvals = [asdict(row) for row in approval_table(limits)]
     ordered = sorted(services)
     pages = res.run_all(
         *[lambda s=s: res.remediations.by_service(s, limit=100, since=iso(since)).items for s in ordered]

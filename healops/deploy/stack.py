@@ -82,9 +82,10 @@ def terraform_runner(options: StackOptions) -> TerraformRunner:
         raise DeployError(str(exc)) from None
     variables = {
         "build_dir": str(options.build_dir),
-        # The working copy sits elsewhere: name the fleet definition absolutely; the fleet's
-        # ticks follow the cloud's time scale, so every scheduled tick is a new simulated tick.
+        # The working copy sits elsewhere: name the fleet definition and the default policy absolutely; the
+        # fleet's ticks follow the cloud's time scale, so every scheduled tick is a new simulated tick.
         "fleet_definition_file": str(paths.FLEET_DEFINITION_FILE),
+        "remediation_policy_defaults_file": str(paths.REMEDIATION_POLICY_FILE),
         "fleet_time_scale": options.time_scale,
         **llm_plain,
         **options.variables,

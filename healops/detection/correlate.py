@@ -131,6 +131,7 @@ class Change:
     episode: Episode
     signals: list[Signal] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    root_reason: str = ""  # why the root is the root (open and reopen): the planner takes it as a fact
 
 
 @dataclass
@@ -257,7 +258,7 @@ def correlate(
             recent.reopened += 1
             recent.linked = sorted(set(recent.linked) | set(linked))
             recent.add_signals(group_signals)
-            changes.append(Change("reopen", recent, group_signals, reasons))
+            changes.append(Change("reopen", recent, group_signals, reasons, reason[root]))
             continue
         episode = Episode(
             incident_id=incident_id(root, lead.family, tick, c.id_bucket_ticks),
@@ -275,10 +276,10 @@ def correlate(
         if existing is not None:  # the same id in this bucket: it was resolved, and is back
             existing.reopen(tick)
             existing.add_signals(group_signals)
-            changes.append(Change("reopen", existing, group_signals, reasons))
+            changes.append(Change("reopen", existing, group_signals, reasons, reason[root]))
             continue
         state.episodes[episode.incident_id] = episode
-        changes.append(Change("open", episode, group_signals, reasons))
+        changes.append(Change("open", episode, group_signals, reasons, reason[root]))
 
     for episode in state.open_episodes():
         if tick - episode.last_signal_tick >= c.quiet_ticks:

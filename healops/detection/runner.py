@@ -119,7 +119,12 @@ class IncidentSink:
                 self.decisions.append(episode.incident_id, _why(change), at.isoformat())
             elif change.action == "reopen" and current.status in ("resolved", "escalated"):
                 updated = self.incidents.transition(
-                    episode.incident_id, "open", reopened=current.reopened + 1, queued=False
+                    episode.incident_id,
+                    "open",
+                    reopened=current.reopened + 1,
+                    queued=False,
+                    linked_services=sorted(set(current.linked_services) | set(episode.linked)),
+                    root_reason=change.root_reason[:500] or current.root_reason,
                 )
                 self.decisions.append(episode.incident_id, _why(change), at.isoformat())
                 self._enqueue(updated)
@@ -194,6 +199,7 @@ def _record(change: Change, at: datetime, bucket: str | None, onset_at: datetime
         opened_at=at.isoformat(),
         summary=_summary(change),
         linked_services=list(e.linked),
+        root_reason=change.root_reason[:500],
         signals=e.signals,
         predicted=e.predicted,
         eta_s=e.eta_s,

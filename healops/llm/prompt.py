@@ -32,6 +32,11 @@ Rules:
 - Choose actions ONLY from "catalog", by exact name, with "parameters" a JSON object that matches
   the action's "parameters_schema", and "service" one of "services". Propose at most 3 actions.
   If nothing in the catalog fits, propose no_op_observe (if present) or an empty plan.
+- "incident.service" is the root: the detector localized the fault there ("incident.root_reason" says
+  why). Take it as a fact, not a hint. Act on the root first; act on another service only if it is in
+  "incident.linked_services", and after the root's own actions. A fault on any other neighbour (a
+  failing dependency included) is that neighbour's own incident: never act on it here. A dependency's
+  fault explains errors and latency only, never saturation, memory, disk or a stopped heartbeat.
 - "history" entries with "this_incident": true were tried on this incident before it reopened: even
   one that "resolved" it did not hold. Rank the actions not tried yet first; repeat one that did not
   hold only after them (a scale_out is sized to the traffic now, so a second one is not a repeat).
@@ -98,6 +103,8 @@ def context_document(context: IncidentContext, redactor: Redactor) -> dict[str, 
             "kind": context.kind,
             "severity": context.severity,
             "opened_at": context.opened_at,
+            "root_reason": quote_untrusted(context.root_reason, redactor, MAX_DETAIL_CHARS * 2),
+            "linked_services": sorted(context.linked),
         },
         "services": sorted(context.known_services()),
         "depends_on": {name: deps for name, deps in sorted(context.graph.items()) if deps},

@@ -91,7 +91,12 @@ class IncidentContext(_Model):
 
     incident_id: str = Field(pattern=INCIDENT_ID_PATTERN)
     episode: int = Field(default=0, ge=0, description="0, or n after the incident's n-th reopen (not in the prompt)")
-    service: str = Field(pattern=SERVICE_NAME_PATTERN)
+    service: str = Field(pattern=SERVICE_NAME_PATTERN, description="the root: the detector localized the fault here")
+    root_reason: str = Field(default="", max_length=500, description="why the detector rooted the incident here")
+    linked: list[str] = Field(
+        default_factory=list,
+        description="services the detector linked to this incident (their symptoms are this root's fault)",
+    )
     kind: str = Field(max_length=64, description="what the detector saw, e.g. error_rate, disk_exhaustion")
     severity: Literal["low", "medium", "high", "critical"] = "medium"
     opened_at: str
@@ -106,6 +111,11 @@ class IncidentContext(_Model):
     catalog: list[ActionSpec] = Field(min_length=1)
     history: list[PastRemediation] = Field(default_factory=list)
     deploys: list[RecentDeploy] = Field(default_factory=list)
+
+    def actionable_services(self) -> set[str]:
+        """Where a plan may act: the root, and the services the detector linked to this incident. A fault on
+        any other neighbour is that neighbour's own incident's business."""
+        return {self.service, *self.linked}
 
     def known_services(self) -> set[str]:
         known = {self.service, *self.graph}

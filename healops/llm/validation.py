@@ -1,8 +1,9 @@
 """Strict validation of a model's answer against the incident's catalog: anything wrong rejects it all.
 
 A manipulated or confused model is suspect as a whole, so one bad action (unknown name, unknown
-service, parameters not matching the action's JSON schema) rejects the whole answer and the
-offline reasoner plans instead. Free text that survives (root cause, rationale, evidence) is
+service, a service neither the detector's root nor linked to the incident, parameters not matching the
+action's JSON schema) rejects the whole answer and the offline reasoner plans instead. The root's own
+actions rank first, whatever order the model gave. Free text that survives (root cause, rationale, evidence) is
 redacted and truncated: it is shown on the dashboard and stored.
 """
 
@@ -56,8 +57,19 @@ def check_action(context: IncidentContext, proposal: ProposedAction) -> list[str
     errors = []
     if proposal.service not in context.known_services():
         errors.append(f"{proposal.action}: service {proposal.service!r} is not one of the incident's services")
+    elif proposal.service not in context.actionable_services():
+        errors.append(
+            f"{proposal.action}: service {proposal.service!r} is neither the incident's root ({context.service}) nor "
+            f"linked to it by the detector (linked: {', '.join(context.linked) or 'none'}); a fault there is its own "
+            "incident's"
+        )
     errors.extend(f"{proposal.action}: {e}" for e in parameter_errors(spec.parameters_schema, proposal.parameters))
     return errors
+
+
+def root_first(context: IncidentContext, actions: list[ProposedAction]) -> list[ProposedAction]:
+    """``actions`` with the root's own first, in their order, then those on linked services, in theirs."""
+    return sorted(actions, key=lambda a: a.service != context.service)
 
 
 def parse_answer(text: str) -> WireAnswer:
@@ -123,4 +135,4 @@ def validate_answer(text: str, context: IncidentContext, redactor: Redactor) -> 
         confidence=answer.diagnosis.confidence,
         evidence=[_clip(e, redactor, 200) for e in answer.diagnosis.evidence[:10]],
     )
-    return ReasonerPlan(diagnosis=diagnosis, actions=actions)
+    return ReasonerPlan(diagnosis=diagnosis, actions=root_first(context, actions))

@@ -78,9 +78,14 @@ def has_previous_version(view: ServiceView, _: BaseModel) -> str | None:
     return None
 
 
+def replicas_left(view: ServiceView, params: BaseModel) -> int:
+    """The replicas a scale-in with ``params`` leaves (its default removes half, at least one)."""
+    return view.replicas - (getattr(params, "replicas", None) or max(1, view.replicas // 2))
+
+
 def more_than_one_replica(view: ServiceView, params: BaseModel) -> str | None:
-    remove = getattr(params, "replicas", None) or max(1, view.replicas // 2)
-    if view.replicas - remove < 1:
+    if replicas_left(view, params) < 1:
+        remove = view.replicas - replicas_left(view, params)
         return f"{view.service} runs {view.replicas} replica(s): removing {remove} would leave none"
     return None
 

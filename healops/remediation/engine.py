@@ -28,6 +28,7 @@ from healops.remediation.catalog import (
     ActionRequest,
     InvalidProposalError,
     catalog_specs,
+    replicas_left,
     validate_proposal,
     view_before,
 )
@@ -227,6 +228,8 @@ class Remediation:
             severity=incident.severity,
             opened_at=incident.opened_at.isoformat(),
             summary=incident.summary or (record.summary if record else ""),
+            root_reason=record.root_reason[:500] if record else "",
+            linked=[s for s in record.linked_services if s != incident.service] if record else [],
             signals=incident_signals(record),
             metrics=summaries,
             logs=logs,
@@ -391,13 +394,14 @@ class Remediation:
         policy, snapshot = limits.guard_policy(), self.snapshot(run, candidate.service)
         blast, cooldown_s = request.entry.blast_radius, request.entry.cooldown_s  # the action's own cooldown
         own = run.incident.service
-        verdict = decide(policy, snapshot, candidate.service, candidate.action, blast, cooldown_s, own)
+        left = replicas_left(view, request.params) if request.entry.fleet_action == "scale_in" else None
+        verdict = decide(policy, snapshot, candidate.service, candidate.action, blast, cooldown_s, own, left)
         if verdict.decision != "deny" and not verdict.dry_run:
             # Counting in-flight incidents and then acting lets two guards both see room: take a slot instead.
             slot = self.slots.acquire(incident_id, policy.max_concurrent, self.now())
             if not slot.acquired:
                 busy = replace(snapshot, in_flight=max(len(slot.holders), policy.max_concurrent))
-                verdict = decide(policy, busy, candidate.service, candidate.action, blast, cooldown_s, own)
+                verdict = decide(policy, busy, candidate.service, candidate.action, blast, cooldown_s, own, left)
         record = record.model_copy(update={"guard_decision": verdict.decision, "guard_reasons": list(verdict.reasons)})
         self._step(
             incident_id,

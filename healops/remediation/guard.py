@@ -10,9 +10,12 @@ The checks, in the order a refusal is reported:
 3. cooldown: no second action on a service within the cooldown of the previous one: the larger of
    the policy's ``cooldown_s`` and the proposed action's own (its catalog entry's ``cooldown_s``);
 4. concurrency: at most ``max_concurrent`` remediations in flight across the fleet;
-5. approval: an action whose blast radius is at or above ``approval_blast_radius`` waits for
-   a human; an action on another service than the incident's reaches beyond the fault, so its
-   blast radius counts one level higher (a scale-in of a neighbour waits for a human by default);
+5. approval: a human is asked for an action on another service than the incident's
+   (``approve_other_services``: it reaches beyond the diagnosed fault), a scale-in that would leave fewer
+   than ``scale_in_floor`` replicas, an action the operator lists in ``approval_actions`` (per service, or
+   ``"*"``), and an action whose blast radius is at or above ``approval_blast_radius`` (an action on another
+   service counts one level higher). Everything else, the catalog's standard fix on the incident's own
+   service, runs without one (docs/architecture.md, "Who approves what");
 6. dry run: everything is planned, guarded and audited, nothing acts.
 """
 
@@ -48,6 +51,9 @@ class GuardPolicy:
     breaker_window_s: float = 3600.0
     approval_blast_radius: BlastRadius = BlastRadius.HIGH
     dry_run: bool = False
+    approve_other_services: bool = True
+    scale_in_floor: int = 0
+    approval_actions: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.max_concurrent < 1:
@@ -60,6 +66,12 @@ class GuardPolicy:
     def allows(self, service: str, action: str) -> bool:
         allowed = self.allowed_actions.get(service, self.allowed_actions.get("*", frozenset()))
         return action in allowed
+
+    def listed_for_approval(self, service: str, action: str) -> bool:
+        """The operator listed ``action`` as one a human approves, for ``service`` or for every service."""
+        return action in self.approval_actions.get(service, frozenset()) or action in self.approval_actions.get(
+            "*", frozenset()
+        )
 
 
 @dataclass(frozen=True)
@@ -97,10 +109,12 @@ def decide(
     blast_radius: BlastRadius,
     action_cooldown_s: float = 0.0,
     incident_service: str | None = None,
+    replicas_left: int | None = None,
 ) -> GuardVerdict:
     """The verdict on running ``action`` on ``service`` now, with every reason in words; ``action_cooldown_s``
     is the action's own cooldown (its catalog entry's), which lengthens the policy's, never shortens it;
-    ``incident_service``: the service of the incident being remediated, when known."""
+    ``incident_service``: the service of the incident being remediated, when known; ``replicas_left``: the
+    replicas a scale-in would leave."""
     if not policy.allows(service, action):
         return GuardVerdict("deny", (f"{action} is not on the allow-list for {service}",), policy.dry_run)
     if breaker_open(policy, snapshot, service):
@@ -132,16 +146,38 @@ def decide(
             policy.dry_run,
         )
     reasons = [f"{action} is allowed for {service}", "circuit breaker closed", "no cooldown in force"]
-    if incident_service is not None and service != incident_service and blast_radius < BlastRadius.CRITICAL:
-        blast_radius = BlastRadius(blast_radius + 1)
+    human = approval_reasons(policy, service, action, blast_radius, incident_service, replicas_left)
+    if human:
+        return GuardVerdict("needs_approval", tuple(reasons + human), policy.dry_run)
+    if policy.dry_run:
+        reasons.append("dry-run mode: planned and audited, not executed")
+    return GuardVerdict("allow", tuple(reasons), policy.dry_run)
+
+
+def approval_reasons(
+    policy: GuardPolicy,
+    service: str,
+    action: str,
+    blast_radius: BlastRadius,
+    incident_service: str | None,
+    replicas_left: int | None,
+) -> list[str]:
+    """Why a human must approve ``action`` on ``service`` (empty: it may run without one)."""
+    reasons = []
+    elsewhere = incident_service is not None and service != incident_service
+    if elsewhere and policy.approve_other_services and blast_radius > BlastRadius.NONE:  # watching changes nothing
+        reasons.append(f"{service} is not the incident's service ({incident_service}): a human must approve")
+    if replicas_left is not None and replicas_left < policy.scale_in_floor:
         reasons.append(
-            f"{service} is not the incident's service ({incident_service}): blast radius {blast_radius.name}"
+            f"{action} would leave {replicas_left} replica(s), below the floor of {policy.scale_in_floor}: "
+            "a human must approve"
         )
+    if policy.listed_for_approval(service, action):
+        reasons.append(f"the policy lists {action} on {service} for a human's approval")
+    if elsewhere and blast_radius < BlastRadius.CRITICAL:
+        blast_radius = BlastRadius(blast_radius + 1)  # it reaches beyond the fault
     if blast_radius >= policy.approval_blast_radius:
         reasons.append(
             f"blast radius {blast_radius.name} is at or above {policy.approval_blast_radius.name}: a human must approve"
         )
-        return GuardVerdict("needs_approval", tuple(reasons), policy.dry_run)
-    if policy.dry_run:
-        reasons.append("dry-run mode: planned and audited, not executed")
-    return GuardVerdict("allow", tuple(reasons), policy.dry_run)
+    return reasons

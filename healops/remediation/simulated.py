@@ -175,11 +175,12 @@ class SimulatedRemediation:
             for watch in self.watchers:
                 watch(tick, rows)
 
-    def run(self, incident: IncidentMessage, max_steps: int = 40) -> RunState:
-        """Drive the steps as the state machine does (approvals granted at once) to resolved or escalate."""
+    def run(self, incident: IncidentMessage, max_steps: int = 40, approve: bool = True) -> RunState:
+        """Drive the steps as the state machine does to resolved or escalate. ``approve``: a human grants every
+        approval at once; without one, a run that asks for a human ends there (route ``await_approval``)."""
         run = self.engine.plan(incident)
         for _ in range(max_steps):
-            if run.route in ("resolved", "escalate"):
+            if run.route in ("resolved", "escalate") or (run.route == "await_approval" and not approve):
                 return run
             if run.route in ("guard", "next"):
                 run = self.engine.guard(run)

@@ -50,6 +50,7 @@ class IncidentRecord(BaseModel):
     updated_at: str = Field(default_factory=utc_now)
     summary: str = ""
     linked_services: list[str] = Field(default_factory=list, description="Downstream services showing symptoms")
+    root_reason: str = Field(default="", description="Why the detector rooted the incident at its service")
     signals: list[dict[str, Any]] = Field(default_factory=list)
     predicted: bool = False
     eta_s: float | None = None

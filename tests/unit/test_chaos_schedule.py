@@ -4,25 +4,19 @@ transformer renders a request the injector accepts."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from healops import paths
 from healops.local.events.payload import render_target_input
 from healops.models.injector import InjectorRequest
+from tests.unit.terraform_console import terraform_console
 from tests.unit.test_terraform import (
-    FUNCTIONS,
-    TERRAFORM_DIR,
     _mirror_root,
     blocks,
     locals_of,
     needs_terraform,
-    terraform_bin,
 )
 
 # `cond ? "A" : "B"` on one variable, as schedules.tf writes the chaos rule's state.
@@ -83,39 +77,10 @@ def test_chaos_rule_is_disabled_by_default_and_enabled_by_chaos_enabled() -> Non
 @pytest.mark.skipif(_mirror_root() is None, reason="no provider mirror under /opt (offline init impossible)")
 def test_terraform_evaluates_the_chaos_rule_state_from_chaos_enabled(tmp_path: Path) -> None:
     # The same question to Terraform itself: `terraform console` on a copy of terraform/.
-    workdir = tmp_path / "terraform"
-    shutil.copytree(TERRAFORM_DIR, workdir, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "*.lock.hcl"))
-    build_dir = tmp_path / "build"
-    build_dir.mkdir()
-    for function in FUNCTIONS:
-        (build_dir / f"{function}.zip").write_bytes(b"")  # hashed by functions.tf, never read otherwise
-    cli_config = tmp_path / "terraformrc"
-    cli_config.write_text(
-        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{_mirror_root()}"\n  }}\n}}\n'
-    )
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config), "TF_IN_AUTOMATION": "1"}
-    init = subprocess.run(
-        [terraform_bin, "init", "-backend=false", "-input=false", "-no-color"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert init.returncode == 0, init.stdout + init.stderr
-    paths_vars = ["-var", f"build_dir={build_dir}", "-var", f"fleet_definition_file={paths.FLEET_DEFINITION_FILE}"]
+    evaluate = terraform_console(tmp_path)
 
     def evaluated(*variables: str) -> str:
-        result = subprocess.run(
-            [terraform_bin, "console", "-no-color", *paths_vars, *variables],
-            cwd=workdir,
-            env=env,
-            input='local.rules["chaos"].state\n',
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0 and "Error" not in result.stderr, result.stdout + result.stderr
-        return result.stdout.strip().splitlines()[-1]
+        return evaluate('local.rules["chaos"].state', *variables)
 
     assert evaluated() == '"DISABLED"'
     assert evaluated("-var", "chaos_enabled=true") == '"ENABLED"'

@@ -5,7 +5,9 @@ rejected. Each fault kind the fleet simulates gets a score from the incident's n
 levels against fixed limits or their baseline, trends, signal names, the detector's kind);
 log lines count for little, by keyword, and are never read as instructions. The best-scoring
 kind maps to a ranked list of catalog actions; an action missing from the catalog, or whose
-parameters cannot be filled from its schema's defaults, is left out. Every action it returns
+parameters cannot be filled from its schema's defaults, is left out. The detector's root is a fact: the
+plan acts on it, and on another service only when the detector linked that service to the incident (after
+the root's own actions). Every action it returns
 passes the same validation as a model's.
 """
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healops.llm.types import MAX_PLAN_ACTIONS, Diagnosis, IncidentContext, MetricSummary, ProposedAction, ReasonerPlan
-from healops.llm.validation import check_action
+from healops.llm.validation import check_action, root_first
 
 # Levels (percent) above which a utilisation counts as saturated, and the error-rate alarm level.
 SATURATED_PCT = 85.0
@@ -214,10 +216,24 @@ def _deploys(findings: dict[str, _Finding], context: IncidentContext) -> None:
             )
 
 
-def _dependencies(findings: dict[str, _Finding], context: IncidentContext, explain: bool = True) -> None:
-    """A dependency that is itself down or failing is the likelier root cause (``explain``: and the caller's
-    own errors count for less)."""
+# Faults a dependency's failure cannot cause in its callers: only errors and added latency travel up the call
+# graph (the detector's LOCAL_FAMILIES, in the reasoner's words).
+LOCAL_FAULTS = ("cpu_saturation", "cpu_spike", "memory_leak", "disk_exhaustion", "service_crash")
+
+
+def _dependencies(
+    findings: dict[str, _Finding], context: IncidentContext, explain: bool = True, local: bool = False
+) -> None:
+    """A dependency the detector linked to this incident that is itself down or failing is the likelier root
+    cause of the root's errors and latency (``explain``: and the root's own errors count for less). The detector's
+    root is a fact: a dependency it did not link has its own incident, and a root with a fault of its own
+    (``local``: saturation, memory, disk, a stopped heartbeat, which no dependency's fault causes) is not
+    explained by one."""
+    if local:
+        return
     for dependency in context.graph.get(context.service, []):
+        if dependency not in context.linked:
+            continue
         dep = _metrics(context, dependency)
         down = dep.get("Heartbeat") is not None and dep["Heartbeat"].last < 0.5
         failing = dep.get("ErrorRate") is not None and dep["ErrorRate"].last >= ERROR_RATE_PCT
@@ -303,6 +319,7 @@ def _findings(context: IncidentContext, hints: bool = True, explain: bool = True
     metrics = _metrics(context, context.service)
     _saturation(findings, metrics, context.service)
     _availability(findings, metrics, context.service)
+    local = any(findings[fault].score for fault in LOCAL_FAULTS)  # from the root's own metrics alone
     _deploys(findings, context)
     # Hints before the explanations, so a pegged CPU or a failing dependency explains them away as it does
     # the metrics they restate.
@@ -311,7 +328,7 @@ def _findings(context: IncidentContext, hints: bool = True, explain: bool = True
     if explain:
         _explained_by_cpu(findings, metrics, context.service)
         _explained_by_traffic(findings, metrics, context.service)
-    _dependencies(findings, context, explain)
+    _dependencies(findings, context, explain, local)
     return findings
 
 
@@ -368,7 +385,8 @@ class OfflineReasoner:
             fallbacks = self._fallbacks(context, evidence, fault, actions)
         spent = _spent(context)
         fresh = [a for a in actions + fallbacks if (a.action, a.service) not in spent]
-        actions = (fresh + [a for a in actions + fallbacks if (a.action, a.service) in spent])[:MAX_PLAN_ACTIONS]
+        spent_ones = [a for a in actions + fallbacks if (a.action, a.service) in spent]
+        actions = root_first(context, fresh + spent_ones)[:MAX_PLAN_ACTIONS]
         affected = sorted({context.service, target})
         diagnosis = Diagnosis(
             root_cause=f"{fault.replace('_', ' ')} on {target}"

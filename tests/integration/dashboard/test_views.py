@@ -82,6 +82,10 @@ def test_overview_shows_dlq_depth_and_guard_state(stack: DashboardStack, client:
     assert data["guard"]["dry_run"] is True and data["guard"]["breakers_open"] == ["inventory"]
     page = html(client.get("/"))
     assert "dry run: <strong>ON</strong>" in page and 'id="breakers">inventory<' in page
+    # Who approves what, for the policy in force (its keys left out take the deployed defaults).
+    rollback = next(r for r in data["guard"]["approvals"] if r["action"] == "rollback_deploy")
+    assert (rollback["own_service"], rollback["other_service"]) == ("auto", "approval")
+    assert 'id="who-approves"' in page and "<td>rollback_deploy</td><td>auto</td><td>approval</td>" in page
 
 
 def test_timeline_pages_through_every_status_newest_first_without_repeats(stack: DashboardStack, client: Any) -> None:

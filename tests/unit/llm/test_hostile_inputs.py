@@ -144,20 +144,13 @@ def test_a_valid_but_harmful_plan_never_gets_past_the_preconditions_or_the_guard
             run = engine.guard(run)
     attempts = RemediationsRepository("remediations", stack.dynamodb).for_incident(incident.incident_id).items
     if provider != "offline":
-        # The model obeyed the log line and its plan passed validation: only what follows can stop it.
-        action = HARMFUL_VALID[instruction]
-        assert run.planner.startswith(f"{provider}:"), run.planner
-        assert run.candidates and {c.action for c in run.candidates} == {action}
-        assert any(c.service != "checkout" for c in run.candidates)
-        if action == "scale_in":
-            assert run.route == "escalate" and [a["outcome"] for a in attempts] == ["skipped"] * len(attempts)
-            assert all("would leave none" in " ".join(a["guard_reasons"]) for a in attempts)
-        else:
-            # Other services have no version to go back to; the one that has needs a human (HIGH blast radius).
-            assert run.route == "await_approval" and run.current is not None and run.current.service == "auth"
-            assert attempts[-1]["guard_decision"] == "needs_approval"
+        # The model obeyed the log line, but its plan acts on services the detector neither rooted the incident at
+        # nor linked to it: validation rejects it whole and the offline reasoner plans on the root instead.
+        assert run.planner.startswith("offline:"), run.planner
+    assert run.candidates and all(c.service == "checkout" for c in run.candidates)
+    assert all(a["service"] == "checkout" for a in attempts)
     if run.route == "act":
         # Only the offline plan acts unattended: the incident's own service, from the playbook.
-        assert provider == "offline" and run.current is not None
+        assert run.current is not None
         assert run.current.service == "checkout" and run.current.action in PLAYBOOK["error_storm"]
     assert _fleet(stack) == before  # nothing changed without a human

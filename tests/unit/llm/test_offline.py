@@ -18,7 +18,8 @@ EXPECTED = {
     "network_latency": ("network_latency", "failover", "checkout"),
     "error_storm": ("error_storm", "restart_service", "checkout"),
     "bad_deploy": ("bad_deploy", "rollback_deploy", "checkout"),
-    "dependency_failure": ("dependency_failure", "restart_service", "payments"),
+    # the root's own action first: the linked dependency's restart follows (tests/unit/llm/test_detector_root.py)
+    "dependency_failure": ("dependency_failure", "throttle_traffic", "checkout"),
 }
 
 

@@ -39,8 +39,13 @@ def test_a_valid_answer_becomes_a_plan_with_parsed_parameters_and_blast_radius()
 
 
 def test_a_dependent_of_the_service_is_one_of_its_services_and_a_stranger_is_not() -> None:
-    # checkout's graph holds its dependencies and its caller (edge), not the rest of the fleet.
-    assert validate(answer([{"action": "throttle_traffic", "service": "edge"}])).actions[0].service == "edge"
+    # checkout's graph holds its dependencies and its caller (edge), not the rest of the fleet; acting on edge
+    # needs the detector to have linked it to checkout's incident.
+    throttle_edge = answer([{"action": "throttle_traffic", "service": "edge"}])
+    with pytest.raises(ResponseRejectedError, match="nor linked to it by the detector"):
+        validate(throttle_edge)
+    linked = CONTEXT.model_copy(update={"linked": ["edge"]})
+    assert validate_answer(throttle_edge, linked, Redactor()).actions[0].service == "edge"
     with pytest.raises(ResponseRejectedError, match="not one of the incident's services"):
         validate(answer([{"action": "restart_service", "service": "notifications"}]))
 

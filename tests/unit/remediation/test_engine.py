@@ -317,7 +317,7 @@ def test_no_op_observe_watches_the_ticks_it_was_asked_to_before_it_verifies(dyna
 
 
 def test_an_approval_nobody_gives_escalates_with_the_reason_and_retires_the_token(dynamodb: Any) -> None:
-    world = World(dynamodb, RemediationLimits())
+    world = World(dynamodb, RemediationLimits(approval_actions={"*": ["failover"]}))  # the operator's list
     world.engine.planner = planned(("failover", {}))
     world.tick(5)
     message = incident("ledger-db", "errors")
@@ -367,5 +367,7 @@ def test_a_scale_in_proposed_for_a_neighbouring_service_waits_for_a_human(dynamo
     assert run.route == "await_approval"
     [attempt] = world.engine.remediations.for_incident("unit-payments-errors").items
     assert attempt["service"] == "ledger-db" and attempt["guard_decision"] == "needs_approval"
-    assert "ledger-db is not the incident's service (payments): blast radius HIGH" in attempt["guard_reasons"]
+    reasons = attempt["guard_reasons"]
+    assert "ledger-db is not the incident's service (payments): a human must approve" in reasons
+    assert "scale_in would leave 1 replica(s), below the floor of 2: a human must approve" in reasons
     assert world.fleet.applied == []

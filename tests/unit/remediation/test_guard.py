@@ -81,7 +81,7 @@ def test_an_action_on_another_service_than_the_incidents_counts_one_blast_level_
         policy, GuardSnapshot(now=NOW), "ledger-db", "scale_in", BlastRadius.MEDIUM, incident_service="payments"
     )
     assert neighbour.decision == "needs_approval"
-    assert "ledger-db is not the incident's service (payments): blast radius HIGH" in neighbour.reasons
+    assert "ledger-db is not the incident's service (payments): a human must approve" in neighbour.reasons
     observe = decide(
         policy, GuardSnapshot(now=NOW), "ledger-db", "no_op_observe", BlastRadius.NONE, incident_service="payments"
     )

@@ -133,7 +133,7 @@ def test_secrets_planted_in_an_incident_reach_no_table_message_or_log(
     dynamodb: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    world = World(dynamodb, RemediationLimits(cooldown_s=0))
+    world = World(dynamodb, RemediationLimits(cooldown_s=0, approval_actions={"*": ["failover"]}))
     world.engine.planner = ParrotPlanner(dynamodb)
     engine = world.engine
     world.tick(5)
@@ -163,7 +163,7 @@ def test_secrets_planted_in_an_incident_reach_no_table_message_or_log(
     planned = run.model_dump_json(include={"diagnosis", "candidates"})
     assert not leaks(planned), f"the execution state carries {leaks(planned)}"
     run = engine.guard(run)
-    assert run.route == "await_approval", run.tried  # failover's blast radius needs a human
+    assert run.route == "await_approval", run.tried  # the policy lists failover for a human
     engine.await_approval(run, task_token="token-1")
     run = engine.approval_denied(run, cause=f"not during the freeze, ask {SECRETS['e-mail address']}: {leaky('human')}")
     run = engine.guard(run)
