@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from rich.console import Console
 from rich.table import Table
@@ -41,6 +42,7 @@ from healops.bench.console import bench_console
 from healops.bench.nab_cv import CrossValidation, cv_line, leave_one_category_out
 from healops.bench.nab_scoring import CostProfile, ProfileResult, ScoredFile, load_profiles, normalise, score_corpus
 from healops.detection.anomaly import DetectorConfig, StreamingAnomalyDetector
+from healops.detection.service import LevelStreamScorer
 
 DETECTOR_NAME_PATTERN = re.compile(r"^[A-Za-z0-9]+$")
 SHIPPED = "shipped"
@@ -106,7 +108,15 @@ def load_corpus(root: Path) -> list[Series]:
     return corpus
 
 
-def run_detector(series: Series, make_detector: Callable[[], StreamingAnomalyDetector]) -> list[float]:
+class SeriesScorer(Protocol):
+    def update(self, value: float) -> float: ...
+
+
+# what ``--scorer`` picks: the ensemble (healops.detection.anomaly) or the detector Lambda's level scorer
+SCORERS: dict[str, Callable[[], SeriesScorer]] = {"ensemble": StreamingAnomalyDetector, "level": LevelStreamScorer}
+
+
+def run_detector(series: Series, make_detector: Callable[[], SeriesScorer]) -> list[float]:
     detector = make_detector()
     update = detector.update
     return [update(value) for value in series.values]
@@ -174,17 +184,16 @@ def cross_validate(
     corpus: list[Series],
     shipped: list[ScoredFile],
     profiles: list[CostProfile],
-    settings: dict[str, DetectorConfig],
+    settings: dict[str, Callable[[], SeriesScorer]],
     console: Console,
 ) -> list[CrossValidation]:
     """Score the corpus with every setting (the shipped one is already scored), print the leave-one-category-out
     folds per profile and the shipped-only figures; return the cross-validations over all settings."""
     scored_by_setting: dict[str, list[ScoredFile]] = {SHIPPED: shipped}
-    for name, config in settings.items():
+    for name, make in settings.items():
         if name == SHIPPED:
             continue
         console.print(f"scoring setting {name} for leave-one-category-out")
-        make = partial(StreamingAnomalyDetector, config)
         scored_by_setting[name] = [ScoredFile(s.key, run_detector(s, make), s.windows, s.category) for s in corpus]
     results = [leave_one_category_out(scored_by_setting, profile) for profile in profiles]
     table = Table(title="NAB, leave one category out (setting and threshold chosen on the other categories)")
@@ -226,7 +235,16 @@ def main(argv: list[str] | None = None) -> int:
         help="also cross-validate by leaving one category out: settings (CV_SETTINGS) and threshold chosen on the "
         "others; appends cv_<profile>=.. to the last line",
     )
+    parser.add_argument(
+        "--scorer",
+        choices=sorted(SCORERS),
+        default="ensemble",
+        help="ensemble: healops.detection.anomaly (the default); level: the series scorer the detector Lambda runs "
+        "(healops.detection.service.LevelStreamScorer)",
+    )
     args = parser.parse_args(argv)
+    if args.scorer != "ensemble" and args.art_phases > 1:
+        parser.error(f"--scorer {args.scorer}: --art-phases is for the ensemble's ART view")
     if not DETECTOR_NAME_PATTERN.match(args.detector):
         parser.error(f"--detector {args.detector!r}: use letters and digits only (NAB splits names on '_')")
     if not 1 <= args.art_phases <= block:
@@ -240,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = 0.0
     for series in corpus:
         began = time.process_time()
-        scores = run_detector(series, StreamingAnomalyDetector)
+        scores = run_detector(series, SCORERS[args.scorer])
         elapsed += time.process_time() - began
         points += len(scores)
         write_results(args.out, args.detector, series, scores)
@@ -267,7 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         console.print(f"mean over {len(phases)} ART phases: {means}")
     if args.cv:
-        cv = cross_validate(corpus, scored, profiles, CV_SETTINGS, console)
+        settings: dict[str, Callable[[], SeriesScorer]] = {SHIPPED: SCORERS[args.scorer]}
+        if args.scorer == "ensemble":
+            settings = {name: partial(StreamingAnomalyDetector, config) for name, config in CV_SETTINGS.items()}
+        cv = cross_validate(corpus, scored, profiles, settings, console)
         print(f"{scores_line(results)} {cv_line(cv)}")
         return 0
     print(scores_line(results))

@@ -137,6 +137,36 @@ class LevelBaseline:
         self.n, self.mean, self.dev, self.frozen = int(state[0]), float(state[1]), float(state[2]), int(state[3])
 
 
+class LevelStreamScorer:
+    """One series scored as the service detector scores its level series, as a stream of scores in [0, 1).
+
+        The same :class:`LevelBaseline` with the same settings (span, warm-up, spread floor, learning paused while a
+        point is half-way to a signal, for at most ``max_frozen`` ticks), on the undirected z (a series with no known
+        bad direction, as in NAB); the score is ``|z| / (|z| + z_signal)`` (0.5 at the signal threshold; it reaches 1 in
+    floating point only at infinity, so far breaks keep their order under NAB's threshold sweep). As the
+        correlation keeps one episode open until ``quiet_ticks`` pass without a signal, a point is reported only when
+        its score beats every score of the last ``quiet_ticks`` points. ``healops bench nab --scorer level`` scores it.
+    """
+
+    def __init__(self, config: ServiceDetectorConfig | None = None, quiet_ticks: int = 10) -> None:
+        self.config = c = config or ServiceDetectorConfig()
+        self.level = LevelBaseline(2.0 / (c.span_ticks + 1.0), c.relative_floor, 0.0)
+        self.recent: list[float] = []
+        self.quiet_ticks = quiet_ticks
+
+    def update(self, value: float) -> float:
+        c = self.config
+        x = float(value)
+        scored = self.level.n >= c.warmup_ticks
+        z = abs(self.level.z(x)) if scored else 0.0
+        self.level.learn(x, scored and z >= c.z_signal / 2, c.max_frozen)
+        raw = z / (z + c.z_signal)
+        score = raw if not self.recent or raw > max(self.recent) else 0.0
+        self.recent.append(raw)
+        del self.recent[: -self.quiet_ticks]
+        return score
+
+
 # Series scored by level: name -> (is a percentage, direction that is bad)
 LEVEL_SERIES: dict[str, tuple[bool, int]] = {
     "ErrorRate": (True, +1),

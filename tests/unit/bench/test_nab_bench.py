@@ -78,3 +78,18 @@ def test_cv_appends_the_leave_one_category_out_means_to_the_last_line(
     out = capsys.readouterr().out
     assert re.fullmatch(r"standard=-?\d+\.\d cv_standard=-?\d+\.\d", out.strip().splitlines()[-1])
     assert re.search(r"shipped setting only \(threshold chosen per fold\): cv_standard=-?\d+\.\d", out)
+
+
+def test_scorer_level_scores_the_detector_lambdas_level_scorer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_corpus(tmp_path / "nab")
+    args = ["--data", str(tmp_path / "nab"), "--out", str(tmp_path / "out"), "--detector", "level"]
+    assert nab.main([*args, "--scorer", "level"]) == 0
+    assert re.fullmatch(r"standard=-?\d+\.\d", capsys.readouterr().out.strip().splitlines()[-1])
+    with (tmp_path / "out" / "level" / "demo" / "level_one.csv").open() as handle:
+        scores = [float(row["anomaly_score"]) for row in csv.DictReader(handle)]
+    assert max(scores[300:311]) > 0.5  # the jump of 50 over a swing of 2 is far past the signal threshold
+    with pytest.raises(SystemExit):
+        nab.main([*args, "--scorer", "level", "--art-phases", "2"])
+    assert "--art-phases is for the ensemble" in capsys.readouterr().err
