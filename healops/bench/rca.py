@@ -125,7 +125,9 @@ def rank_cases(cases: Sequence[Case], choices: Sequence[IncidentChoice]) -> dict
     warmed: dict[tuple[Path, float, bool], dict[str, Any]] = {}
     rankings: dict[str, dict[str, list[str]]] = {choice: {} for choice in choices}
     for case in cases:
-        config = LocalizeConfig(detector=ServiceDetectorConfig(tick_seconds=case.step_s))
+        # without a fault-free period the stretch's own first half is the only reference the detectors get
+        warmup_ticks = ServiceDetectorConfig.warmup_ticks if case.normal else min(10, max(1, len(case.ticks) // 2))
+        config = LocalizeConfig(detector=ServiceDetectorConfig(tick_seconds=case.step_s, warmup_ticks=warmup_ticks))
         detectors: dict[str, ServiceDetector] = {}
         if case.normal is not None:
             key = (case.normal, case.step_s, case.instances)

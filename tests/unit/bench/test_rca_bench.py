@@ -57,3 +57,12 @@ def test_accuracy_follows_the_ac_at_k_definitions() -> None:
 def test_a_directory_without_cases_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"cases/<system>-<id>/metrics\.csv"):
         rca.main(["--data", str(tmp_path), "--out", str(tmp_path / "out")])
+
+
+def test_a_short_case_without_a_normal_period_learns_its_first_half_and_ranks_what_moved_after(
+    tmp_path: Path,
+) -> None:
+    write_case(tmp_path / "rca", "shop-1", "frontend", rows=8, onset=5)
+    [case] = rca.load_cases(tmp_path / "rca")
+    rankings = rca.rank_cases([case], ["strongest"])
+    assert rankings["strongest"]["shop-1"][0] == "frontend"  # graph order alone would put db first
