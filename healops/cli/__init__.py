@@ -26,6 +26,7 @@ BENCHES = {
     "remediation": "healops.bench.remediation",
     "remediation-sweep": "healops.bench.remediation_sweep",
     "closed-loop": "healops.bench.closed_loop",
+    "chaos": "healops.bench.chaos",
     "dashboard": "healops.bench.dashboard",
 }
 
