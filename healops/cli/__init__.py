@@ -28,6 +28,7 @@ BENCHES = {
     "closed-loop": "healops.bench.closed_loop",
     "chaos": "healops.bench.chaos",
     "dashboard": "healops.bench.dashboard",
+    "snapshot": "healops.bench.snapshot",
 }
 
 
@@ -54,6 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--dashboard-port",
         default="8050",
         help="dashboard port on 127.0.0.1 (default 8050; 0: a free port; none: no dashboard)",
+    )
+    up.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start empty: the kept state moves to .healops/aside/<time>/",
+    )
+    up.add_argument(
+        "--snapshot-every",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds between snapshots of the cloud's state in .healops/state/ (default 30; 0: only at stop)",
     )
 
     sub.add_parser("down", help="stop everything `healops up` started")

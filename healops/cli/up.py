@@ -83,12 +83,17 @@ def run_up(args: argparse.Namespace) -> int:
         raise DeployError(str(exc)) from exc
     if not is_loopback(args.host):
         console.print(f"[yellow]{remote_exposure(args.host, args.port)}[/yellow]", soft_wrap=True, highlight=False)
+    snapshot_every = getattr(args, "snapshot_every", 30.0)
+    if snapshot_every < 0:
+        raise DeployError(f"--snapshot-every must be 0 (only at stop) or positive seconds, got {snapshot_every:g}")
     options = StackOptions(
         host=args.host,
         port=args.port,
         allow_remote=allow_remote,
         time_scale=args.time_scale,
         dashboard_port=parse_dashboard_port(args),
+        snapshot_every=snapshot_every,
+        fresh=getattr(args, "fresh", False),
     )
     with console.status("starting Heal-Ops") as status:
 
@@ -101,6 +106,12 @@ def run_up(args: argparse.Namespace) -> int:
         f"[green]Heal-Ops is up[/green] in {t['total_s']:.1f} s "
         f"(package {t['package_s']:.1f} s, cloud {t['cloud_s']:.1f} s, apply {t['apply_s']:.1f} s)"
     )
+    if info.restored_from:
+        console.print(
+            f"restored     the state kept in {info.restored_from} (apply: {info.apply_summary or 'no summary'})",
+            soft_wrap=True,
+            highlight=False,
+        )
     # Plain lines, never wrapped: the commands must stay copy-pastable in any terminal width.
     console.print(where_to_look(info), soft_wrap=True, highlight=False)
     if args.detach:

@@ -52,8 +52,8 @@ class ManagedProcess:
             pass
         return None
 
-    def stop(self, timeout: float = 10.0) -> bool:
-        """SIGTERM, then SIGKILL after ``timeout``; True if something was stopped."""
+    def stop(self, timeout: float = 60.0) -> bool:
+        """SIGTERM (the cloud saves its state then), SIGKILL after ``timeout``; True if something was stopped."""
         proc = self.running()
         stopped = False
         if proc is not None:
@@ -95,7 +95,7 @@ class ManagedProcess:
             time.sleep(0.1)
         self.stop()
         lines = self.log_file.read_text(errors="replace").splitlines()
-        # A refusal the process explained itself (a taken port, a bad argument) is that one line.
+        # A refusal the process explained itself (a taken port, a snapshot it will not load) is that one line.
         refusal = next((line for line in reversed(lines) if line.startswith("error: ")), None)
         if refusal is not None:
             raise DeployError(f"{what} did not start: {refusal.removeprefix('error: ')}")
@@ -150,12 +150,25 @@ def server_process(state_dir: Path) -> ManagedProcess:
     return ManagedProcess("server", state_dir, SERVER_MARKER)
 
 
+def snapshot_dir(state_dir: Path) -> Path:
+    """Where the embedded cloud keeps its state across restarts (healops.local.persistence)."""
+    return state_dir / "state"
+
+
 def start_server(
-    state_dir: Path, host: str, port: int, time_scale: float, timeout: float = 60.0, allow_remote: bool = False
+    state_dir: Path,
+    host: str,
+    port: int,
+    time_scale: float,
+    timeout: float = 60.0,
+    allow_remote: bool = False,
+    snapshot_every: float | None = None,
 ) -> int:
     """Start the embedded cloud in its own session (Ctrl-C in the terminal is ours to forward).
 
-    Returns its pid once it prints its ready line; on failure nothing is left running.
+    ``snapshot_every``: keep the state in :func:`snapshot_dir` (restored at start, saved every so
+    many seconds and at stop; 0: at stop only); None keeps nothing. Returns its pid once it prints
+    its ready line; on failure (a snapshot it refuses among them) nothing is left running.
     """
     managed = server_process(state_dir)
     if managed.running() is not None:
@@ -168,6 +181,8 @@ def start_server(
         raise DeployError(port_taken_message(host, port, holder, "--port"))
     args = [SERVER_MODULE, "--host", host, "--port", str(port), "--time-scale", str(time_scale)]
     args += ["--state-dir", str(state_dir / "cloud")] + (["--allow-remote"] if allow_remote else [])
+    if snapshot_every is not None:
+        args += ["--snapshot-dir", str(snapshot_dir(state_dir)), "--snapshot-every", repr(snapshot_every)]
     managed.launch(args, lambda line: line if READY_LINE in line else None, timeout, "the embedded cloud")
     return int(managed.pid_file.read_text())
 

@@ -24,12 +24,15 @@ from healops.deploy.processes import (
     dashboard_process,
     dashboard_token_file,
     server_process,
+    snapshot_dir,
     start_dashboard,
     start_server,
 )
 from healops.deploy.terraform import TerraformRunner, check_tools
 from healops.llm.deploy import split_secrets, terraform_variables_from_env
 from healops.llm.exceptions import SettingsError
+from healops.local.persistence import DEFAULT_SNAPSHOT_INTERVAL_S
+from healops.local.persistence.format import SNAPSHOT_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,10 @@ class StackOptions:
     dashboard_port: int | None = 0
     # Where the LLM settings come from (healops/llm/deploy.py); the process environment by default.
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Seconds between snapshots of the cloud's state (0: only at stop; None: keep nothing, start empty).
+    snapshot_every: float | None = DEFAULT_SNAPSHOT_INTERVAL_S
+    # Move the kept state aside (never deleted) and start empty.
+    fresh: bool = False
 
     @property
     def endpoint_url(self) -> str:
@@ -72,6 +79,9 @@ class StackInfo:
     timings: dict[str, float]
     dashboard_url: str | None = None
     dashboard_token_file: str | None = None
+    # The snapshot the cloud started from (None: it started empty), and Terraform's apply summary.
+    restored_from: str | None = None
+    apply_summary: str | None = None
 
 
 def terraform_runner(options: StackOptions) -> TerraformRunner:
@@ -125,23 +135,38 @@ def up(options: StackOptions, progress: Any = None) -> StackInfo:
     package(options.build_dir)
     timings["package_s"] = time.monotonic() - started
 
-    report("cloud", f"starting the embedded cloud on {options.endpoint_url}")
+    if options.fresh:
+        aside = move_state_aside(options.state_dir)
+        if aside is not None:
+            report("fresh", f"the earlier state is now in {aside}")
+    snapshot = snapshot_dir(options.state_dir) / SNAPSHOT_FILE
+    restoring = options.snapshot_every is not None and snapshot.exists()
+    report("cloud", f"{'restoring' if restoring else 'starting'} the embedded cloud on {options.endpoint_url}")
     pid = start_server(
-        options.state_dir, options.host, options.port, options.time_scale, allow_remote=options.allow_remote
+        options.state_dir,
+        options.host,
+        options.port,
+        options.time_scale,
+        allow_remote=options.allow_remote,
+        snapshot_every=options.snapshot_every,
     )
     timings["cloud_s"] = time.monotonic() - started - timings["package_s"]
+    apply_summary: str | None = None
     try:
         runner = terraform_runner(options)
-        runner.prepare(fresh_state=True)
+        # A restored cloud still holds what the last apply made: keep the state that describes it.
+        runner.prepare(fresh_state=not restoring)
         report("init", "tflocal init")
         runner.init()
         created = 0
 
         def on_apply_line(line: str) -> None:
-            nonlocal created
+            nonlocal created, apply_summary
             if "Creation complete" in line:
                 created += 1
                 report("apply", f"{created} resources created")
+            if line.startswith("Apply complete!"):
+                apply_summary = line.removeprefix("Apply complete!").strip()
 
         report("apply", "tflocal apply")
         timings["apply_s"] = runner.apply(on_line=on_apply_line)
@@ -169,6 +194,8 @@ def up(options: StackOptions, progress: Any = None) -> StackInfo:
         timings,
         dashboard_url=dashboard_url,
         dashboard_token_file=str(dashboard_token_file(options.state_dir)) if dashboard_url else None,
+        restored_from=str(snapshot) if restoring else None,
+        apply_summary=apply_summary,
     )
     options.stack_file.write_text(json.dumps(asdict(info), indent=2))
     return info
@@ -190,6 +217,27 @@ def read_stack(state_dir: Path) -> dict[str, Any] | None:
         return json.loads((state_dir / "stack.json").read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
+
+
+def move_state_aside(state_dir: Path) -> Path | None:
+    """Move the kept state (snapshots, Terraform's state) into ``aside/<UTC time>/``; never delete it.
+
+    Returns where it went, or None when there was nothing to move.
+    """
+    kept = [snapshot_dir(state_dir), *sorted((state_dir / "terraform").glob("terraform.tfstate*"))]
+    kept = [path for path in kept if path.exists()]
+    if not kept:
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    aside = state_dir / "aside" / stamp
+    for n in range(2, 100):
+        if not aside.exists():
+            break
+        aside = state_dir / "aside" / f"{stamp}-{n}"
+    aside.mkdir(parents=True)
+    for path in kept:
+        path.rename(aside / path.name)
+    return aside
 
 
 def clear_stale(state_dir: Path) -> list[str]:

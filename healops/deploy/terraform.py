@@ -2,8 +2,8 @@
 
 The source ``terraform/`` is copied into a working directory under the state directory so that
 tflocal's generated ``localstack_providers_override.tf``, ``.terraform/`` and the state never
-land in the source tree, and a fresh embedded cloud (which starts empty) starts from empty
-state too.
+land in the source tree; a fresh embedded cloud (which starts empty) starts from empty state,
+and a restored one keeps the state that describes it.
 """
 
 from __future__ import annotations

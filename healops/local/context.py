@@ -24,10 +24,16 @@ class EmbeddedContext:
     time_scale: float = 1.0
     state_dir: Path = field(default_factory=lambda: Path(".healops"))
     stop_event: threading.Event = field(default_factory=threading.Event)
+    # Where snapshots of the cloud's state live (healops.local.persistence); None keeps nothing.
+    snapshot_dir: Path | None = None
+    # Real seconds between periodic snapshots; 0 saves only at stop.
+    snapshot_interval: float = 30.0
 
     def __post_init__(self) -> None:
         if self.time_scale <= 0:
             raise ValueError(f"time_scale must be a positive number, got {self.time_scale!r}")
+        if self.snapshot_interval < 0:
+            raise ValueError(f"snapshot_interval must be 0 (only at stop) or positive, got {self.snapshot_interval!r}")
 
     @property
     def endpoint_url(self) -> str:

@@ -22,6 +22,7 @@ from healops.local.local_only import (
     is_loopback,
     remote_exposure,
 )
+from healops.local.persistence import SnapshotError, SnapshotReport, StatePersistence
 
 if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
@@ -33,10 +34,23 @@ logger = logging.getLogger(__name__)
 
 READY_LINE = "healops-embedded-cloud ready"
 HEALTH_PATH = "/_healops/health"
+STATE_PATH = "/_healops/state"
+RESTORED_LINE = "healops-embedded-cloud restored"
 
 
 class PortInUseError(RuntimeError):
     """The endpoint's port is taken by another process."""
+
+
+def _report(report: SnapshotReport | None) -> dict[str, object] | None:
+    if report is None:
+        return None
+    return {
+        "path": str(report.path),
+        "size_bytes": report.size_bytes,
+        "seconds": round(report.total_s, 3),
+        "created_at": report.created_at,
+    }
 
 
 def _configure_moto(ctx: EmbeddedContext) -> str | None:
@@ -90,6 +104,8 @@ class EmbeddedCloud:
         self._thread: threading.Thread | None = None
         self._started: list[Extension] = []
         self._previous_moto_port: str | None = None
+        self.persistence: StatePersistence | None = None
+        self.restored: SnapshotReport | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -113,7 +129,19 @@ class EmbeddedCloud:
         exts = self._extensions if self._extensions is not None else registry.load()
         for ext in exts:
             ext.install(self.ctx)
+        if self.ctx.snapshot_dir is not None:
+            # Before the first request: a refused snapshot (SnapshotError) stops the start here, and
+            # is never overwritten (no persistence is kept to save at stop).
+            persistence = StatePersistence(self.ctx.snapshot_dir, self.ctx.snapshot_interval)
+            try:
+                self.restored = persistence.restore()
+            except BaseException:
+                self.stop()
+                raise
+            self.persistence = persistence
         routes.register_route(HEALTH_PATH, self._health)
+        routes.register_route(STATE_PATH, self._state)
+        routes.register_route(STATE_PATH, self._save_state, methods=("POST",))
         app = LocalOnly(DomainDispatcherApplication(create_backend_app), self._policy)
         try:
             # werkzeug answers a taken port with a message and sys.exit(1): turn that into our error.
@@ -137,6 +165,9 @@ class EmbeddedCloud:
         except BaseException:
             self.stop()
             raise
+        if self.persistence is not None:
+            self.persistence.resume()
+            self.persistence.start()
         logger.info("embedded cloud listening on %s", self.endpoint_url)
         return self
 
@@ -149,8 +180,30 @@ class EmbeddedCloud:
             }
         )
 
+    def _state(self, _request: Request) -> Response:
+        """Where the state is kept, and the last snapshot taken or restored."""
+        if self.persistence is None:
+            return routes.json_response({"persistence": None})
+        last = self.persistence.last
+        return routes.json_response(
+            {
+                "persistence": str(self.persistence.directory),
+                "interval_s": self.persistence.interval,
+                "restored": _report(self.restored),
+                "last_snapshot": _report(last),
+            }
+        )
+
+    def _save_state(self, _request: Request) -> Response:
+        """Take a snapshot now (tests, benchmarks, and anyone about to do something risky)."""
+        if self.persistence is None:
+            return routes.json_response({"error": "this cloud keeps no state (no snapshot directory)"}, status=409)
+        return routes.json_response({"last_snapshot": _report(self.persistence.save())})
+
     def stop(self) -> None:
         self.ctx.stop_event.set()
+        if self.persistence is not None:
+            self.persistence.stop()
         for ext in reversed(self._started):
             try:
                 ext.stop()
@@ -164,6 +217,14 @@ class EmbeddedCloud:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
+        if self.persistence is not None:
+            # The last snapshot, once no request and no background loop changes the state any more.
+            try:
+                report = self.persistence.save()
+                logger.info("state saved to %s (%d bytes) in %.2f s", report.path, report.size_bytes, report.total_s)
+            except Exception:
+                logger.exception("saving the state at stop failed; the previous snapshot is kept")
+            self.persistence = None
         # Another cloud in this process (tests run several in turn) gets its port back.
         if self._previous_moto_port is None:
             os.environ.pop("MOTO_PORT", None)
@@ -185,15 +246,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--state-dir", type=Path, default=Path(".healops"))
+    parser.add_argument("--snapshot-dir", type=Path, default=None, help="keep the state here across restarts")
+    parser.add_argument("--snapshot-every", type=float, default=30.0, help="seconds between snapshots (0: at stop)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=os.environ.get("HEALOPS_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        ctx = EmbeddedContext(host=args.host, port=args.port, time_scale=args.time_scale, state_dir=args.state_dir)
+        ctx = EmbeddedContext(
+            host=args.host,
+            port=args.port,
+            time_scale=args.time_scale,
+            state_dir=args.state_dir,
+            snapshot_dir=args.snapshot_dir,
+            snapshot_interval=args.snapshot_every,
+        )
         cloud = EmbeddedCloud(ctx, allow_remote=args.allow_remote)
-    except ValueError as exc:  # a bad time scale, or RemoteBindError
+    except ValueError as exc:  # a bad time scale or snapshot interval, or RemoteBindError
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.allow_remote and not is_loopback(args.host):
@@ -203,6 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     except PortInUseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except SnapshotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
+    if cloud.restored is not None:
+        print(f"{RESTORED_LINE} {cloud.restored.path}", flush=True)
     done = threading.Event()
 
     def _on_signal(signum: int, _frame: object) -> None:

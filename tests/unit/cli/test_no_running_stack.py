@@ -12,7 +12,7 @@ import pytest
 
 from healops.cli import main
 from healops.deploy.processes import dashboard_process, server_process
-from healops.deploy.stack import clear_stale
+from healops.deploy.stack import clear_stale, move_state_aside
 from healops.local.server import free_port
 
 
@@ -94,3 +94,25 @@ def test_a_running_cloud_of_ours_is_left_alone(state_dir: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_fresh_moves_the_kept_state_aside_and_deletes_nothing(state_dir: Path) -> None:
+    (state_dir / "state").mkdir()
+    (state_dir / "state" / "snapshot.bin").write_bytes(b"kept")
+    (state_dir / "terraform").mkdir()
+    (state_dir / "terraform" / "terraform.tfstate").write_text("{}")
+    (state_dir / "terraform" / "main.tf").write_text("")
+    aside = move_state_aside(state_dir)
+    assert aside is not None and aside.parent == state_dir / "aside"
+    assert (aside / "state" / "snapshot.bin").read_bytes() == b"kept" and (aside / "terraform.tfstate").exists()
+    assert not (state_dir / "state").exists() and not (state_dir / "terraform" / "terraform.tfstate").exists()
+    assert (state_dir / "terraform" / "main.tf").exists()
+    assert move_state_aside(state_dir) is None
+
+
+def test_a_negative_snapshot_interval_is_refused_before_anything_starts(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["up", "--detach", "--snapshot-every", "-1"]) == 1
+    assert "--snapshot-every must be 0 (only at stop) or positive seconds, got -1" in capsys.readouterr().err
+    assert server_process(state_dir).running() is None
