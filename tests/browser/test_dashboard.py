@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,54 @@ def test_approve_button_needs_the_write_token(page: Page, dashboard_url: str, st
     page.fill("input[name=token]", "browser-test-token")
     page.click("button[type=submit]")
     expect(page.locator("header .badge")).to_have_text("can approve")
+
+
+def test_an_incidents_signals_are_a_table_and_its_charts_have_time_axes_units_and_hovers(
+    page: Page, stack: DashboardStack, dashboard_url: str
+) -> None:
+    put_telemetry(stack, "payments", ["GET /pay 200"])
+    seed_incident(
+        stack,
+        "inc-browser-signals",
+        service="payments",
+        signals=[
+            {
+                "service": "payments",
+                "kind": "level_high",
+                "metric": "ErrorRate",
+                "value": 31.5,
+                "baseline": 0.3,
+                "score": 9.27,
+                "strong": True,
+                "tick": 812,
+                "detail": XSS_LLM,
+            },
+        ],
+    )
+    page.goto(dashboard_url + "/incidents/inc-browser-signals")
+    table = page.locator("#incident-signals")
+    expect(table.locator("th")).to_have_text(
+        ["service", "signal", "metric", "value", "baseline", "score", "strong", "tick", "detail"]
+    )
+    expect(table.locator("tbody td")).to_have_text(
+        ["payments", "level_high", "ErrorRate", "31.5 %", "0.3 %", "9.27", "yes", "812", XSS_LLM]
+    )
+    assert page.locator("#incident-signals pre").count() == 0  # no JSON dump
+    chart = page.locator(".charts svg", has_text="ErrorRate (%)")
+    expect(chart.locator(".time-tick")).to_have_count(3)
+    expect(chart.locator(".time-tick").last).to_contain_text("UTC")
+    hovers = chart.locator("circle.point title")
+    assert hovers.count() >= 2
+    expect(hovers.first).to_have_text(re.compile(r"^\d\d:\d\d:\d\d UTC: [\d.]+ %$"))
+    no_payload_ran(page)
+
+
+def test_a_service_charts_hovers_follow_the_live_refresh(page: Page, stack: DashboardStack, dashboard_url: str) -> None:
+    put_telemetry(stack, "inventory", ["first"])
+    page.goto(dashboard_url + "/services/inventory")
+    chart = page.locator("#metric-charts figure[data-metric=LatencyP99] svg")
+    expect(chart.locator(".chart-title")).to_have_text("LatencyP99 (ms)")
+    expect(page.locator("#live-status")).to_contain_text("updated", timeout=10_000)
+    # Redrawn by live.js: a hover per point, in the metric's unit, and three time labels.
+    expect(chart.locator("circle.point title").first).to_have_text(re.compile(r"UTC: [\d.]+ ms$"))
+    expect(chart.locator(".time-tick")).to_have_count(3)

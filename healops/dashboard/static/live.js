@@ -32,24 +32,56 @@
 
   function fmt(v) { return Number(v).toPrecision(4).replace(/\.?0+$/, ""); }
 
+  function clock(ms) { return new Date(ms).toISOString().slice(11, 19); }
+
+  // The same drawing as healops/dashboard/charts.py line_chart: keep the two in step.
   function draw(svg, points) {
-    const width = 360, height = 120, padX = 36, padTop = 18, padBottom = 16;
-    const innerW = width - padX - 6, innerH = height - padTop - padBottom;
+    const width = 360, height = 130, padX = 40, padTop = 18, padBottom = 26;
+    const innerW = width - padX - 8, innerH = height - padTop - padBottom, base = padTop + innerH;
+    const unit = svg.dataset.unit ? " " + svg.dataset.unit : "";
     const line = svg.querySelector("polyline") || svg.appendChild(document.createElementNS(SVG, "polyline"));
     line.setAttribute("class", "line");
     if (!points.length) return;
     const ts = points.map(p => Date.parse(p.t)), vs = points.map(p => p.v);
     const t0 = ts[0], span = (ts[ts.length - 1] - t0) || 1;
     const lo = Math.min(...vs), hi = Math.max(...vs), spanV = (hi - lo) || 1;
-    line.setAttribute("points", ts.map((t, i) =>
-      (padX + (t - t0) / span * innerW).toFixed(1) + "," + (padTop + innerH - (vs[i] - lo) / spanV * innerH).toFixed(1)
-    ).join(" "));
+    const x = t => padX + (t - t0) / span * innerW, y = v => padTop + innerH - (v - lo) / spanV * innerH;
+    line.setAttribute("points", ts.map((t, i) => x(t).toFixed(1) + "," + y(vs[i]).toFixed(1)).join(" "));
     const last = svg.querySelector(".chart-last");
-    if (last) last.textContent = "last " + fmt(vs[vs.length - 1]);
+    if (last) last.textContent = "last " + fmt(vs[vs.length - 1]) + unit;
     const ticks = svg.querySelectorAll(".tick");
     if (ticks.length === 2) { ticks[0].textContent = fmt(hi); ticks[1].textContent = fmt(lo); }
     const empty = svg.querySelector(".chart-empty");
     if (empty) empty.remove();
+    // Time labels: first, middle, last (created when the server drew "no data").
+    const anchors = ["start", "middle", "end"];
+    let labels = svg.querySelectorAll(".time-tick");
+    if (labels.length !== 3) {
+      labels.forEach(l => l.remove());
+      labels = anchors.map(a => {
+        const text = svg.appendChild(document.createElementNS(SVG, "text"));
+        text.setAttribute("class", "time-tick");
+        text.setAttribute("text-anchor", a);
+        text.setAttribute("y", String(base + 12));
+        return text;
+      });
+    }
+    labels.forEach((label, k) => {
+      const t = t0 + span * k / 2;
+      label.setAttribute("x", x(t).toFixed(1));
+      label.textContent = clock(t) + (k === 2 ? " UTC" : "");
+    });
+    // A hover per point: its time and value, as text (never markup).
+    svg.querySelectorAll(".point").forEach(c => c.remove());
+    ts.forEach((t, i) => {
+      const c = svg.appendChild(document.createElementNS(SVG, "circle"));
+      c.setAttribute("class", "point");
+      c.setAttribute("r", "3");
+      c.setAttribute("cx", x(t).toFixed(1));
+      c.setAttribute("cy", y(vs[i]).toFixed(1));
+      const title = c.appendChild(document.createElementNS(SVG, "title"));
+      title.textContent = clock(t) + " UTC: " + fmt(vs[i]) + unit;
+    });
   }
 
   async function refreshMetrics() {

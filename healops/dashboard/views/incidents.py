@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from healops.dashboard import approvals, charts, queries, resources
+from healops.dashboard.signals import signal_table
 from healops.dashboard.summaries import format_duration
 from healops.dashboard.views.auth import writer_required
 
@@ -47,7 +48,12 @@ def detail(incident_id: str) -> Any:
     evidence_charts = [charts.line_chart(name, points) for name, points in found.evidence.items()]
     tick = format_duration(resources().tick_seconds)
     return render_template(
-        "incidents/detail.html", d=found, i=found.incident, evidence_charts=evidence_charts, tick=tick
+        "incidents/detail.html",
+        d=found,
+        i=found.incident,
+        evidence_charts=evidence_charts,
+        tick=tick,
+        signals=signal_table(found.incident.get("signals") or []),
     )
 
 
