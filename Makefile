@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# `make run TIME_SCALE=60`: schedules, alarm periods and waits 60 times faster.
-TIME_SCALE ?= 1
+# Time scale 60 (a simulated minute a second) so the first heal shows within a minute; `make run TIME_SCALE=1`: real time.
+TIME_SCALE ?= 60
 
 .PHONY: install run up down status test lint bench browser constraints clean
 

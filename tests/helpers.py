@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import http.client
+import importlib.util
 import io
+import sys
 import time
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -67,3 +71,13 @@ def raw_request(
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
     finally:
         conn.close()
+
+
+def load_script(path: Path, module_name: str) -> ModuleType:
+    """A file under scripts/ as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module

@@ -52,6 +52,7 @@ from healops.bench.chaos_scoring import (
     exhaustion_at,
     score_scenario,
 )
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.bench.llm_stub import StubLLMServer, StubReply, StubRequest, planning_responder
 from healops.deploy.errors import DeployError
@@ -654,7 +655,7 @@ def _fleet_size(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench chaos", description=__doc__)
+    parser = bench_parser("chaos", __doc__, own_json=True)
     parser.add_argument("--quick", action="store_true", help="one service per fault type (under 10 minutes)")
     parser.add_argument("--seed", type=int, default=1, help="the fleet's seed and the scenarios' draw (default 1)")
     parser.add_argument("--out", type=Path, default=paths.PROJECT_ROOT / "reports" / "chaos", help="report folder")

@@ -30,7 +30,6 @@ counts and simulated ticks, the same on any machine.
 
 from __future__ import annotations
 
-import argparse
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,12 +39,14 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.bench.fleet_cases import (
     DAY_TICKS,
     SIZE,
     actions_elsewhere,
     add_deploy_before,
+    add_faults,
     add_policy,
     bench_limits,
     fleet_cases,
@@ -287,12 +288,12 @@ def render(cases: list[Case], shown: int, policy: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench closed-loop", description=__doc__)
+    parser = bench_parser("closed-loop", __doc__)
     parser.add_argument("--every", type=int, default=97, help="ticks between fault starts over the day (97)")
     parser.add_argument("--seed", type=int, default=7, help="the fleet's noise seed (default 7)")
     add_deploy_before(parser)
     add_policy(parser)
-    parser.add_argument("--faults", nargs="+", choices=sorted(FAULTS), default=list(FAULTS))
+    add_faults(parser, list(FAULTS))
     parser.add_argument("--show", type=int, default=20, help="cases not fixed listed (default 20)")
     args = parser.parse_args(argv)
     if not 1 <= args.every <= DAY_TICKS:

@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 from rich.table import Table
 
 from healops import aws
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 
 console = bench_console()
@@ -164,7 +165,7 @@ def time_get(conn: http.client.HTTPConnection, path: str, runs: int) -> list[flo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench dashboard", description=__doc__.split("\n\n")[0])
+    parser = bench_parser("dashboard", __doc__)
     parser.add_argument("--incidents", type=int, default=10_000, help="incidents in the table (default 10,000)")
     parser.add_argument("--days", type=float, default=30.0, help="spread over this many days (default 30)")
     parser.add_argument("--runs", type=int, default=50, help="timed requests per page (default 50)")

@@ -19,6 +19,7 @@ from typing import Any
 from rich.table import Table
 
 from healops import aws
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.deploy.stack import StackOptions, down, terraform_runner, up
 from healops.deploy.terraform import TerraformRunner
@@ -50,7 +51,7 @@ def fleet_size_arg(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="healops bench deploy", description=__doc__)
+    parser = bench_parser("deploy", __doc__)
     parser.add_argument("--port", type=int, default=0, help="endpoint port (default: a free one)")
     parser.add_argument(
         "--fleet-size",

@@ -9,7 +9,6 @@ and learned) and a warm tick (states saved: one new tick). Prints wall time per 
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import time
@@ -21,6 +20,7 @@ from typing import Any
 from rich.table import Table
 
 from healops import aws
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.deploy.tables import create_tables
 from healops.detection.correlate import DependencyGraph
@@ -170,7 +170,7 @@ def render(services: int, results: list[tuple[str, float, RunReport, dict[str, i
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench detector", description=__doc__)
+    parser = bench_parser("detector", __doc__)
     parser.add_argument("--services", type=int, default=1000, help="fleet size (default 1000)")
     parser.add_argument("--history", type=int, default=15, help="ticks written before the run (default 15)")
     parser.add_argument("--faulty", type=int, default=10, help="services with an active fault (default 10)")

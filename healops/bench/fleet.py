@@ -12,7 +12,6 @@ calls and log events, archive objects.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -24,6 +23,7 @@ from typing import Any
 from rich.table import Table
 
 from healops import aws
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.deploy.tables import create_tables
 from healops.fleet.archive import HourlyArchive
@@ -143,7 +143,7 @@ def render(services: int, prepared: dict[str, Any], results: list[tuple[float, T
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench fleet", description=__doc__)
+    parser = bench_parser("fleet", __doc__)
     parser.add_argument("--services", type=int, default=1000, help="fleet size (default 1000)")
     parser.add_argument("--ticks", type=int, default=3, help="ticks to run (default 3)")
     parser.add_argument("--faulty", type=int, default=20, help="services with an active fault (default 20)")

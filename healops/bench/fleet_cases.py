@@ -82,3 +82,15 @@ def bench_limits(parser: argparse.ArgumentParser, path: Path | None) -> tuple[Re
 def actions_elsewhere(world: SimulatedRemediation, faulted: str) -> int:
     """Fleet actions the remediation carried out on services other than the faulted one."""
     return sum(1 for service, _ in world.fleet.applied if service != faulted)
+
+
+def add_faults(parser: argparse.ArgumentParser, faults: Sequence[str]) -> None:
+    """``--faults FAULT ...``: the faults to run, each one of ``faults`` (default all of them)."""
+    parser.add_argument(
+        "--faults",
+        nargs="+",
+        choices=sorted(faults),
+        default=list(faults),
+        metavar="FAULT",
+        help="faults to run (default all: " + ", ".join(sorted(faults)) + ")",
+    )

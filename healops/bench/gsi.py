@@ -15,7 +15,6 @@ extension), one after the other in this process. With ``--endpoint``: only that 
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import tempfile
@@ -29,6 +28,7 @@ from typing import Any
 from rich.table import Table
 
 from healops import aws
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 
 console = bench_console()
@@ -197,7 +197,7 @@ def report(results: list[Figures], items: int, queries: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench gsi", description=__doc__.split("\n\n")[0])
+    parser = bench_parser("gsi", __doc__)
     parser.add_argument("--items", type=int, default=10_000, help="incidents in the table (default 10,000)")
     parser.add_argument("--queries", type=int, default=200, help="timed calls of each kind (default 200)")
     parser.add_argument("--endpoint", help="an already running endpoint (default: plain moto, then extended)")

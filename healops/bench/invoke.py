@@ -8,7 +8,6 @@ calls on the same server, all through one reused boto3 client.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import statistics
@@ -25,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from healops import aws
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 
 HANDLER = "def handler(event, context):\n    return {'ok': True, 'n': event.get('n')}\n"
@@ -114,7 +114,7 @@ def render(figures: dict[str, Any], endpoint_url: str, console: Console | None =
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench invoke", description=__doc__.splitlines()[0])
+    parser = bench_parser("invoke", __doc__)
     parser.add_argument("--endpoint", help="an endpoint already running (default: start one in process)")
     parser.add_argument("--n", type=int, default=500, help="warm invokes and floor calls to time (default 500)")
     args = parser.parse_args(argv)

@@ -14,12 +14,12 @@ per-request timeout and retries and that deadline (a 3 s Lambda's): how long unt
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
 from rich.table import Table
 
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.bench.llm_stub import (
     FAULT_KINDS,
@@ -57,7 +57,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench llm", description=__doc__)
+    parser = bench_parser("llm", __doc__)
     parser.add_argument("--rounds", type=int, default=5, help="plans per fault kind and provider (default 5)")
     parser.add_argument("--model-delay-ms", type=float, default=0.0, help="stub model thinking time (default 0)")
     parser.add_argument(

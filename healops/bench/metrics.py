@@ -20,7 +20,6 @@ memory is that of the process listening on the endpoint's port.
 
 from __future__ import annotations
 
-import argparse
 import math
 import random
 import socket
@@ -42,6 +41,7 @@ from rich.table import Table
 
 from healops import aws
 from healops.bench import gsi
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 
 console = bench_console()
@@ -235,7 +235,7 @@ def plain_moto_comparison(services: int, minutes: int, threads: int, progress: P
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench metrics", description=__doc__.split("\n\n")[0])
+    parser = bench_parser("metrics", __doc__)
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--endpoint", help="an already running endpoint (default: start one in process)")

@@ -22,7 +22,6 @@ folds that have a window) to the last line. Settings are adopted when that mean 
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import math
@@ -38,6 +37,7 @@ from typing import Protocol
 from rich.console import Console
 from rich.table import Table
 
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.bench.nab_cv import CrossValidation, cv_line, leave_one_category_out
 from healops.bench.nab_scoring import CostProfile, ProfileResult, ScoredFile, load_profiles, normalise, score_corpus
@@ -217,7 +217,7 @@ def cross_validate(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench nab", description=__doc__.splitlines()[0])
+    parser = bench_parser("nab", __doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/nab"), help="a directory in NAB's layout")
     parser.add_argument("--out", type=Path, required=True, help="where to write results in NAB's layout")
     parser.add_argument("--detector", default="healops", help="results name: letters and digits only")
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.scorer == "ensemble":
             settings = {name: partial(StreamingAnomalyDetector, config) for name, config in CV_SETTINGS.items()}
         cv = cross_validate(corpus, scored, profiles, settings, console)
-        print(f"{scores_line(results)} {cv_line(cv)}")
+        console.print(f"{scores_line(results)} {cv_line(cv)}", highlight=False)
         return 0
-    print(scores_line(results))
+    console.print(scores_line(results), highlight=False)
     return 0

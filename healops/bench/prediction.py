@@ -14,11 +14,11 @@ Pure Python over the model: figures are counts and ticks, not times, so they do 
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 
 from rich.table import Table
 
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.detection.correlate import DependencyGraph
 from healops.detection.engine import FleetDetection, TickInput
@@ -162,7 +162,7 @@ def _cell(case: Case) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench prediction", description=__doc__)
+    parser = bench_parser("prediction", __doc__)
     parser.add_argument("--starts", type=int, default=3, help="injection times per case, 500 ticks apart (default 3)")
     parser.add_argument("--warmup", type=int, default=60, help="ticks learned before the fault (default 60)")
     parser.add_argument("--days", type=int, default=4, help="fault-free simulated days to check (default 4)")

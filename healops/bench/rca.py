@@ -19,7 +19,6 @@ leave-one-system-out: per system, the choice with the best Avg@5 on the other sy
 
 from __future__ import annotations
 
-import argparse
 import csv
 import itertools
 import json
@@ -32,6 +31,7 @@ from typing import Any
 
 from rich.table import Table
 
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.detection.correlate import DependencyGraph
 from healops.detection.localize import (
@@ -156,7 +156,7 @@ def read_truth(root: Path, case: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench rca", description=__doc__.splitlines()[0])
+    parser = bench_parser("rca", __doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/rca"), help="a directory in the rca layout")
     parser.add_argument("--out", type=Path, required=True, help="where to write predictions.jsonl")
     parser.add_argument(

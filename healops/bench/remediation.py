@@ -10,7 +10,6 @@ opening to the verified recovery (time to recover), and the actions tried.
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import time
@@ -22,6 +21,7 @@ from typing import Any
 from rich.table import Table
 
 from healops import aws
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.deploy.stack import StackInfo, StackOptions, down, up
 from healops.local.server import free_port
@@ -115,7 +115,7 @@ def run(info: StackInfo, timeout: float) -> list[Episode]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench remediation", description=__doc__)
+    parser = bench_parser("remediation", __doc__)
     parser.add_argument("--timeout", type=float, default=240.0, help="real seconds to wait for all (default 240)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="healops-bench-remediation-") as tmp:

@@ -20,7 +20,6 @@ the same boto3 calls as deployed. Figures are counts and simulated ticks, the sa
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 from collections import Counter
@@ -31,12 +30,14 @@ from typing import Any
 
 from rich.table import Table
 
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.bench.fleet_cases import (
     DAY_TICKS,
     SIZE,
     actions_elsewhere,
     add_deploy_before,
+    add_faults,
     add_policy,
     bench_limits,
     fleet_cases,
@@ -188,13 +189,13 @@ def render(cases: list[Case], shown: int, policy: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench remediation-sweep", description=__doc__)
+    parser = bench_parser("remediation-sweep", __doc__)
     parser.add_argument("--every", type=int, default=97, help="ticks between fault starts (default 97)")
     parser.add_argument("--days", type=int, default=2, help="simulated days the starts cover (default 2)")
     parser.add_argument("--seed", type=int, default=7, help="the fleet's noise seed (default 7)")
     add_deploy_before(parser)
     add_policy(parser)
-    parser.add_argument("--faults", nargs="+", choices=sorted(DETECTED_AS), default=list(DETECTED_AS))
+    add_faults(parser, list(DETECTED_AS))
     parser.add_argument("--show", type=int, default=20, help="escalated cases listed (default 20)")
     args = parser.parse_args(argv)
     if not 1 <= args.every <= DAY_TICKS or args.days < 1:

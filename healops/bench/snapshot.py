@@ -13,7 +13,6 @@ unpickle).
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from typing import Any
 
 from rich.table import Table
 
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.bench.fleet import setup
 from healops.fleet.generator import MetricsGenerator
@@ -113,7 +113,7 @@ def render(services: int, rows: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench snapshot", description=__doc__)
+    parser = bench_parser("snapshot", __doc__)
     parser.add_argument("--services", type=int, default=8, help="fleet size (default 8, the demo fleet)")
     parser.add_argument("--ticks", type=int, default=DAY_TICKS, help=f"simulated minutes (default {DAY_TICKS}: a day)")
     parser.add_argument("--every", type=int, default=360, help="ticks between checkpoints (default 360)")

@@ -14,12 +14,12 @@ Pure Python over the model: figures are counts and ticks, not times, so they do 
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
 from dataclasses import dataclass
 
 from rich.table import Table
 
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.bench.fleet_cases import DAY_TICKS, SIZE, fleet_cases, run_cases
 from healops.bench.prediction import detection_for, step
@@ -88,7 +88,7 @@ def render(cases: list[Case]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench step-faults", description=__doc__)
+    parser = bench_parser("step-faults", __doc__)
     parser.add_argument("--every", type=int, default=60, help="ticks between injection times over the day (60)")
     parser.add_argument("--warmup", type=int, default=60, help="ticks learned before the fault (default 60)")
     parser.add_argument("--seed", type=int, default=7, help="the fleet's noise seed (default 7)")

@@ -1,40 +1,74 @@
-"""The ``healops`` command: ``up``, ``down``, ``status`` and ``bench``."""
+"""healops: run Heal-Ops on this machine, inject faults into its fleet, look at it, measure it.
+
+Commands: up (start the embedded cloud, apply terraform/, start the dashboard), down, status, inject (faults in
+the running stack's simulated fleet) and bench (benchmarks that print figures). Each takes --help.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import json
 import logging
 import sys
+from dataclasses import dataclass
 
 from botocore.exceptions import EndpointConnectionError
 
+from healops import __version__
+from healops.cli.target import add_target_arguments
 from healops.deploy.errors import DeployError
 
+
+@dataclass(frozen=True)
+class Bench:
+    module: str
+    summary: str
+    # The bench writes its own JSON document with --json (chaos: its report.json), so the dispatcher leaves it be.
+    own_json: bool = False
+
+
+# One line each for `healops bench --help` (the modules are not imported to list them: some take seconds).
 BENCHES = {
-    "invoke": "healops.bench.invoke",
-    "metrics": "healops.bench.metrics",
-    "gsi": "healops.bench.gsi",
-    "deploy": "healops.bench.deploy",
-    "llm": "healops.bench.llm",
-    "nab": "healops.bench.nab",
-    "rca": "healops.bench.rca",
-    "prediction": "healops.bench.prediction",
-    "step-faults": "healops.bench.step_faults",
-    "fleet": "healops.bench.fleet",
-    "detector": "healops.bench.detector",
-    "remediation": "healops.bench.remediation",
-    "remediation-sweep": "healops.bench.remediation_sweep",
-    "closed-loop": "healops.bench.closed_loop",
-    "chaos": "healops.bench.chaos",
-    "dashboard": "healops.bench.dashboard",
-    "snapshot": "healops.bench.snapshot",
+    "invoke": Bench("healops.bench.invoke", "cold and warm Lambda invoke latency on the embedded runtime"),
+    "metrics": Bench("healops.bench.metrics", "the CloudWatch metric store under a 1,000-service fleet's load"),
+    "gsi": Bench("healops.bench.gsi", "a 50-item DynamoDB GSI page, indexed vs plain moto"),
+    "deploy": Bench("healops.bench.deploy", "from nothing to an applied, healthy stack, and a second apply"),
+    "llm": Bench("healops.bench.llm", "LLM calls, prompt tokens and added latency per incident, per provider"),
+    "nab": Bench("healops.bench.nab", "the detector scored on the Numenta Anomaly Benchmark by NAB's rules"),
+    "rca": Bench("healops.bench.rca", "root-cause ranking on labelled fault injections: AC@1/3/5, Avg@5"),
+    "prediction": Bench("healops.bench.prediction", "memory and disk exhaustion predicted how far ahead, how well"),
+    "step-faults": Bench("healops.bench.step_faults", "every step fault on 8 services at every hour: detected?"),
+    "fleet": Bench("healops.bench.fleet", "one metrics_generator tick for a 1,000-service fleet"),
+    "detector": Bench("healops.bench.detector", "one detector tick over 1,000 services x 8 metrics"),
+    "remediation": Bench("healops.bench.remediation", "MTTR per fault type, in ticks, through the deployed stack"),
+    "remediation-sweep": Bench(
+        "healops.bench.remediation_sweep", "every fault, service and time of day: remediated? (offline reasoner)"
+    ),
+    "chaos": Bench(
+        "healops.bench.chaos",
+        "the scored chaos benchmark: fault scenarios and control periods on the deployed stack",
+        own_json=True,
+    ),
+    "snapshot": Bench("healops.bench.snapshot", "saving and restoring the embedded cloud's state: how long, how big"),
+    "closed-loop": Bench("healops.bench.closed_loop", "detector and remediation together: fixed, and stayed fixed?"),
+    "dashboard": Bench("healops.bench.dashboard", "p50/p95 of the dashboard's pages with 10,000 incidents"),
 }
 
 
+def bench_list() -> str:
+    width = max(map(len, BENCHES))
+    lines = [f"  {name:<{width}}  {bench.summary}" for name, bench in sorted(BENCHES.items())]
+    return "benchmarks:\n" + "\n".join(lines) + "\n\nhealops bench NAME --help: what NAME measures and its options."
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="healops", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="healops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"healops {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
 
     up = sub.add_parser("up", help="build, start the embedded cloud, apply terraform/, run until Ctrl-C")
     up.add_argument("--detach", action="store_true", help="return once the stack is applied and healthy")
@@ -69,17 +103,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between snapshots of the cloud's state in .healops/state/ (default 30; 0: only at stop)",
     )
 
-    sub.add_parser("down", help="stop everything `healops up` started")
-    sub.add_parser("status", help="endpoint, deployment and each function's last invocation")
+    sub.add_parser("down", help="stop what healops up started (by its pid files, nothing else)")
+    status = sub.add_parser("status", help="endpoint, deployment and each function's last invocation")
+    add_target_arguments(status)
+    status.add_argument("--json", action="store_true", help="the same as one JSON document on stdout")
 
     from healops.cli.inject import add_parser as add_inject_parser
 
     add_inject_parser(sub)
 
-    bench = sub.add_parser("bench", help="benchmarks that print figures")
-    bench.add_argument("name", choices=sorted(BENCHES))
-    bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the benchmark (--help for each)")
+    bench = sub.add_parser(
+        "bench",
+        help="benchmarks that print figures (docs/benchmarks.md); --json on any of them",
+        description="Benchmarks that print figures (docs/benchmarks.md).\n"
+        "healops bench NAME --json prints them as one JSON document on stdout, the usual text going to stderr.",
+        epilog=bench_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.add_argument("name", choices=sorted(BENCHES), metavar="NAME", help="one of the benchmarks listed below")
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="the benchmark's options (NAME --help lists them)")
     return parser
+
+
+def run_bench(name: str, argv: list[str]) -> int:
+    """Run one bench; with ``--json`` its figures go to stdout as one JSON document and its text to stderr."""
+    module = importlib.import_module(BENCHES[name].module)
+    if BENCHES[name].own_json or "--json" not in argv or "-h" in argv or "--help" in argv:
+        return int(module.main(argv))
+    from healops.bench.console import start_record, stop_record
+
+    record = start_record()
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            code = int(module.main(argv))
+    finally:
+        stop_record()
+    json.dump({"bench": name, "argv": argv, "exit_code": code, **record.as_json()}, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,14 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "status":
             from healops.cli.status import run_status
 
-            return run_status()
+            return run_status(args.endpoint_url, args.name_prefix, as_json=args.json)
         if args.command == "inject":
             from healops.cli.inject import run_inject
 
             return run_inject(args)
         if args.command == "bench":
-            module = importlib.import_module(BENCHES[args.name])
-            return int(module.main(args.args))
+            return run_bench(args.name, args.args)
     except DeployError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

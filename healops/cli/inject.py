@@ -1,13 +1,14 @@
-"""``healops inject``: the injector of the running stack, from the command line.
+"""healops inject: the injector of the running stack, from the command line.
 
     healops inject SERVICE FAULT [--param k=v ...] [--duration S]   inject a fault
     healops inject --clear SERVICE [FAULT]                          clear one fault, or all of them
     healops inject --list                                           fault catalog, parameters, services
     healops inject --status [SERVICE]                               a service's (or the fleet's) state
 
-Each form sends one payload to the deployed ``injector`` function (the same one
-``awslocal lambda invoke --function-name injector`` reaches) and prints its JSON answer. A
-refusal (FunctionError) prints the function's message and exits 1.
+Each form sends one payload to the deployed injector function (the same one
+`awslocal lambda invoke --function-name injector` reaches) and prints its JSON answer (--json: plain,
+uncoloured, for scripts). A refusal (FunctionError) prints the function's message to stderr and exits 1.
+The stack is the one healops up started here, or the one at --endpoint-url (or $AWS_ENDPOINT_URL).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import sys
 from typing import Any
 
 from rich.console import Console
 
-from healops import aws, paths
-from healops.deploy.stack import running_stack
+from healops import aws
+from healops.cli.target import add_target_arguments, resolve_target
 from healops.fleet.faults import FAULTS
 
 console = Console()
@@ -44,6 +46,8 @@ def add_parser(sub: Any) -> None:
         "--param", action="append", default=[], metavar="K=V", help="a fault parameter (repeatable); V is JSON or text"
     )
     inject.add_argument("--duration", type=int, metavar="S", help="seconds until the fault ends by itself")
+    inject.add_argument("--json", action="store_true", help="the injector's answer as plain JSON (no colour)")
+    add_target_arguments(inject)
 
 
 def takes_text(fault: str | None, key: str) -> bool:
@@ -105,14 +109,18 @@ def run_inject(args: argparse.Namespace) -> int:
     except ValueError as exc:
         err_console.print(f"error: {exc}")
         return 2
-    stack = running_stack(paths.state_dir())
-    function = (stack["outputs"].get("lambda_function_names") or {}).get("injector", "injector")
-    lam = aws.client("lambda", endpoint_url=stack["endpoint_url"])
+    target = resolve_target(args.endpoint_url, args.name_prefix)  # no stack: a DeployError, one line on stderr
+    function = target.function_names.get("injector", "injector")
+    lam = aws.client("lambda", endpoint_url=target.endpoint_url)
     response = lam.invoke(FunctionName=function, Payload=json.dumps(payload).encode())
     body = json.loads(response["Payload"].read() or b"null")
     if "FunctionError" in response:
         message = body.get("errorMessage", body) if isinstance(body, dict) else body
         err_console.print(f"error: {message}")
         return 1
-    console.print_json(json.dumps(body))
+    if args.json:
+        json.dump(body, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        console.print_json(json.dumps(body))
     return 0

@@ -59,3 +59,44 @@ def test_status_shows_endpoint_health_and_function_invocations(
     for name in ("detector", "remediator", "injector", "metrics_generator"):
         assert name in shown
     assert "success" in shown  # the tick has run metrics_generator by now
+
+
+def test_status_json_is_one_document_of_the_same_facts(
+    stack: StackInfo, stack_options: StackOptions, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HEALOPS_STATE_DIR", str(stack_options.state_dir))
+    assert main(["status", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["endpoint_url"] == stack.endpoint_url and report["endpoint_from"] == "healops up"
+    assert report["healthy"] is True and report["problems"] == []
+    functions = {row["function"]: row for row in report["functions"]}
+    assert set(functions) == {"detector", "remediator", "injector", "metrics_generator"}
+    assert functions["metrics_generator"]["outcome"] == "success"
+
+
+def test_status_and_inject_work_outside_a_checkout_against_an_endpoint(
+    stack: StackInfo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No state directory of a `healops up` here: the stack is found by its discovery document at the endpoint.
+    monkeypatch.setenv("HEALOPS_STATE_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    assert main(["status", "--json", "--endpoint-url", stack.endpoint_url]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["endpoint_from"] == "--endpoint-url" and report["healthy"] is True
+    assert len(report["functions"]) == 4
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint_url)
+    assert main(["inject", "--list", "--json"]) == 0
+    catalog = json.loads(capsys.readouterr().out)
+    assert "memory_leak" in json.dumps(catalog) and "checkout" in json.dumps(catalog)
+    assert main(["inject", "--status", "checkout", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["service"] == "checkout"
+
+
+def test_an_endpoint_without_the_stack_is_named_on_stderr(
+    stack: StackInfo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HEALOPS_STATE_DIR", str(tmp_path / "elsewhere"))
+    assert main(["inject", "--list", "--endpoint-url", stack.endpoint_url, "--name-prefix", "nothere"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "SSM parameter /nothere/stack not found" in captured.err

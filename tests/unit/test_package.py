@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import load_script
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_packager():
-    spec = importlib.util.spec_from_file_location("healops_package_script", REPO_ROOT / "scripts" / "package.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
-
-
-package = _load_packager()
+package = load_script(REPO_ROOT / "scripts" / "package.py", "healops_package_script")
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from healops.cli import main
+from healops.cli.target import ENDPOINT_HINT
 from healops.deploy.processes import dashboard_process, server_process
 from healops.deploy.stack import clear_stale, move_state_aside
 from healops.local.server import free_port
@@ -19,6 +20,7 @@ from healops.local.server import free_port
 @pytest.fixture
 def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HEALOPS_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # else the commands would try that endpoint
     return tmp_path
 
 
@@ -49,7 +51,8 @@ def test_a_command_facing_no_running_stack_says_so_in_one_line(
     assert main(command) == 1
     captured = capsys.readouterr()
     assert captured.err.strip().splitlines() == [
-        f"error: no Heal-Ops stack is running (state directory {state_dir}): start it with `healops up`"
+        f"error: no Heal-Ops stack is running (state directory {state_dir}): start it with `healops up`, "
+        f"or give the endpoint of one ({ENDPOINT_HINT})"
     ]
     assert "Traceback" not in captured.out
     assert not (state_dir / "stack.json").exists() and not server_process(state_dir).pid_file.exists()

@@ -1,0 +1,77 @@
+"""--json output and errors: figures on stdout as JSON, errors on stderr, for status, inject and the benches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rich.table import Table
+
+from healops.bench.console import FiguresRecord, bench_console, start_record, stop_record
+from healops.cli import main
+from tests.unit.bench.test_nab_bench import make_corpus
+
+
+@pytest.fixture
+def no_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HEALOPS_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+def test_a_bench_with_json_prints_one_json_document_of_its_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_corpus(tmp_path / "nab")
+    code = main(["bench", "nab", "--data", str(tmp_path / "nab"), "--out", str(tmp_path / "out"), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0
+    document = json.loads(captured.out)  # stdout is the JSON document and nothing else
+    assert document["bench"] == "nab" and document["exit_code"] == 0
+    assert isinstance(document["figures"]["standard"], float)
+    category_table = document["tables"][0]
+    assert category_table["rows"] and set(category_table["rows"][0]) == set(category_table["columns"])
+    # The usual text still reaches the person running it, on stderr.
+    assert f"standard={document['figures']['standard']}" in captured.err
+
+
+def test_the_record_keeps_tables_as_rows_with_numbers_and_name_value_figures() -> None:
+    record = start_record()
+    try:
+        console = bench_console()
+        table = Table("fault", "fixed", "median ticks", title="closed loop")
+        table.add_row("error_storm", "1,200", "[green]4.5[/green]")
+        with console.capture():
+            console.print(table)
+            console.print("faults fixed: resolved=9/9 standard=75.5 calls=3")
+    finally:
+        stop_record()
+    assert record.tables == [
+        {
+            "title": "closed loop",
+            "columns": ["fault", "fixed", "median ticks"],
+            "rows": [{"fault": "error_storm", "fixed": 1200, "median ticks": 4.5}],
+        }
+    ]
+    assert record.figures == {"standard": 75.5, "calls": 3}
+    assert record.lines == ["faults fixed: resolved=9/9 standard=75.5 calls=3"]
+    assert FiguresRecord().as_json() == {"figures": {}, "tables": [], "lines": []}
+
+
+@pytest.mark.usefixtures("no_stack")
+@pytest.mark.parametrize("argv", [["status", "--json"], ["inject", "--list", "--json"], ["inject", "--status"]])
+def test_without_a_stack_or_an_endpoint_the_error_goes_to_stderr(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no Heal-Ops stack is running" in captured.err and "--endpoint-url" in captured.err
+
+
+@pytest.mark.usefixtures("no_stack")
+def test_an_endpoint_that_does_not_answer_is_named_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inject", "--list", "--json", "--endpoint-url", "http://127.0.0.1:9"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "http://127.0.0.1:9 does not answer" in captured.err
