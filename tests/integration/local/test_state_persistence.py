@@ -27,6 +27,23 @@ PASS_THEN_WAIT = {
     "States": {"First": {"Type": "Pass", "Next": "Hold"}, "Hold": {"Type": "Wait", "Seconds": 3, "End": True}},
 }
 ROLE = "arn:aws:iam::123456789012:role/sfn"
+
+
+def waits_for_a_human(queue_url: str) -> dict[str, Any]:
+    """A machine that hands its task token to a queue and waits for it, as the remediator's approval step does."""
+    return {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": queue_url, "MessageBody": {"token.$": "$$.Task.Token"}},
+                "End": True,
+            }
+        },
+    }
+
+
 BLOB = bytes(range(256)) * 400
 
 
@@ -126,7 +143,30 @@ def fill(cloud: Cloud) -> dict[str, Any]:
     finished = sfn.start_execution(stateMachineArn=machine, name="finished", input='{"n": 1}')["executionArn"]
     wait_for(lambda: sfn.describe_execution(executionArn=finished)["status"] == "SUCCEEDED", 20)
     running = sfn.start_execution(stateMachineArn=machine, name="running", input='{"n": 2}')["executionArn"]
-    return {"queue": queue, "in_flight": in_flight["Body"], "finished": finished, "running": running}
+    tokens = sqs.create_queue(QueueName="kept-tokens")["QueueUrl"]
+    asking = sfn.create_state_machine(name="asking", definition=json.dumps(waits_for_a_human(tokens)), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    waiting = sfn.start_execution(stateMachineArn=asking, name="waiting")["executionArn"]
+    wait_for(
+        lambda: (
+            int(
+                sqs.get_queue_attributes(QueueUrl=tokens, AttributeNames=["All"])["Attributes"][
+                    "ApproximateNumberOfMessages"
+                ]
+            )
+            > 0
+        ),
+        20,
+    )
+    return {
+        "queue": queue,
+        "in_flight": in_flight["Body"],
+        "finished": finished,
+        "running": running,
+        "tokens": tokens,
+        "waiting": waiting,
+    }
 
 
 def wait_for(condition: Callable[[], bool], seconds: float) -> None:
@@ -182,6 +222,22 @@ def check(cloud: Cloud, filled: dict[str, Any]) -> None:
     # The execution that was running is started again with its input and finishes.
     wait_for(lambda: sfn.describe_execution(executionArn=filled["running"])["status"] == "SUCCEEDED", 20)
     assert json.loads(sfn.describe_execution(executionArn=filled["running"])["input"]) == {"n": 2}
+    # The execution waiting for a human asks again (a new token; the old one died with its interpreter), and
+    # the answer to the new question completes it.
+    answered = 0
+    deadline = time.monotonic() + 20
+    while sfn.describe_execution(executionArn=filled["waiting"])["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the waiting execution was never answered"
+        for message in sqs.receive_message(QueueUrl=filled["tokens"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
+            try:
+                sfn.send_task_success(taskToken=json.loads(message["Body"])["token"], output='{"approved_by": "test"}')
+                answered += 1
+            except sfn.exceptions.ClientError:
+                pass  # the token of the interpreter that did not survive
+    assert answered == 1
+    assert sfn.describe_execution(executionArn=filled["waiting"])["status"] == "SUCCEEDED"
 
 
 def test_a_clean_stop_and_start_keeps_every_record_message_metric_and_execution(cloud: Cloud) -> None:
