@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_inject_parser(sub)
 
+    from healops.cli.cost import add_parser as add_cost_parser
+
+    add_cost_parser(sub)
+
     bench = sub.add_parser(
         "bench",
         help="benchmarks that print figures (docs/benchmarks.md); --json on any of them",
@@ -163,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
             from healops.cli.inject import run_inject
 
             return run_inject(args)
+        if args.command == "cost":
+            from healops.cli.cost import run_cost
+
+            return run_cost(args)
         if args.command == "bench":
             return run_bench(args.name, args.args)
     except DeployError as exc:
