@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# checkov pins its own boto3 (and would drag openai back to 0.28 in .venv): it gets a venv of its own.
+TOOLS       := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
 # Time scale 60 (a simulated minute a second) so the first heal shows within a minute; `make run TIME_SCALE=1`: real time.
 TIME_SCALE ?= 60
 
-.PHONY: install run up down status test lint bench browser constraints clean
+.PHONY: install tools iac run up down status test lint bench browser constraints clean
 
 install: $(STAMP)
 
@@ -17,6 +20,20 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
 	@$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[dev]'
 	@touch $(STAMP)
+
+tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP): requirements/tools.txt
+	@test -x $(TOOLS)/bin/python || { echo "creating $(TOOLS)"; $(PYTHON) -m venv $(TOOLS); }
+	@echo "installing checkov into $(TOOLS) (a few minutes on a fresh machine)"
+	@$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/tools.txt
+	@touch $(TOOLS_STAMP)
+
+# Static checks of terraform/ (fmt -check and validate also run in pytest: tests/unit/test_terraform.py).
+# Every skip is an inline `checkov:skip=ID:why` next to the resource it excuses.
+iac: tools
+	terraform fmt -check -recursive terraform
+	$(TOOLS)/bin/checkov --directory terraform --framework terraform --quiet --compact --skip-download
 
 run: install
 	$(VENV)/bin/healops up --time-scale $(TIME_SCALE)
@@ -30,7 +47,7 @@ down:
 status:
 	$(VENV)/bin/healops status
 
-test: install browser
+test: install browser iac
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest

@@ -55,6 +55,8 @@ module "lambda_function" {
 
   policy_statements  = local.function_policy_statements[each.key]
   log_retention_days = var.log_retention_days
+  tracing_mode       = var.lambda_tracing_mode
+  alarm_actions      = local.own_alarm_actions
 }
 
 # incidents → remediator; failed records are reported one by one (Powertools BatchProcessor).

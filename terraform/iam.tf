@@ -120,19 +120,15 @@ locals {
         resources = [local.table_arns.idempotency]
       },
       {
-        sid       = "Escalate"
-        actions   = ["sns:Publish"]
-        resources = [aws_sns_topic.escalations.arn]
-      },
-      {
         sid       = "LlmSettingsRead"
         actions   = ["ssm:GetParametersByPath", "ssm:GetParameter", "ssm:GetParameters"]
         resources = local.llm_parameter_arns
       },
       {
+        # Only the stack's key (keys.tf), the one the SecureStrings are written with, and only through SSM.
         sid       = "LlmKeysDecrypt"
         actions   = ["kms:Decrypt"]
-        resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
+        resources = [aws_kms_key.this.arn]
         conditions = [
           { test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] },
         ]
@@ -140,8 +136,9 @@ locals {
     ]
     injector = [
       {
+        # No DeleteItem: the injector cannot remove services (a seed that would shrink the fleet is refused).
         sid       = "FleetReadWrite"
-        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan"]
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"]
         resources = [local.table_arns.fleet]
       },
       {
@@ -217,6 +214,26 @@ data "aws_iam_policy_document" "sfn" {
     sid       = "Escalate"
     actions   = ["sns:Publish"]
     resources = [aws_sns_topic.escalations.arn]
+  }
+
+  # The topic is encrypted with the stack's key: publishing needs a data key from it, through SNS only.
+  statement {
+    sid       = "EscalateEncrypted"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [aws_kms_key.this.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sns.${local.region}.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid     = "XRayWrite"
+    actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+    # X-Ray's actions have no resource-level permissions: "*" is the only resource they accept.
+    resources = ["*"]
   }
 }
 

@@ -94,6 +94,7 @@ locals {
 }
 
 resource "aws_ssm_parameter" "llm_setting" {
+  # checkov:skip=CKV2_AWS_34:A plain setting, not a secret (keys are SecureStrings); as a String it is readable without a KMS call or grant.
   for_each = { for name, value in local.llm_settings : name => value if value != "" }
 
   name        = "${local.llm_parameters_path}/${each.key}"
@@ -108,6 +109,7 @@ resource "aws_ssm_parameter" "llm_api_key" {
   name             = "${local.llm_parameters_path}/${each.key}"
   description      = "Heal-Ops LLM reasoner ${each.key} (write-only: not in the Terraform state)."
   type             = "SecureString"
+  key_id           = aws_kms_key.this.arn
   value_wo         = local.llm_api_keys[each.key]
   value_wo_version = var.llm_api_keys_version
 }

@@ -36,6 +36,8 @@ resource "aws_sqs_queue_redrive_policy" "incidents" {
 # SNS: escalations to humans
 ################################################################################
 
+# Escalations from the state machine, and the alarms on Heal-Ops' own health (alarms.tf).
 resource "aws_sns_topic" "escalations" {
-  name = "${var.name_prefix}-escalations"
+  name              = "${var.name_prefix}-escalations"
+  kms_master_key_id = aws_kms_key.this.arn
 }

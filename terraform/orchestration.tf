@@ -164,9 +164,14 @@ locals {
 }
 
 resource "aws_sfn_state_machine" "remediation" {
+  # checkov:skip=CKV_AWS_285:Every step's decision, guard verdict and result is written to the remediations and agent_decisions tables, and Step Functions keeps each execution's history 90 days; a log group of the same would be a second bill.
   name       = local.state_machine_name
   role_arn   = aws_iam_role.sfn.arn
   definition = jsonencode(local.remediation_definition)
+
+  tracing_configuration {
+    enabled = var.lambda_tracing_mode == "Active"
+  }
 
   depends_on = [aws_iam_role_policy.sfn]
 
@@ -191,6 +196,7 @@ locals {
 }
 
 resource "aws_ssm_parameter" "remediation_policy" {
+  # checkov:skip=CKV2_AWS_34:A plain setting, not a secret (keys are SecureStrings); as a String it is readable without a KMS call or grant.
   name        = local.remediation_policy_parameter
   description = "Remediation limits: allow-list, concurrency, cooldown, breaker, approval level, dry run, attempts, reopens."
   type        = "String"

@@ -6,6 +6,7 @@
 ################################################################################
 
 resource "aws_ssm_parameter" "stack" {
+  # checkov:skip=CKV2_AWS_34:A plain setting, not a secret (keys are SecureStrings); as a String it is readable without a KMS call or grant.
   name        = "/${var.name_prefix}/stack"
   description = "Names and ARNs of the Heal-Ops stack's resources, for the CLI and the dashboard."
   type        = "String"

@@ -77,6 +77,7 @@ locals {
 }
 
 resource "aws_dynamodb_table" "this" {
+  # checkov:skip=CKV_AWS_119:Encrypted with the AWS-managed key; a customer key would add a grant per table and a KMS request per cache miss for no reader this stack does not already trust.
   for_each = local.tables
 
   name         = "${var.name_prefix}-${each.key}"
@@ -118,5 +119,10 @@ resource "aws_dynamodb_table" "this" {
 
   point_in_time_recovery {
     enabled = var.dynamodb_point_in_time_recovery
+  }
+
+  # The AWS-managed key (aws/dynamodb): visible in KMS and CloudTrail, no key policy to keep.
+  server_side_encryption {
+    enabled = true
   }
 }

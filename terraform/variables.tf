@@ -74,6 +74,17 @@ variable "lambda_timeouts" {
   default = {}
 }
 
+variable "lambda_tracing_mode" {
+  description = "X-Ray tracing of every function and of the state machine. Allowed: Active (traced), PassThrough (functions traced only when the caller traces; the state machine untraced)."
+  type        = string
+  default     = "Active"
+
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.lambda_tracing_mode)
+    error_message = "lambda_tracing_mode must be one of: Active, PassThrough."
+  }
+}
+
 variable "log_level" {
   description = "Log level of the functions' Powertools Logger. Allowed: DEBUG, INFO, WARNING, ERROR."
   type        = string
@@ -206,6 +217,23 @@ variable "s3_force_destroy" {
   description = "Whether destroying the stack deletes buckets that still hold objects (true for throw-away local stacks)."
   type        = bool
   default     = false
+}
+
+variable "kms_deletion_window_days" {
+  description = "Days between `terraform destroy` and the deletion of the stack's KMS key (7 to 30); until then the key can be restored."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
+    error_message = "kms_deletion_window_days must be between 7 and 30."
+  }
+}
+
+variable "artifacts_noncurrent_expiration_days" {
+  description = "Days after which an overwritten or deleted version of an incident artifact expires (the current version is kept)."
+  type        = number
+  default     = 365
 }
 
 variable "dynamodb_point_in_time_recovery" {

@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.5"
+  # Write-only attributes (value_wo on the SSM SecureStrings) need Terraform 1.11.
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {

@@ -56,7 +56,7 @@ def check_tools(tflocal: Path) -> None:
     """Fail early, with the remedy, when terraform or tflocal is missing."""
     if shutil.which("terraform") is None:
         raise DeployError(
-            "terraform is not on the PATH: install Terraform >= 1.5 "
+            "terraform is not on the PATH: install Terraform >= 1.11 "
             "(https://developer.hashicorp.com/terraform/install) and run again"
         )
     if not tflocal.exists():

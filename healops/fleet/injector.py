@@ -279,14 +279,27 @@ class Injector:
                 return self.inject(state.service, fault, {}, None, "chaos")
         return {"injected": None, "reason": f"{state.service} already has every fault"}
 
-    def seed_fleet(self, raw_definition: dict[str, Any], size: int) -> dict[str, Any]:
-        """Make the table hold exactly the definition's first ``size`` services (idempotent)."""
+    def seed_fleet(self, raw_definition: dict[str, Any], size: int, allow_removal: bool = False) -> dict[str, Any]:
+        """Make the table hold the definition's first ``size`` services (idempotent).
+
+        A seed that would remove services is refused unless ``allow_removal`` (an operator's tool with
+        its own credentials, never the deployed injector: its role has no DeleteItem).
+        """
         try:
             definition = parse_definition(raw_definition)
             specs = expand(definition, size)
         except ValueError as exc:
             raise InjectorError(f"definition: {exc}") from None
         existing = {s.service: s for s in self.fleet.all()}
+        # The injector's role cannot delete services (least privilege): shrinking is an operator's act.
+        beyond = sorted(set(existing) - {spec.name for spec in specs})
+        if beyond and not allow_removal:
+            shown = ", ".join(beyond[:5]) + (f" and {len(beyond) - 5} more" if len(beyond) > 5 else "")
+            raise InjectorError(
+                f"fleet_size: {size} would remove {len(beyond)} service(s) of the fleet ({shown}); the injector "
+                f"never deletes services. Accepted: a fleet_size of at least {len(existing)}, or delete them first "
+                "with an operator's credentials (docs/operations.md, 'The simulated fleet')"
+            )
         now = _now()
         counts = Counter[str]()
         for spec in specs:

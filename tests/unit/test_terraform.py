@@ -21,7 +21,16 @@ TERRAFORM_DIR = REPO_ROOT / "terraform"
 TF_FILES = sorted(p for p in TERRAFORM_DIR.rglob("*.tf") if ".terraform" not in p.parts)
 FUNCTIONS = {"detector", "remediator", "injector", "metrics_generator"}
 # Actions with no resource-level permissions: the only ones allowed on Resource "*".
-WILDCARD_RESOURCE_ACTIONS = {"cloudwatch:GetMetricData", "cloudwatch:PutMetricData"}
+WILDCARD_RESOURCE_ACTIONS = {
+    "cloudwatch:GetMetricData",
+    "cloudwatch:PutMetricData",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+}
+# A key policy's Resource "*" means the key it is attached to (tests/unit/test_iam_table.py checks its principals).
+KEY_POLICY_DOCUMENTS = {("keys.tf", "key")}
 
 HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
 terraform_bin = shutil.which("terraform")
@@ -99,6 +108,8 @@ def _statements() -> list[tuple[str, dict[str, Any]]]:
     for path in TF_FILES:
         for entry in load(path).get("data", []):
             for name, body in entry.get("aws_iam_policy_document", {}).items():
+                if (path.name, name) in KEY_POLICY_DOCUMENTS:
+                    continue
                 found.extend((f"{path.name}:{name}", statement) for statement in body.get("statement", []))
     return found
 

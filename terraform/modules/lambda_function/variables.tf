@@ -88,10 +88,27 @@ variable "log_retention_days" {
   default     = 14
 }
 
+variable "tracing_mode" {
+  description = "X-Ray tracing of the function. Allowed: Active (sample and trace every invocation), PassThrough (only when the caller traces)."
+  type        = string
+  default     = "Active"
+
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.tracing_mode)
+    error_message = "tracing_mode must be one of: Active, PassThrough."
+  }
+}
+
 variable "errors_alarm_threshold" {
   description = "The Errors alarm fires when the function's errors in one minute exceed this number."
   type        = number
   default     = 0
+}
+
+variable "alarm_actions" {
+  description = "ARNs notified when the Errors alarm fires (for example an SNS topic); empty for none."
+  type        = list(string)
+  default     = []
 }
 
 variable "tags" {

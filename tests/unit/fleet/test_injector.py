@@ -21,9 +21,21 @@ def test_seed_creates_each_service_once_and_is_idempotent(injector, repos):
     grown = injector.seed_fleet(definition, 20)
     assert grown["created"] == 12 and grown["unchanged"] == 8
     assert fleet.get("payments-1").spec.depends_on == ("ledger-db-1", "auth-1")
-    shrunk = injector.seed_fleet(definition, 8)
+    shrunk = injector.seed_fleet(definition, 8, allow_removal=True)
     assert shrunk["removed"] == 12
     assert len(fleet.all()) == 8
+
+
+def test_a_seed_that_would_shrink_the_fleet_is_refused_and_deletes_nothing(injector, repos):
+    fleet, _ = repos
+    definition = load_definition().model_dump(mode="json")
+    injector.seed_fleet(definition, 20)
+    with pytest.raises(InjectorError) as refused:
+        injector.seed_fleet(definition, 8)
+    message = str(refused.value)
+    assert message.startswith("fleet_size: 8 would remove 12 service(s)")
+    assert "never deletes services" in message and "at least 20" in message
+    assert len(fleet.all()) == 20
 
 
 def test_seed_keeps_run_time_state_when_the_definition_changes(injector, repos):
