@@ -1,6 +1,7 @@
 """A human's answer to a pending approval: complete the Step Functions task token, then audit it.
 
-The remediator stores the task token on the attempt whose guard verdict was ``needs_approval``;
+The remediator stores the task token on the attempt whose guard verdict was ``needs_approval``; the
+answer is one conditional write (the first of two answers wins, the second gets 409 and changes nothing);
 approving sends ``SendTaskSuccess`` (the execution acts), denying ``SendTaskFailure`` (it takes
 its deny path). The attempt records who answered and when (written first, so the remediator's own
 update of the attempt comes after ours); the remediator clears the token, and the reasoning trace
@@ -22,7 +23,11 @@ DENIED_ERROR = "Remediation.Denied"
 
 
 class ApprovalError(ValueError):
-    """The approval cannot be applied (unknown attempt, not pending, token rejected)."""
+    """The approval cannot be applied (unknown attempt, not pending, token rejected): 409."""
+
+
+class ApprovalConflictError(ApprovalError):
+    """Another answer to the same approval was recorded first: 409, and the first answer stands."""
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,12 @@ def answer(
     sfn = res.client("stepfunctions")
     decision = "approved" if approve else "denied"
     at = iso(now_utc())
-    # Record the answer before completing the token: once it is completed the execution moves on and
-    # the remediator writes this attempt, so a later write of ours could undo its update.
-    answered = res.remediations.update(attempt, approval=decision, approval_by=by, approval_at=at)
+    # Record the answer before completing the token (once it is completed the execution moves on and the
+    # remediator writes this attempt), in one conditional write: of two answers at once, the first wins.
+    if not res.remediations.answer_approval(attempt, decision, by, at):
+        raise ApprovalConflictError(
+            f"attempt {attempt_id} was answered by someone else first; nothing was changed (reload to see the answer)"
+        )
     try:
         if approve:
             sfn.send_task_success(
@@ -67,7 +75,7 @@ def answer(
             )
     except (sfn.exceptions.TaskDoesNotExist, sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken) as exc:
         code = exc.response["Error"]["Code"]
-        res.remediations.update(answered, approval=None, approval_by=None, approval_at=None, approval_error=code)
+        res.remediations.withdraw_approval(attempt, by, at, code)
         raise ApprovalError(
             f"Step Functions refused the answer for {attempt_id}: {code} "
             "(the execution may have timed out or already moved on)"

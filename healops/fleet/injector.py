@@ -22,7 +22,7 @@ from healops.fleet.faults import FAULTS, InvalidFaultParamsError, UnknownFaultEr
 from healops.fleet.state import ActiveFault, ServiceState
 from healops.fleet.telemetry import chance, fleet_tick
 from healops.models.injector import INJECTOR_ACTIONS, InjectorRequest
-from healops.store.base import ConditionFailedError
+from healops.store.base import ConditionFailedError, transact
 from healops.store.fleet import FleetRepository
 from healops.store.injections import GroundTruth, InjectionRecord, InjectionsRepository
 
@@ -204,10 +204,6 @@ class Injector:
                 update["deployed_at"] = update["updated_at"]
                 params = {**params, "version": update["version"], "replaced_version": state.version}
                 update["faults"] = (*active, new_fault.model_copy(update={"params": params}))
-            try:
-                self.fleet.replace(state.model_copy(update=update), state.record_version)
-            except ConditionFailedError:
-                continue  # someone else wrote first: re-read, re-check the conflict
             record = InjectionRecord(
                 injection_id=injection_id,
                 service=service,
@@ -220,7 +216,18 @@ class Injector:
                 duration_s=duration,
                 ground_truth=GroundTruth(fixed_by=list(kind.fixed_by), relieved_by=list(kind.relieved_by)),
             )
-            self.injections.record(record)
+            try:
+                # The fleet change and its record, both or neither (a failure between two writes left a fault
+                # nobody had recorded, or a record of one never injected).
+                transact(
+                    self.fleet.client,
+                    [
+                        self.fleet.replace_request(state.model_copy(update=update), state.record_version),
+                        self.injections.record_request(record),
+                    ],
+                )
+            except ConditionFailedError:
+                continue  # someone else wrote first: re-read, re-check the conflict
             logger.info(
                 "fault injected",
                 extra={"injection_id": injection_id, "service": service, "fault": fault, "by": requested_by},
@@ -245,13 +252,17 @@ class Injector:
                 del update["health"]
             if any(f.fault == "bad_deploy" for f in removed) and state.previous_version:
                 update["version"], update["previous_version"] = state.previous_version, state.version
+            now = _now()
             try:
-                self.fleet.replace(state.model_copy(update=update), state.record_version)
+                transact(
+                    self.fleet.client,
+                    [
+                        self.fleet.replace_request(state.model_copy(update=update), state.record_version),
+                        *(self.injections.end_request(f.injection_id, "cleared", now, requested_by) for f in removed),
+                    ],
+                )
             except ConditionFailedError:
                 continue
-            now = _now()
-            for f in removed:
-                self.injections.end(f.injection_id, "cleared", now, requested_by)
             logger.info("faults cleared", extra={"service": service, "cleared": [f.fault for f in removed]})
             return {
                 "service": service,

@@ -34,7 +34,7 @@ from healops.remediation.catalog import (
 )
 from healops.remediation.catalog import entry as catalog_entry
 from healops.remediation.evidence import LogReader, graph_around, incident_signals
-from healops.remediation.guard import GuardSnapshot, decide
+from healops.remediation.guard import GuardSnapshot, GuardVerdict, decide
 from healops.remediation.policy import RemediationLimits
 from healops.remediation.run import Candidate, CurrentAttempt, RunState
 from healops.remediation.sizing import replicas_to_add
@@ -55,6 +55,12 @@ ACTED_OUTCOMES = frozenset({"acted", "verified", "not_recovered"})
 # The step a failed execution was in, from the route the last successful step set ($.run keeps it).
 FAILED_STEP = {"guard": "guard", "next": "guard", "act": "act", "await_approval": "approval", "wait": "verify"}
 TIMEOUT_ERRORS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
+# Outcomes of an attempt that may still act: guarded, waiting for a human, or acted already (a retried act step).
+PENDING_OUTCOMES = frozenset({"started", "awaiting_approval", "acted"})
+
+
+def _busy_reason(service: str, holder: str) -> str:
+    return f"{service} already has a remediation in flight (incident {holder}): one incident at a time per service"
 
 
 class Planner(Protocol):
@@ -391,11 +397,17 @@ class Remediation:
             return self._next(
                 run, f"{candidate.action} on {candidate.service}: skipped ({'; '.join(unmet)})", backoff=False
             )
-        policy, snapshot = limits.guard_policy(), self.snapshot(run, candidate.service)
+        policy = limits.guard_policy()
         blast, cooldown_s = request.entry.blast_radius, request.entry.cooldown_s  # the action's own cooldown
         own = run.incident.service
         left = replicas_left(view, request.params) if request.entry.fleet_action == "scale_in" else None
+        # One incident in flight per service, taken before the history is read: a second incident cannot pass the
+        # cooldown on the strength of an index that does not show the first one's attempt yet.
+        busy_with = None if record.dry_run else self.slots.hold_service(candidate.service, incident_id, self.now())
+        snapshot = self.snapshot(run, candidate.service)
         verdict = decide(policy, snapshot, candidate.service, candidate.action, blast, cooldown_s, own, left)
+        if busy_with is not None:
+            verdict = GuardVerdict("deny", (_busy_reason(candidate.service, busy_with),), policy.dry_run)
         if verdict.decision != "deny" and not verdict.dry_run:
             # Counting in-flight incidents and then acting lets two guards both see room: take a slot instead.
             slot = self.slots.acquire(incident_id, policy.max_concurrent, self.now())
@@ -463,10 +475,66 @@ class Remediation:
 
     # ---- act -------------------------------------------------------------------------------------
 
+    def _refusal_at_act(self, run: RunState, attempt: RemediationAttempt) -> list[str]:
+        """Why ``attempt`` may not act now (empty when it may): the guard's checks again, as things stand at the
+        moment of acting (an approval can come minutes after the guard), and that the guard allowed it or a
+        human approved it (a direct invocation of this step with a made-up run gets nothing)."""
+        approval = getattr(attempt, "approval", None)
+        if attempt.outcome not in PENDING_OUTCOMES:
+            return [f"the attempt is already over (outcome {attempt.outcome})"]
+        if not (attempt.guard_decision == "allow" or (attempt.guard_decision == "needs_approval" and approval)):
+            return [
+                f"{attempt.action} on {attempt.service} was never allowed or approved "
+                f"(guard decision {attempt.guard_decision}, approval {approval or 'none'})"
+            ]
+        if approval is not None and approval != "approved":
+            return [f"a human answered {approval}, not approved"]
+        limits = self.limits()
+        if limits.dry_run or run.dry_run or attempt.dry_run:
+            return ["dry-run mode is on now: planned and audited, not executed"]
+        policy, entry = limits.guard_policy(), catalog_entry(attempt.action)
+        incident_id, now = run.incident.incident_id, self.now()
+        busy_with = self.slots.hold_service(attempt.service, incident_id, now)
+        if busy_with is not None:
+            return [_busy_reason(attempt.service, busy_with)]
+        request = validate_proposal(attempt.action, attempt.service, attempt.params)
+        left = None
+        if entry.fleet_action == "scale_in":
+            left = replicas_left(self.fleet.describe(attempt.service), request.params)
+        verdict = decide(
+            policy,
+            self.snapshot(run, attempt.service),
+            attempt.service,
+            attempt.action,
+            entry.blast_radius,
+            entry.cooldown_s,
+            run.incident.service,
+            left,
+        )
+        if verdict.decision == "deny":
+            return list(verdict.reasons)
+        if verdict.decision == "needs_approval" and approval != "approved":
+            return [f"the policy now asks a human to approve it: {verdict.reasons[-1]}"]
+        slot = self.slots.acquire(incident_id, policy.max_concurrent, now)
+        if not slot.acquired:
+            return [f"{len(slot.holders)} remediations in flight, at most {policy.max_concurrent} at once"]
+        return []
+
     def act(self, run: RunState) -> RunState:
         attempt = self._attempt(run)
         entry = catalog_entry(attempt.action)
         request = validate_proposal(attempt.action, attempt.service, attempt.params)
+        refused = self._refusal_at_act(run, attempt)
+        if refused:
+            why = "; ".join(refused)
+            if attempt.outcome in PENDING_OUTCOMES and attempt.outcome != "acted":
+                self.remediations.update(
+                    attempt, outcome="refused_at_act", error=why[:500], ended_at=_iso(self.now()), task_token=None
+                )
+            self._step(
+                run.incident.incident_id, "guarded", f"guard at act: refused {attempt.action} on {attempt.service}", why
+            )
+            return self._next(run, f"{attempt.action} on {attempt.service}: refused when acting ({why})", False)
         before = self._latest(attempt.service)
         if attempt.outcome == "awaiting_approval":
             self._step(run.incident.incident_id, "approved", f"{attempt.action} on {attempt.service} approved")
@@ -555,7 +623,7 @@ class Remediation:
             return self._next(run, f"{line}; {undone}" if undone else line)
         run.tried.append(f"{attempt.action} on {attempt.service}: recovered ({result.detail[:300]})")
         self._move(run.incident.incident_id, "resolved")
-        self.slots.release(run.incident.incident_id)
+        self.release_holds(run.incident, run)
         compensation = catalog_entry(attempt.action).compensation
         kept = (
             f"{attempt.action} stays in effect: {compensation.note} by hand once it is no longer needed"
@@ -591,6 +659,12 @@ class Remediation:
         self.remediations.update(attempt, compensation=note[:500])
         self._step(incident_id, "compensated", f"{attempt.action} on {attempt.service}: {note}"[:200], note)
         return note
+
+    def release_holds(self, incident: IncidentMessage, run: RunState | None) -> None:
+        """Give back the concurrency slot and the locks of every service the run's candidates touched."""
+        self.slots.release(incident.incident_id)
+        services = {c.service for c in run.candidates} if run is not None else set()
+        self.slots.release_services(incident.incident_id, services | {incident.service})
 
     # ---- escalate --------------------------------------------------------------------------------
 
@@ -636,7 +710,7 @@ class Remediation:
             lines.append(f"Incident status before escalation: {current.status}.")
         message = self.redact("\n".join(lines))
         self._move(incident.incident_id, "escalated", escalation_reason=reason[:500])
-        self.slots.release(incident.incident_id)
+        self.release_holds(incident, run)
         self._step(incident.incident_id, "escalated", f"escalated: {reason}", message)
         subject = self.redact(f"Heal-Ops escalation: {incident.kind} on {incident.service}")[:99]
         return {"subject": subject, "message": message}

@@ -175,16 +175,33 @@ class SimulatedRemediation:
             for watch in self.watchers:
                 watch(tick, rows)
 
+    def approve(self, run: RunState, by: str = "bench") -> RunState:
+        """What a human does at once on the dashboard: the token stored, the approval written (one conditional
+        write, as the dashboard's), then the act step, which checks the approval is there."""
+        assert run.current is not None
+        self.engine.await_approval(run, task_token=f"simulated/{run.incident.incident_id}/{run.current.attempt_id}")
+        attempt = self.engine.remediations.get(run.incident.incident_id, run.current.attempt_id)
+        assert attempt is not None
+        self.engine.remediations.answer_approval(attempt, "approved", by, datetime.now(UTC).isoformat())
+        return self.engine.act(run)
+
     def run(self, incident: IncidentMessage, max_steps: int = 40, approve: bool = True) -> RunState:
         """Drive the steps as the state machine does to resolved or escalate. ``approve``: a human grants every
         approval at once; without one, a run that asks for a human ends there (route ``await_approval``)."""
         run = self.engine.plan(incident)
         for _ in range(max_steps):
-            if run.route in ("resolved", "escalate") or (run.route == "await_approval" and not approve):
+            if run.route == "escalate":
+                # The escalate step gives back the slot and the service locks; the incident's status is left as it
+                # was (what the detector then does with it is what the benches count).
+                self.engine.release_holds(incident, run)
+                return run
+            if run.route == "resolved" or (run.route == "await_approval" and not approve):
                 return run
             if run.route in ("guard", "next"):
                 run = self.engine.guard(run)
-            elif run.route in ("act", "await_approval"):
+            elif run.route == "await_approval":
+                run = self.approve(run)
+            elif run.route == "act":
                 run = self.engine.act(run)
             elif run.route in ("wait", "verify"):
                 self.tick(max(1, run.wait_s // 60))

@@ -1,9 +1,10 @@
 """The rules every DynamoDB repository keeps: typed items, conditional writes, paged key queries, and free
 text redacted before it is stored.
 
-A repository names its free-text attributes (:attr:`DynamoRepository.free_text`: what a detector, a planner,
-an LLM or a human wrote); every write redacts them (AWS keys, bearer tokens, API keys, passwords in URLs,
-e-mail addresses: :mod:`healops.redaction`), so no caller can store a secret by forgetting to redact.
+Every write redacts every string of the item, however deep (AWS keys, bearer tokens, API keys, private keys,
+passwords in URLs, cookies, e-mail addresses: :mod:`healops.redaction`), so no caller can store a secret by
+forgetting to redact, nor through a field nobody thought was free text; a repository names the attributes it must
+store verbatim (:attr:`DynamoRepository.verbatim`: a task token it must hand back), and nothing else escapes.
 """
 
 from __future__ import annotations
@@ -127,11 +128,15 @@ class Page:
 
 
 class DynamoRepository:
-    """Base of every table's repository: the table name, an injected low-level client and the redactor of its
-    free text (``redactor``: the pattern redactor unless given, e.g. one that also knows the configured keys)."""
+    """Base of every table's repository: the table name, an injected low-level client and the redactor of what it
+    writes (``redactor``: the pattern redactor unless given, e.g. one that also knows the configured keys)."""
 
-    # Attributes whose text (strings, and the strings inside lists and mappings) is redacted on every write.
-    free_text: ClassVar[tuple[str, ...]] = ()
+    # Attributes stored as given; every other attribute's text (strings, and the strings inside lists and
+    # mappings) is redacted on every write.
+    verbatim: ClassVar[tuple[str, ...]] = ()
+    # False for machine state that no untrusted text reaches (the detector's encoded state, the fleet's validated
+    # state): a redaction could only corrupt its encoding.
+    redact_writes: ClassVar[bool] = True
 
     def __init__(self, table_name: str, dynamodb_client: Any | None = None, redactor: Redact | None = None) -> None:
         self.table_name = table_name
@@ -139,25 +144,67 @@ class DynamoRepository:
         self.redact: Redact = redactor if redactor is not None else pattern_redact
 
     def redacted(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        """``item`` with its free-text attributes redacted (what :meth:`_put` stores)."""
-        return {k: redact_value(v, self.redact) if k in self.free_text else v for k, v in item.items()}
+        """``item`` with every attribute but :attr:`verbatim` redacted (what :meth:`_put` stores)."""
+        if not self.redact_writes:
+            return dict(item)
+        return {k: v if k in self.verbatim else redact_value(v, self.redact) for k, v in item.items()}
 
     def _put(self, item: Mapping[str, Any], condition: str | None = None, **condition_values: Any) -> None:
         """Put ``item`` (its free text redacted); with ``condition``, a failed condition raises
         :class:`ConditionFailedError`."""
-        kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": serialize(self.redacted(item))}
-        if condition:
-            kwargs["ConditionExpression"] = condition
-            names = {k: v for k, v in condition_values.items() if k.startswith("#")}
-            values = {k: v for k, v in condition_values.items() if k.startswith(":")}
-            if names:
-                kwargs["ExpressionAttributeNames"] = names
-            if values:
-                kwargs["ExpressionAttributeValues"] = serialize(values)
+        kwargs = self.put_request(item, condition, **condition_values)["Put"]
         try:
             self.client.put_item(**kwargs)
         except self.client.exceptions.ConditionalCheckFailedException as exc:
             raise ConditionFailedError(f"{self.table_name}: condition {condition!r} failed") from exc
+
+    def _update(
+        self,
+        key: Mapping[str, Any],
+        set_fields: Mapping[str, Any],
+        condition: str,
+        remove: Sequence[str] = (),
+        **condition_values: Any,
+    ) -> None:
+        """Set ``set_fields`` (their free text redacted) and remove ``remove`` on the item at ``key`` in one
+        conditional UpdateItem: nothing else of the item is written, so a concurrent writer's fields stay. A failed
+        ``condition`` raises :class:`ConditionFailedError`."""
+        names = {f"#f{n}": name for n, name in enumerate([*set_fields, *remove])}
+        by_name = {name: alias for alias, name in names.items()}
+        values = {f":f{n}": value for n, value in enumerate(self.redacted(set_fields).values())}
+        clauses = []
+        if set_fields:
+            clauses.append("SET " + ", ".join(f"{by_name[k]} = :f{n}" for n, k in enumerate(set_fields)))
+        if remove:
+            clauses.append("REMOVE " + ", ".join(by_name[k] for k in remove))
+        names.update({k: v for k, v in condition_values.items() if k.startswith("#")})
+        values.update({k: v for k, v in condition_values.items() if k.startswith(":")})
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": serialize(key),
+            "UpdateExpression": " ".join(clauses),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = serialize(values)
+        try:
+            self.client.update_item(**kwargs)
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            raise ConditionFailedError(f"{self.table_name}: condition {condition!r} failed") from exc
+
+    def put_request(self, item: Mapping[str, Any], condition: str | None = None, **values: Any) -> dict[str, Any]:
+        """``item`` (its free text redacted) as one Put of a TransactWriteItems call (see :func:`transact`)."""
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": serialize(self.redacted(item))}
+        if condition:
+            put["ConditionExpression"] = condition
+            names = {k: v for k, v in values.items() if k.startswith("#")}
+            plain = {k: v for k, v in values.items() if k.startswith(":")}
+            if names:
+                put["ExpressionAttributeNames"] = names
+            if plain:
+                put["ExpressionAttributeValues"] = serialize(plain)
+        return {"Put": put}
 
     def _get(self, key: Mapping[str, Any], consistent: bool = True) -> dict[str, Any] | None:
         response = self.client.get_item(TableName=self.table_name, Key=serialize(key), ConsistentRead=consistent)
@@ -232,3 +279,15 @@ class DynamoRepository:
             items=[deserialize(i) for i in response.get("Items", [])],
             next_token=encode_page_token(deserialize(last)) if last else None,
         )
+
+
+def transact(client: Any, requests: Sequence[Mapping[str, Any]]) -> None:
+    """Write ``requests`` (``{"Put": ...}``, ``{"Update": ...}``) all or none, in one TransactWriteItems call; a
+    failed condition in any of them raises :class:`ConditionFailedError` and nothing is written."""
+    try:
+        client.transact_write_items(TransactItems=list(requests))
+    except client.exceptions.TransactionCanceledException as exc:
+        reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+        if "ConditionalCheckFailed" in reasons:
+            raise ConditionFailedError(f"transaction cancelled: {', '.join(reasons)}") from exc
+        raise

@@ -17,6 +17,8 @@ __all__ = ["ConditionFailedError", "FleetRepository"]
 
 
 class FleetRepository(DynamoRepository):
+    redact_writes = False  # machine state (see DynamoRepository.redact_writes)
+
     def get(self, service: str) -> ServiceState | None:
         item = self._get({"service": service})
         return ServiceState.model_validate(item) if item else None
@@ -35,6 +37,13 @@ class FleetRepository(DynamoRepository):
         written = state.model_copy(update={"record_version": expected_version + 1})
         self._put(written.model_dump(mode="json"), "#v = :v", **{"#v": "record_version", ":v": expected_version})
         return written
+
+    def replace_request(self, state: ServiceState, expected_version: int) -> dict[str, Any]:
+        """:meth:`replace` as one write of a transaction (:func:`healops.store.base.transact`)."""
+        written = state.model_copy(update={"record_version": expected_version + 1})
+        return self.put_request(
+            written.model_dump(mode="json"), "#v = :v", **{"#v": "record_version", ":v": expected_version}
+        )
 
     def delete(self, service: str, expected_version: int) -> None:
         try:

@@ -46,6 +46,23 @@ class InjectionsRepository(DynamoRepository):
     def record(self, injection: InjectionRecord) -> None:
         self._put(injection.model_dump(mode="json"), "attribute_not_exists(#i)", **{"#i": "injection_id"})
 
+    def record_request(self, injection: InjectionRecord) -> dict[str, Any]:
+        """:meth:`record` as one write of a transaction (:func:`healops.store.base.transact`)."""
+        return self.put_request(injection.model_dump(mode="json"), "attribute_not_exists(#i)", **{"#i": "injection_id"})
+
+    def end_request(self, injection_id: str, status: InjectionStatus, ended_at: str, ended_by: str) -> dict[str, Any]:
+        """The end of an injection the fleet's state still shows active, as one write of a transaction (no
+        condition on its status: an injection the state shows active is ended with the state's change)."""
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": serialize({"injection_id": injection_id}),
+                "UpdateExpression": "SET #s = :s, ended_at = :at, ended_by = :by",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": serialize({":s": status, ":at": ended_at, ":by": ended_by}),
+            }
+        }
+
     def get(self, injection_id: str) -> InjectionRecord | None:
         item = self._get({"injection_id": injection_id})
         return InjectionRecord.model_validate(item) if item else None

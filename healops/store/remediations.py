@@ -58,7 +58,8 @@ class RemediationAttempt(BaseModel):
 
 
 class RemediationsRepository(DynamoRepository):
-    free_text = ("rationale", "guard_reasons", "error", "verification_detail", "compensation")
+    # The Step Functions task token is handed back to complete the approval: stored as given.
+    verbatim = ("task_token",)
 
     def record(self, attempt: RemediationAttempt) -> bool:
         """Write a new attempt; False if that attempt is already recorded (a retried step)."""
@@ -80,6 +81,39 @@ class RemediationsRepository(DynamoRepository):
         updated = RemediationAttempt.model_validate({**attempt.model_dump(mode="json"), **fields})
         self._put(updated.model_dump(mode="json"))
         return updated
+
+    def answer_approval(self, attempt: RemediationAttempt, decision: str, by: str, at: str) -> bool:
+        """Record a human's ``decision`` (approved or denied) on ``attempt`` in one conditional write: only while it
+        waits for a human with the task token that was read, and nobody answered yet. True if this answer is the
+        one recorded; False if another came first (nothing of that one is touched)."""
+        token = getattr(attempt, "task_token", None)
+        if not token:
+            return False
+        try:
+            self._update(
+                {"incident_id": attempt.incident_id, "attempt_id": attempt.attempt_id},
+                {"approval": decision, "approval_by": by, "approval_at": at},
+                "#gd = :needs AND #tt = :token AND (attribute_not_exists(#ap) OR attribute_type(#ap, :null))",
+                **{"#gd": "guard_decision", "#tt": "task_token", "#ap": "approval"},
+                **{":needs": "needs_approval", ":token": token, ":null": "NULL"},
+            )
+        except ConditionFailedError:
+            return False
+        return True
+
+    def withdraw_approval(self, attempt: RemediationAttempt, by: str, at: str, error: str) -> None:
+        """Take back an answer Step Functions refused (the execution had moved on): only the one ``by`` gave at
+        ``at``; a later answer, or the remediator's own writes, stay."""
+        try:
+            self._update(
+                {"incident_id": attempt.incident_id, "attempt_id": attempt.attempt_id},
+                {"approval_error": error},
+                "#by = :by AND #at = :at",
+                remove=("approval", "approval_by", "approval_at"),
+                **{"#by": "approval_by", "#at": "approval_at", ":by": by, ":at": at},
+            )
+        except ConditionFailedError:
+            return
 
     def for_incident(self, incident_id: str, limit: int = 100, page_token: str | None = None) -> Page:
         """An incident's attempts, first to last."""

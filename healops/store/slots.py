@@ -10,18 +10,30 @@ A holder that never gave its slot back (its execution timed out, its Lambda died
 block the fleet: a refused taker drops holders whose incident is no longer being remediated, or
 that took their slot longer ago than an execution may run, and tries once more.
 
-The item lives in the remediations table under a key no attempt can have (``#in-flight``), without
-the ``by_service`` index's attributes, so it never shows up as an attempt.
+At most one incident is in flight per service, too (counting one that waits for a human's approval):
+:meth:`RemediationSlots.hold_service` takes the service's lock item by a conditional put (strongly
+consistent, unlike the ``by_service`` index, which two guards could both read before either wrote), kept
+by its holder across candidates and given back with its slot; a stale holder is taken over as above.
+
+The items live in the remediations table under a key no attempt can have (``#in-flight``), without
+the ``by_service`` index's attributes, so they never show up as attempts.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 SLOTS_KEY = {"incident_id": {"S": "#in-flight"}, "attempt_id": {"S": "#holders"}}
+SERVICE_LOCK_PREFIX = "#service#"
+
+
+def service_lock_key(service: str) -> dict[str, Any]:
+    return {"incident_id": {"S": "#in-flight"}, "attempt_id": {"S": SERVICE_LOCK_PREFIX + service}}
+
+
 BUSY_STATUSES = frozenset({"open", "remediating"})
 
 
@@ -62,6 +74,53 @@ class RemediationSlots:
             self.release(holder)
         acquired = bool(stale) and self._take(incident_id, max_concurrent, now)
         return SlotResult(acquired, self.holders())
+
+    def hold_service(self, service: str, incident_id: str, now: float) -> str | None:
+        """Take (or keep) ``service``'s lock for ``incident_id``: None when it holds it, else the incident that
+        does (a stale holder, as for slots, is taken over once)."""
+        if self._lock(service, incident_id, now):
+            return None
+        item = self.client.get_item(TableName=self.table_name, Key=service_lock_key(service), ConsistentRead=True)
+        holder = item.get("Item", {}).get("holder", {}).get("S")
+        taken = float(item.get("Item", {}).get("taken_at", {}).get("N", now))
+        if holder is None:  # released between the two calls
+            return None if self._lock(service, incident_id, now) else "another incident"
+        stale = now - taken > self.stale_after_s or self.incident_status(holder) not in BUSY_STATUSES
+        if stale and self._lock(service, incident_id, now, stale_holder=holder):
+            return None
+        return holder
+
+    def holds_service(self, service: str, incident_id: str) -> bool:
+        item = self.client.get_item(TableName=self.table_name, Key=service_lock_key(service), ConsistentRead=True)
+        return item.get("Item", {}).get("holder", {}).get("S") == incident_id
+
+    def release_services(self, incident_id: str, services: Iterable[str]) -> None:
+        """Give back the locks ``incident_id`` holds among ``services`` (a lock another incident holds stays)."""
+        for service in set(services):
+            with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+                self.client.update_item(  # the item stays, without a holder (the role has no DeleteItem)
+                    TableName=self.table_name,
+                    Key=service_lock_key(service),
+                    UpdateExpression="REMOVE holder, taken_at",
+                    ConditionExpression="holder = :me",
+                    ExpressionAttributeValues={":me": {"S": incident_id}},
+                )
+
+    def _lock(self, service: str, incident_id: str, now: float, stale_holder: str | None = None) -> bool:
+        condition = "attribute_not_exists(holder) OR holder = :me"
+        values = {":me": {"S": incident_id}}
+        if stale_holder is not None:
+            condition, values = "holder = :stale", {":stale": {"S": stale_holder}}
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={**service_lock_key(service), "holder": {"S": incident_id}, "taken_at": {"N": repr(float(now))}},
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def release(self, incident_id: str) -> None:
         """Give the slot back (nothing happens if ``incident_id`` holds none)."""

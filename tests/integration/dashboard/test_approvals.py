@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from typing import Any
 
 import pytest
 
+from healops.dashboard.approvals import ApprovalError, ApprovalResult, answer
 from healops.store.remediations import RemediationAttempt
 from tests.dashboard_support import DashboardStack, seed_incident
 from tests.helpers import wait_for
@@ -141,3 +143,38 @@ def test_denying_through_the_api_needs_the_bearer_token_and_fails_the_task(
     assert wait_for(lambda: status_of(pending) == "SUCCEEDED", timeout=20, what="the execution's deny path")
     history = pending["sfn"].get_execution_history(executionArn=pending["execution"])["events"]
     assert any(e.get("stateEnteredEventDetails", {}).get("name") == "Denied" for e in history)
+
+
+def test_of_answers_given_at_once_the_first_wins_and_the_rest_get_409(
+    stack: DashboardStack, client: Any, pending: dict[str, Any]
+) -> None:
+    answers = [(n % 2 == 0, f"human-{n}") for n in range(6)]  # approvals and denials, all at once
+    start = threading.Barrier(len(answers))
+    won: list[ApprovalResult] = []
+    refused: list[ApprovalError] = []
+
+    def answer_one(approve: bool, by: str) -> None:
+        start.wait(timeout=10)
+        try:
+            won.append(answer(stack.resources, "inc-approve", "0001-rollback", approve, by))
+        except ApprovalError as exc:
+            refused.append(exc)
+
+    threads = [threading.Thread(target=answer_one, args=a) for a in answers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(won) == 1 and len(refused) == len(answers) - 1
+    recorded = stack.resources.remediations.get("inc-approve", "0001-rollback").model_dump()  # type: ignore[union-attr]
+    assert (recorded["approval"], recorded["approval_by"]) == (won[0].decision, won[0].by)
+    assert wait_for(lambda: status_of(pending) == "SUCCEEDED", timeout=20, what="the winner's answer to complete it")
+    # Through the API, a later answer is a 409 with the reason, and the winner's record is untouched.
+    late = client.post(
+        "/api/incidents/inc-approve/approvals/0001-rollback",
+        json={"decision": "deny"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert late.status_code == 409
+    again = stack.resources.remediations.get("inc-approve", "0001-rollback").model_dump()  # type: ignore[union-attr]
+    assert (again["approval"], again["approval_by"]) == (won[0].decision, won[0].by)

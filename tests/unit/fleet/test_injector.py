@@ -6,10 +6,12 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from botocore.exceptions import ClientError
 
 from healops.fleet.definition import load_definition
-from healops.fleet.injector import FaultConflictError, InjectorError, UnknownServiceError
+from healops.fleet.injector import FaultConflictError, Injector, InjectorError, UnknownServiceError
 from healops.models import InjectorRequest
+from healops.store.injections import InjectionsRepository
 from tests.unit.fleet.conftest import table_items
 
 
@@ -270,3 +272,28 @@ def test_chaos_is_deterministic_given_the_seed_and_event_time(injector, repos):
     again = injector.chaos(at, rate=1.0)["injected"]
     assert (again["service"], again["fault"]) == (fired["service"], fired["fault"])
     assert injector.chaos(at, rate=0.0)["injected"] is None
+
+
+def _with_broken_record(injector: Injector, repos) -> Injector:
+    """The same injector, its injections table gone: the record's half of every write fails."""
+    fleet, injections = repos
+    broken = InjectionsRepository("injections-gone", injections.client)
+    return Injector(fleet, broken, injector.clock, seed=3)
+
+
+def test_an_injection_whose_record_fails_leaves_the_fleet_unchanged(injector, repos):
+    fleet, _ = repos
+    before = fleet.get("search")
+    with pytest.raises(ClientError):
+        _with_broken_record(injector, repos).inject("search", "error_storm", {"error_pct": 40})
+    after = fleet.get("search")
+    assert after.faults == () and after.record_version == before.record_version
+
+
+def test_a_clear_whose_record_fails_leaves_the_fault_in_place(injector, repos):
+    fleet, injections = repos
+    injected = injector.inject("search", "error_storm", {"error_pct": 40})["injected"]
+    with pytest.raises(ClientError):
+        _with_broken_record(injector, repos).clear("search", None, "cli:bob")
+    assert [f.fault for f in fleet.get("search").faults] == ["error_storm"]
+    assert injections.get(injected["injection_id"]).status == "active"
