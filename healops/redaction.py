@@ -17,28 +17,78 @@ from collections.abc import Iterable
 
 MASK = "[REDACTED]"
 
-# Order matters: specific shapes first, then the generic key=value rule.
+# Order matters: whole blocks and specific shapes first, then the generic key=value rules.
+_B64 = r"[A-Za-z0-9+/=]"
 _PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("url_password", re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{1,20}://[^\s:/@]+):[^\s@/]+@"), rf"\1:{MASK}@"),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"), MASK),
-    ("bearer", re.compile(r"(?i)\b(bearer|token)\s+[A-Za-z0-9\-._~+/]{12,}=*"), rf"\1 {MASK}"),
+    # A PEM or OpenSSH private key, whole, also inside a JSON string (its newlines written as \n); certificates
+    # and public keys are not secrets and stay.
+    (
+        "private_key",
+        re.compile(
+            r"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----"
+            r"(?:[\s\S](?!-----END))*?[\s\S]?-----END \1-----"
+        ),
+        f"-----BEGIN PRIVATE KEY-----{MASK}-----END PRIVATE KEY-----",
+    ),
+    # A private key cut short (a log line that ends inside it): everything from its header on.
+    ("private_key_head", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:\\n|\s|" + _B64 + r")+"), MASK),
+    ("url_password", re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{1,20}://[^\s:/@]*):[^\s@]+@(?=[^\s@]*)"), rf"\1:{MASK}@"),
+    (
+        "slack_webhook",
+        re.compile(r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_\-]+"),
+        rf"\1{MASK}",
+    ),
+    ("azure_sas", re.compile(r"(?i)\b(sig=)[A-Za-z0-9%+/=\-_]{16,}"), rf"\1{MASK}"),
+    # Signed or not (alg none ends with a dot and nothing after it).
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{4,}\.(?:[A-Za-z0-9_\-]{8,})?"), MASK),
+    ("jwt_signed", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"), MASK),
+    # The HTTP schemes, any length: "Basic"/"Bearer" as headers write them, or after "authorization" in any case;
+    # the lower-case word in prose ("the bearer of bad news") needs a token-sized value (token_word).
+    (
+        "basic_auth",
+        re.compile(r"\b(Basic|(?i:authorization\"?\s*[:=]\s*\"?basic))\s+[A-Za-z0-9+/]{8,}={0,2}"),
+        rf"\1 {MASK}",
+    ),
+    (
+        "bearer",
+        re.compile(r"\b(Bearer|(?i:authorization\"?\s*[:=]\s*\"?bearer))\s+[A-Za-z0-9\-._~+/]+=*"),
+        rf"\1 {MASK}",
+    ),
+    ("token_word", re.compile(r"(?i)\b(bearer|token)\s+[A-Za-z0-9\-._~+/]{12,}=*"), rf"\1 {MASK}"),
     ("aws_access_key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}\b"), MASK),
     (
         "vendor_key",
         re.compile(
             r"\b(?:sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}|nvapi-[A-Za-z0-9_\-]{16,}|AIza[0-9A-Za-z_\-]{30,}"
-            r"|gh[pousr]_[A-Za-z0-9]{30,}|xox[abposr]-[A-Za-z0-9\-]{10,})"
+            r"|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}|xox[abposr]-[A-Za-z0-9\-]{10,}"
+            r"|(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{16,}"
+            r"|ya29\.[A-Za-z0-9_\-]{20,}|GOCSPX-[A-Za-z0-9_\-]{20,}|1//0[A-Za-z0-9_\-]{30,})"
         ),
         MASK,
+    ),
+    # Cookies: every value of a Cookie or Set-Cookie header, and session ids wherever they are named.
+    ("cookie_header", re.compile(r"(?im)^((?:set-)?cookie:\s*)(.+)$"), rf"\1{MASK}"),
+    (
+        "session_id",
+        re.compile(r"(?i)\b([a-z0-9_.\-]*(?:sess(?:ion)?(?:_?id)?|sid))(\"?\s*[:=]\s*\"?)[A-Za-z0-9%\-_.+/]{8,}"),
+        rf"\1\2{MASK}",
+    ),
+    # A quoted value of a password-like key, spaces and all ("correct horse battery staple").
+    (
+        "quoted_password",
+        re.compile(r"(?i)\b([a-z0-9_\-]*(?:password|passwd|passphrase|pwd|secret))(\"?\s*[:=]\s*)([\"'])[^\"'\n]+\3"),
+        rf"\1\2\3{MASK}\3",
     ),
     (
         "key_value",
         re.compile(
-            r"(?i)\b([a-z0-9_\-]*(?:secret|password|passwd|pwd|api[_\-]?key|access[_\-]?key|token|credential)s?)"
-            r"(\"?\s*[:=]\s*\"?)[^\s\"',;&]{4,}"
+            r"(?i)\b([a-z0-9_\-]*(?:secret|password|passwd|passphrase|pwd|api[_\-]?key|access[_\-]?key|token"
+            r"|credential)s?)(\"?\s*(?:[:=|]|\t)\s*\"?)[^\s\"',;&]{4,}"
         ),
         rf"\1\2{MASK}",
     ),
+    # AWS session tokens: long base64 (FwoGZXIvYXdz... or IQoJb3JpZ2lu...), named or not.
+    ("aws_session_token", re.compile(r"\b(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9/+=]{40,}"), MASK),
     # 40 base64 characters with upper and lower case letters: a random key lacks either with odds under 2e-9,
     # while a commit SHA (hex) or a lowercase path or word of that length is not a key and stays readable
     (

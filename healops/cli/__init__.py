@@ -54,6 +54,7 @@ BENCHES = {
     "snapshot": Bench("healops.bench.snapshot", "saving and restoring the embedded cloud's state: how long, how big"),
     "closed-loop": Bench("healops.bench.closed_loop", "detector and remediation together: fixed, and stayed fixed?"),
     "dashboard": Bench("healops.bench.dashboard", "p50/p95 of the dashboard's pages with 10,000 incidents"),
+    "redaction": Bench("healops.bench.redaction", "secrets caught and look-alikes masked on the redaction corpus"),
 }
 
 

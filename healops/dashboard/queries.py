@@ -23,6 +23,7 @@ from healops.dashboard.summaries import (
 )
 from healops.dashboard.timeline import Stream, merged_page
 from healops.models.incident import INCIDENT_ID_PATTERN, SERVICE_NAME_PATTERN
+from healops.redaction import redact
 from healops.remediation.guard import GuardPolicy
 from healops.remediation.policy import InvalidLimitsError, approval_table, parse_limits
 from healops.store.base import collect_pages
@@ -429,7 +430,7 @@ def metric_series(
 def log_tail(
     res: StackResources, service: str, since_ms: int | None, now: datetime, limit: int = 100
 ) -> dict[str, Any]:
-    """The newest ``limit`` events of the service's log group after ``since_ms`` (default: 5 minutes)."""
+    """The newest ``limit`` events of the service's log group after ``since_ms`` (default: 5 minutes), redacted."""
     group = res.log_group(service)
     start = since_ms if since_ms is not None else int((now - timedelta(minutes=5)).timestamp() * 1000)
     logs = res.client("logs")
@@ -453,7 +454,8 @@ def log_tail(
                 "event_id": e.get("eventId", ""),
                 "timestamp": e["timestamp"],
                 "at": iso(datetime.fromtimestamp(e["timestamp"] / 1000, tz=UTC)),
-                "message": e["message"],
+                # Logs are untrusted: a service that logged a secret does not get it shown on a page.
+                "message": redact(e["message"]),
             }
             for e in tail
         ],

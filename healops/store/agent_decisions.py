@@ -54,8 +54,6 @@ class DecisionRecord(DecisionStep):
 
 
 class AgentDecisionsRepository(DynamoRepository):
-    free_text = ("title", "detail", "data")
-
     def last_seq(self, incident_id: str) -> int:
         page = self._query("incident_id = :id", {":id": incident_id}, limit=1, newest_first=True)
         return int(page.items[0]["seq"]) if page.items else 0

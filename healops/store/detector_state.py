@@ -30,6 +30,8 @@ def _encode(key: str, state: Mapping[str, Any], version: int) -> dict[str, Any]:
 
 
 class DetectorStateRepository(DynamoRepository):
+    redact_writes = False  # machine state (see DynamoRepository.redact_writes)
+
     def get_many(self, keys: list[str]) -> dict[str, tuple[dict[str, Any], int]]:
         """key -> (state, version) for the keys that exist."""
         items = self._batch_get([{"series_key": k} for k in keys])

@@ -68,8 +68,6 @@ class IncidentRecord(BaseModel):
 
 
 class IncidentsRepository(DynamoRepository):
-    free_text = ("summary", "signals", "escalation_reason")
-
     def create_if_absent(self, record: IncidentRecord) -> bool:
         """Write ``record`` unless its id exists; True if this call created it."""
         try:

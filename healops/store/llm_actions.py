@@ -40,7 +40,6 @@ class LlmCallRecord(BaseModel):
 
 class LlmActionsRepository(DynamoRepository):
     # The reasoner redacts before writing; the repository again, for any other writer.
-    free_text = ("prompt", "response", "errors", "fallback_reason")
 
     def record(self, call: LlmCallRecord) -> None:
         """Write one call; a second write of the same call id is refused."""

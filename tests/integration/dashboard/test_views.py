@@ -241,3 +241,12 @@ def test_a_stack_with_five_minute_ticks_charts_a_point_per_five_minutes(stack: D
     assert 2 <= len(series["ErrorRate"]) <= 3  # 6 datapoints averaged into 5-minute periods
     page = html(client.get("/services/search"))
     assert "last 150 minutes of the fleet's time" in page and 'data-window-minutes="150"' in page
+
+
+def test_the_log_tail_shows_no_secret_a_service_logged(stack: DashboardStack, client: Any) -> None:
+    leaked = "db connect postgres://app:s3cr3t-pass@db:5432/main Authorization: Bearer abc123"
+    put_telemetry(stack, "inventory", [leaked])
+    [event] = client.get("/api/services/inventory/logs").get_json()["events"]
+    assert "s3cr3t-pass" not in event["message"] and "abc123" not in event["message"]
+    assert event["message"].startswith("db connect postgres://app:[REDACTED]@db:5432/main")
+    assert "s3cr3t-pass" not in html(client.get("/services/inventory"))

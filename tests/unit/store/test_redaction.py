@@ -1,4 +1,5 @@
-"""Every write of a repository redacts its free text, and only that: keys, tokens and numbers are kept."""
+"""Every write of a repository redacts every field, declared free text or not: keys, the task token and numbers are
+kept."""
 
 from __future__ import annotations
 
@@ -96,3 +97,27 @@ def test_reasoning_steps_and_llm_calls_redact_their_text(client: Any) -> None:
         text = str(items)
         assert items and "[REDACTED]" in text, table
         assert "AKIAQX7RZ2M4" not in text and SECRET_KEY[:10] not in text and "jane.oncall" not in text, table
+
+
+def test_a_secret_in_a_field_nobody_declared_as_text_is_redacted_too(client: Any) -> None:
+    # Action parameters, a model's extra field, the human who answered: none is "free text", all are written.
+    repo = RemediationsRepository("remediations", client)
+    attempt = RemediationAttempt(
+        incident_id="inc-2",
+        attempt_id="0001-rollback",
+        service="auth",
+        action="rollback",
+        params={"version": "v2", "note": LEAK},
+        planner=f"openai {LEAK}",
+        guard_decision="allow",
+        view_before={"env": {"DB_URL": "postgres://app:hunter2hunter2@db:5432/main"}},
+        approval_by=LEAK,
+    )
+    repo.record(attempt)
+    text = raw(client, "remediations", {"incident_id": "inc-2", "attempt_id": "0001-rollback"})
+    assert "AKIAQX7RZ2M4" not in text and SECRET_KEY[:10] not in text and "jane.oncall" not in text
+    assert "hunter2hunter2" not in text and "'v2'" in text  # the harmless parameter kept as it was
+    IncidentsRepository("incidents", client).create_if_absent(
+        IncidentRecord(incident_id="inc-2", service="auth", kind=f"errors {SECRET_KEY}")
+    )
+    assert SECRET_KEY[:10] not in raw(client, "incidents", {"incident_id": "inc-2"})
