@@ -18,7 +18,7 @@ LEDGER = "unit-ledger-db-errors"
 
 def awaiting(dynamodb: Any, **limits: Any) -> tuple[World, Any]:
     """A failover of ledger-db waiting for a human (blast radius HIGH), its token stored."""
-    world = World(dynamodb, RemediationLimits(**limits))
+    world = World(dynamodb, RemediationLimits(**{"approval_blast_radius": "HIGH", **limits}))
     world.engine.planner = planned(("failover", {}), ("restart_service", {}))
     world.tick(5)
     run = world.engine.guard(world.engine.plan(incident("ledger-db", "errors")))
