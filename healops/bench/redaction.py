@@ -10,7 +10,6 @@ install it in a separate environment to measure it (``pip install detect-secrets
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 import sys
@@ -20,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.paths import PROJECT_ROOT
 from healops.redaction import MASK, redact
@@ -67,7 +67,7 @@ def detect_secrets_rules() -> tuple[Callable[[str], str], float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="healops bench redaction", description=__doc__)
+    parser = bench_parser("redaction", __doc__)
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="the corpus (JSON: secrets, innocents)")
     parser.add_argument("--show", action="store_true", help="list the shapes missed and the innocents masked")
     args = parser.parse_args(argv)
