@@ -1,5 +1,12 @@
 # Heal-Ops: `make run` starts the system, `make test` runs every check. Both install first.
-PYTHON ?= python3
+# The first of these that is Python 3.11 to 3.13 (3.11 first: the one verified, and the functions' Lambda runtime);
+# `make PYTHON=/path/to/python3.12` chooses another.
+PYTHON_CANDIDATES := python3.11 python3.12 python3.13 python3
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach candidate,$(PYTHON_CANDIDATES),$(shell command -v $(candidate) >/dev/null 2>&1 \
+	&& $(candidate) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
+	&& echo $(candidate))))
+endif
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
@@ -15,7 +22,10 @@ install: $(STAMP)
 
 # Reinstalls only when the pins change; the stamp makes repeated runs instant.
 $(STAMP): pyproject.toml requirements/constraints.txt
-	@test -x $(PY) || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@test -x $(PY) || test -n "$(PYTHON)" || { echo "Heal-Ops needs Python 3.11, 3.12 or 3.13, and none of" \
+	  "$(PYTHON_CANDIDATES) on the PATH is one: install one (Debian 12: apt-get install python3), or" \
+	  "give its path: make PYTHON=/path/to/python3.12" >&2; exit 1; }
+	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"; $(PYTHON) -m venv $(VENV); }
 	@echo "installing pinned dependencies into $(VENV) (about 90 s on a fresh machine)"
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
 	@$(PY) -m pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[dev]'

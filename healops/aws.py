@@ -1,9 +1,10 @@
 """boto3 clients for code that runs outside a function: the CLI, the dashboard, tests, benchmarks.
 
-A local endpoint (the embedded cloud or LocalStack) is reached through ``localstack-client``,
-which honours ``AWS_ENDPOINT_URL`` and ``LOCALSTACK_HOST``; with neither set and no endpoint
-given, clients go to AWS with the normal credential chain. Inside functions, plain boto3 reads
-``AWS_ENDPOINT_URL`` itself.
+A local endpoint (the embedded cloud or LocalStack) is the one given, else ``AWS_ENDPOINT_URL``, else
+``http://$LOCALSTACK_HOST`` (LocalStack's own variable, ``host[:port]``, port 4566 by default); local clients
+get LocalStack's dummy credentials. With none of them, clients go to AWS with the normal credential chain.
+Inside functions, plain boto3 reads ``AWS_ENDPOINT_URL`` itself. (``localstack-client`` did the same for the
+two variables; boto3 reading ``AWS_ENDPOINT_URL`` made it one dependency too many.)
 """
 
 from __future__ import annotations
@@ -36,16 +37,21 @@ def client(
     cfg = Config(retries={"max_attempts": max_attempts, "mode": "standard"}, **config)
     if not is_local(endpoint_url):
         return boto3.client(service, region_name=region, config=cfg)
-    if endpoint_url:
-        return boto3.client(
-            service,
-            endpoint_url=endpoint_url,
-            region_name=region,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=cfg,
-        )
-    from localstack_client.session import Session
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url or local_endpoint(),
+        region_name=region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=cfg,
+    )
 
-    session = Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=region)
-    return session.client(service, config=cfg)
+
+def local_endpoint() -> str | None:
+    """``AWS_ENDPOINT_URL``, else LocalStack's ``LOCALSTACK_HOST`` (``host[:port]``) as a URL, else None."""
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        return os.environ["AWS_ENDPOINT_URL"]
+    host = os.environ.get("LOCALSTACK_HOST")
+    if not host:
+        return None
+    return f"http://{host}" if ":" in host else f"http://{host}:4566"

@@ -35,12 +35,15 @@ POLICY_DEFAULTS_VARIABLE = "remediation_policy_defaults_file"
 ENV_NAME = re.compile(r"HEALOPS_[A-Z0-9_]+")
 BENCH_DIR = "bench"
 REQUIRED = object()  # a variable without a default
+# Read by healops/aws.py for every client outside a function (not HEALOPS_ names, so listed here).
+READ_BY_HEALOPS_AWS = frozenset({"AWS_ENDPOINT_URL", "LOCALSTACK_HOST", "AWS_DEFAULT_REGION"})
 
 # What a user may set in the environment of the CLI, `healops up`, the dashboard or the embedded cloud. The
 # LLM settings of `healops up`'s environment reach the functions through Terraform (terraform/llm.tf: SSM).
 USER_ENV = {
     "AWS_ENDPOINT_URL": "the endpoint `healops status` / `inject` (without --endpoint-url), the dashboard and "
     "boto3 talk to; unset: AWS",
+    "LOCALSTACK_HOST": "LocalStack's `host[:port]` (port 4566 unless given), used when AWS_ENDPOINT_URL is unset",
     "AWS_DEFAULT_REGION": "region of the CLI's, the dashboard's and the benches' clients (default us-east-1)",
     "HEALOPS_STATE_DIR": "run-time state of `healops up` (pid files, logs, stack.json, the Terraform working copy); "
     "default `.healops/` in the checkout",
@@ -196,7 +199,7 @@ def env_names_in_code(package_dir: Path = PACKAGE_DIR) -> set[str]:
 
 def user_environment(function_env: dict[str, str], in_code: set[str]) -> dict[str, str]:
     """The variables a user sets, with their prose; an error names any read without prose, or prose for none."""
-    expected = (in_code - set(function_env)) | {"AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION"}
+    expected = (in_code - set(function_env)) | READ_BY_HEALOPS_AWS
     undescribed = sorted(expected - set(USER_ENV))
     if undescribed:
         raise ConfigurationDocError(

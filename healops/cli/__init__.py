@@ -1,7 +1,8 @@
 """healops: run Heal-Ops on this machine, inject faults into its fleet, look at it, measure it.
 
 Commands: up (start the embedded cloud, apply terraform/, start the dashboard), down, status, inject (faults in
-the running stack's simulated fleet) and bench (benchmarks that print figures). Each takes --help.
+the running stack's simulated fleet), dashboard (serve a deployed stack's dashboard) and bench (benchmarks that
+print figures). Each takes --help.
 """
 
 from __future__ import annotations
@@ -19,6 +20,18 @@ from botocore.exceptions import EndpointConnectionError
 from healops import __version__
 from healops.cli.target import add_target_arguments
 from healops.deploy.errors import DeployError
+
+# The optional extras (pyproject.toml) by the modules they bring, for a clear error when one is missing.
+EXTRAS_BY_MODULE = {
+    "moto": "local",
+    "croniter": "local",
+    "werkzeug": "local",  # the embedded cloud's routes (flask brings it too, but `up` needs the cloud first)
+    "flask": "dashboard",
+    "flask_wtf": "dashboard",
+    "google": "llm",
+    "openai": "llm",
+    "matplotlib": "bench",
+}
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_cost_parser(sub)
 
+    from healops.cli.dashboard import add_parser as add_dashboard_parser
+
+    add_dashboard_parser(sub)
+
     bench = sub.add_parser(
         "bench",
         help="benchmarks that print figures (docs/benchmarks.md); --json on any of them",
@@ -172,8 +189,22 @@ def main(argv: list[str] | None = None) -> int:
             from healops.cli.cost import run_cost
 
             return run_cost(args)
+        if args.command == "dashboard":
+            from healops.cli.dashboard import run_dashboard
+
+            return run_dashboard(args)
         if args.command == "bench":
             return run_bench(args.name, args.args)
+    except ModuleNotFoundError as exc:
+        extra = EXTRAS_BY_MODULE.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"error: healops {args.command} needs {exc.name}, which this installation lacks: install the "
+            f"{extra} extra (pip install 'healops[{extra}]', or 'healops[all]')",
+            file=sys.stderr,
+        )
+        return 1
     except DeployError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

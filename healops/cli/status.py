@@ -13,8 +13,6 @@ from rich.table import Column, Table
 from healops import aws, paths
 from healops.cli.target import Target, resolve_target
 from healops.deploy import health
-from healops.deploy.processes import server_process
-from healops.deploy.stack import down, not_running
 
 console = Console()
 
@@ -100,6 +98,9 @@ def status_report(target: Target) -> dict[str, Any]:
         "functions": [],
     }
     if stack is not None:
+        from healops.deploy.processes import server_process  # a stack healops up runs: the local extra is here
+        from healops.deploy.stack import not_running
+
         proc = server_process(paths.state_dir()).running()
         if proc is None:  # it stopped a moment ago
             raise not_running(paths.state_dir())
@@ -142,6 +143,8 @@ def run_status(endpoint_url: str | None = None, name_prefix: str = "healops", as
 
 
 def run_down() -> int:
+    from healops.deploy.stack import down
+
     stopped = down(paths.state_dir())
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
     return 0

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from healops import aws, paths
 from healops.deploy.errors import DeployError
-from healops.deploy.stack import clear_stale, not_running, read_stack
 
 DEFAULT_NAME_PREFIX = "healops"
 ENDPOINT_HINT = "--endpoint-url URL or AWS_ENDPOINT_URL"
@@ -60,17 +60,30 @@ def discovery_document(endpoint_url: str, name_prefix: str = DEFAULT_NAME_PREFIX
         raise DeployError(f"the endpoint {endpoint_url} does not answer: {exc}") from exc
 
 
+def local_stack(state_dir: Path) -> dict[str, Any] | None:
+    """The stack.json of the stack `healops up` runs from ``state_dir`` (what a dead run left cleared first); None
+    without one, or in an installation without the embedded cloud (the local extra), which cannot have run one."""
+    try:
+        from healops.deploy.stack import clear_stale, read_stack
+    except ModuleNotFoundError:
+        return None
+    clear_stale(state_dir)
+    return read_stack(state_dir)
+
+
 def resolve_target(endpoint_url: str | None = None, name_prefix: str = DEFAULT_NAME_PREFIX) -> Target:
     if endpoint_url is None:
         state_dir = paths.state_dir()
-        clear_stale(state_dir)
-        stack = read_stack(state_dir)
+        stack = local_stack(state_dir)
         if stack is not None:
             names = stack["outputs"].get("lambda_function_names") or {}
             return Target(stack["endpoint_url"], "healops up", dict(names), local_stack=stack)
         endpoint_url = os.environ.get("AWS_ENDPOINT_URL")
         if not endpoint_url:
-            raise DeployError(f"{not_running(state_dir)}, or give the endpoint of one ({ENDPOINT_HINT})")
+            raise DeployError(
+                f"no Heal-Ops stack is running (state directory {state_dir}): start it with `healops up`, "
+                f"or give the endpoint of one ({ENDPOINT_HINT})"
+            )
         source = "AWS_ENDPOINT_URL"
     else:
         source = "--endpoint-url"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from healops import __version__
@@ -21,8 +23,8 @@ def help_of(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 def test_the_top_help_is_plain_text_and_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     shown = help_of(capsys)
     assert not any(mark in shown for mark in MARKUP)
-    for command in ("up", "down", "status", "inject", "bench"):
-        assert f"\n    {command} " in shown, command
+    for command in ("up", "down", "status", "inject", "dashboard", "bench"):
+        assert re.search(rf"^    {command}\b", shown, re.M), command
     assert "--version" in shown
 
 

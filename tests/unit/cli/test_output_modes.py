@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +78,34 @@ def test_an_endpoint_that_does_not_answer_is_named_on_stderr(capsys: pytest.Capt
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "http://127.0.0.1:9 does not answer" in captured.err
+
+
+@pytest.mark.usefixtures("no_stack")
+def test_a_missing_extra_is_named_with_the_install_that_brings_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An installation without the dashboard extra: flask cannot be imported.
+    for name in [name for name in sys.modules if name.startswith("healops.dashboard")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "flask", None)
+    assert main(["dashboard", "--endpoint-url", "http://127.0.0.1:9"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "needs flask" in captured.err and "pip install 'healops[dashboard]'" in captured.err
+
+
+@pytest.mark.parametrize("command", [["status"], ["inject", "--list"]])
+def test_status_and_inject_run_on_the_core_install_without_the_extras(command: list[str], tmp_path: Path) -> None:
+    # `pip install healops` (no extras): moto, werkzeug, flask, croniter and the LLM SDKs cannot be imported.
+    blocked = ("moto", "werkzeug", "flask", "flask_wtf", "croniter", "openai", "google.genai", "matplotlib")
+    script = (
+        "import sys\n"
+        f"for name in {blocked!r}: sys.modules[name] = None\n"
+        "from healops.cli import main\n"
+        f"sys.exit(main({[*command, '--endpoint-url', 'http://127.0.0.1:9']!r}))\n"
+    )
+    env = {**os.environ, "HEALOPS_STATE_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "http://127.0.0.1:9 does not answer" in proc.stderr
