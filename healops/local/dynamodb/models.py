@@ -14,6 +14,7 @@ queries on it use moto's full scan, so no reader ever sees a half-applied write.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -537,6 +538,33 @@ def _update_item_target(
     return table, (hash_value, range_value)
 
 
+def _transaction_hook(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a TransactWriteItems holding the write lock of every table it touches.
+
+    moto checks each condition, then writes item by item, and on a failure puts back deep copies of the tables
+    taken at its start: without the locks a racing write could pass between check and write, or be wiped by the
+    rollback. Locks are taken in table-name order; a single write holds one lock only, so no cycle can form.
+    """
+
+    @functools.wraps(original)
+    def hooked(backend: Any, transact_items: Any, *args: Any, **kwargs: Any) -> Any:
+        if _active is None or not isinstance(transact_items, list):
+            return original(backend, transact_items, *args, **kwargs)
+        names: set[str] = set()
+        for entry in transact_items:
+            for op in entry.values() if isinstance(entry, dict) else ():
+                if isinstance(op, dict) and isinstance(op.get("TableName"), str):
+                    names.add(op["TableName"])
+        with contextlib.ExitStack() as held:
+            for name in sorted(names):
+                table = backend.tables.get(name)
+                if table is not None:
+                    held.enter_context(indexes_for(table).write_lock)
+            return original(backend, transact_items, *args, **kwargs)
+
+    return hooked
+
+
 def install_patches() -> None:
     """Patch moto's Table and backend once per process; idempotent."""
     global _installed
@@ -554,6 +582,8 @@ def install_patches() -> None:
     Table.put_item = _write_hook(_put_item_target)(Table.put_item)
     Table.delete_item = _write_hook(_delete_item_target)(Table.delete_item)
     DynamoDBBackend.update_item = _write_hook(_update_item_target)(DynamoDBBackend.update_item)
+    _originals["DynamoDBBackend.transact_write_items"] = DynamoDBBackend.transact_write_items
+    DynamoDBBackend.transact_write_items = _transaction_hook(DynamoDBBackend.transact_write_items)
     _originals["BaseJSONSerializer._serialize_type_structure"] = BaseJSONSerializer._serialize_type_structure
     BaseJSONSerializer._serialize_type_structure = make_structure_serializer(  # type: ignore[method-assign]
         BaseJSONSerializer._serialize_type_structure, lambda: _active is not None

@@ -165,7 +165,8 @@ def test_incident_detail_shows_signals_trace_llm_call_attempts_and_evidence(stac
     assert steps == ["ErrorRate 38% over 3 periods", "bad deploy on checkout", "rollback checkout to v2.4.0"]
     assert "rules-v1" in page and "&#34;diagnosis&#34;: &#34;bad deploy&#34;" in page
     assert "rollback is allowed for checkout" in page and "recovered" in page and "verified" in page
-    assert "&#34;score&#34;: 0.97" in page
+    signals = re.search(r'<table class="signals" id="incident-signals">(.*?)</table>', page, re.S)
+    assert signals and re.findall(r"<td>([^<]*)</td>", signals.group(1))[:2] == ["ErrorRate", "0.97"]
     assert page.count("<polyline") >= 1  # the ErrorRate evidence chart has data
     artifact = client.get("/incidents/inc-detail/artifacts", query_string={"key": "evidence/inc-detail/window.json"})
     assert artifact.status_code == 200 and artifact.get_json() == {"ErrorRate": [1, 38]}

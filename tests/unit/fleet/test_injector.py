@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from healops.fleet.definition import load_definition
 from healops.fleet.injector import FaultConflictError, Injector, InjectorError, UnknownServiceError
+from healops.local.context import EmbeddedContext
 from healops.models import InjectorRequest
 from healops.store.injections import InjectionsRepository
 from tests.unit.fleet.conftest import table_items
@@ -191,7 +193,25 @@ def test_malformed_requests_name_the_field(payload, message):
     assert message in describe_validation_error(raised.value)
 
 
-def test_concurrent_injections_on_one_service_one_wins_the_other_gets_a_conflict(injector, repos):
+@pytest.fixture
+def atomic_item_writes(tmp_path) -> Iterator[None]:
+    """DynamoDB's atomic conditional writes, as the embedded cloud gives them.
+
+    moto alone checks a write's condition and then writes, unguarded, so two threads can both pass; the embedded
+    cloud's DynamoDB extension (what the stack runs on) makes each item write and each transaction atomic.
+    """
+    from healops.local.dynamodb import models
+
+    previous = models._active
+    models.install_patches()
+    models.activate(EmbeddedContext(port=0, state_dir=tmp_path))
+    try:
+        yield
+    finally:
+        models.activate(previous)
+
+
+def test_concurrent_injections_on_one_service_one_wins_the_other_gets_a_conflict(atomic_item_writes, injector, repos):
     fleet, _ = repos
     results: list[object] = []
     barrier = threading.Barrier(2)
