@@ -36,6 +36,8 @@ DESCRIBE_TABLE = {
     ),
 }
 DESCRIBE_BODY = json.dumps({"TableName": TABLE})
+# The call the audit made (tests/e2e/test_local_only.py makes it against a deployed stack).
+LIST_TABLES = {**DESCRIBE_TABLE, "X-Amz-Target": "DynamoDB_20120810.ListTables"}
 
 
 @pytest.fixture(scope="module")
