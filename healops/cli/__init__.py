@@ -194,7 +194,12 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_dashboard(args)
         if args.command == "bench":
-            return run_bench(args.name, args.args)
+            try:
+                return run_bench(args.name, args.args)
+            except FileNotFoundError as exc:
+                # A bench's input (--data and the like) is missing: its message names it and the layout accepted.
+                print(f"error: healops bench {args.name}: {exc}", file=sys.stderr)
+                return 2
     except ModuleNotFoundError as exc:
         extra = EXTRAS_BY_MODULE.get((exc.name or "").split(".")[0])
         if extra is None:

@@ -80,6 +80,17 @@ def test_an_endpoint_that_does_not_answer_is_named_on_stderr(capsys: pytest.Capt
     assert "http://127.0.0.1:9 does not answer" in captured.err
 
 
+@pytest.mark.parametrize("name", ["nab", "rca"])
+def test_a_bench_whose_data_is_missing_says_so_in_one_line(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A clone without the benchmark data beside it: the layout accepted, on stderr, no traceback.
+    assert main(["bench", name, "--data", str(tmp_path / "absent"), "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith(f"error: healops bench {name}: ") and "must" in captured.err
+
+
 @pytest.mark.usefixtures("no_stack")
 def test_a_missing_extra_is_named_with_the_install_that_brings_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
