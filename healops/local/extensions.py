@@ -20,6 +20,9 @@ DEFAULT_EXTENSIONS: tuple[str, ...] = (
     "healops.local.events:EventBridgeDelivery",
     "healops.local.cloudwatch:CloudWatchExtension",
     "healops.local.dynamodb:IndexedGlobalSecondaryIndexes",
+    "healops.local.ecs:ServiceDeployments",
+    # After the Lambda runtime: it routes Invoke to a version, whose handler the runtime then runs.
+    "healops.local.lambdaaliases:AliasRouting",
 )
 
 
