@@ -8,12 +8,15 @@ import json
 import pytest
 
 from healops.bench.llm_stub import sample_context
+from healops.llm import MemoryAuditTrail, Reasoner
 from healops.llm.exceptions import ResponseRejectedError
-from healops.llm.prompt import SYSTEM_INSTRUCTION, context_document
+from healops.llm.prompt import SYSTEM_INSTRUCTION, Prompt, context_document
+from healops.llm.providers.base import BaseProvider, CallLimits, Completion
 from healops.llm.providers.offline import OfflineReasoner
 from healops.llm.redaction import Redactor
-from healops.llm.types import IncidentContext
+from healops.llm.types import IncidentContext, PlanOutcome
 from healops.llm.validation import validate_answer
+from tests.unit.llm.conftest import settings_for
 
 LEAK_REASON = "checkout shows memory of its own, which no dependency's fault causes"
 
@@ -103,6 +106,51 @@ def test_a_models_actions_on_a_linked_service_rank_after_the_roots_own() -> None
     plan = validate_answer(answer, context, Redactor())
     assert [(a.action, a.service) for a in plan.actions] == [
         ("restart_service", "checkout"),
+        ("restart_service", "payments"),
+        ("failover", "payments"),
+    ]
+
+
+class BlamingTheDependency(BaseProvider):
+    """A model that reads payments' failure into checkout's incident: payments' fault, payments' fixes."""
+
+    name = "openai"
+
+    def __init__(self) -> None:
+        super().__init__("stub-model")
+
+    def _complete(self, prompt: Prompt, max_output_tokens: int, limits: CallLimits | None) -> Completion:
+        return Completion(text=_answer(("restart_service", "payments"), ("failover", "payments")))
+
+
+def plan_with_the_model(linked: bool) -> tuple[MemoryAuditTrail, PlanOutcome]:
+    audit = MemoryAuditTrail()
+    reasoner = Reasoner(settings_for("openai", "http://127.0.0.1:9"), BlamingTheDependency(), audit)
+    return audit, reasoner.plan(leaking_checkout(linked=linked))
+
+
+def test_through_the_model_a_concurrent_fault_on_an_unlinked_dependency_leaves_the_roots_diagnosis() -> None:
+    # The LLM path end to end: the model's "dependency failure on payments" is rejected, and the plan that runs is
+    # the offline reasoner's, on the detector's root.
+    audit, outcome = plan_with_the_model(linked=False)
+    assert outcome.provider == "offline" and (outcome.fallback_reason or "").startswith("openai answer rejected")
+    assert outcome.plan.diagnosis.fault_kind == "memory_leak" and outcome.plan.diagnosis.affected_services == [
+        "checkout"
+    ]
+    assert {a.service for a in outcome.plan.actions} == {"checkout"}
+    [model_call, offline_call] = audit.calls
+    assert model_call.validation == "rejected"
+    assert any("nor linked to it by the detector" in e for e in model_call.errors)
+    assert offline_call.provider == "offline"
+
+
+def test_through_the_model_a_dependency_the_detector_linked_may_change_the_diagnosis_after_the_roots_actions() -> None:
+    # Linked, the same answer stands as the model's diagnosis; its actions are on a linked service, so they run,
+    # after any of the root's own (here there are none: the model proposed only the dependency's).
+    _, outcome = plan_with_the_model(linked=True)
+    assert outcome.provider == "openai" and outcome.fallback_reason is None
+    assert outcome.plan.diagnosis.fault_kind == "dependency_failure"
+    assert [(a.action, a.service) for a in outcome.plan.actions] == [
         ("restart_service", "payments"),
         ("failover", "payments"),
     ]
