@@ -4,7 +4,7 @@
 # Each entry is a list of statements scoped to the stack's own resources. Resource "*" only
 # where the action has no resource-level permission (cloudwatch:GetMetricData,
 # cloudwatch:PutMetricData, the latter narrowed by a namespace condition);
-# tests/unit/test_terraform_conventions.py holds that list of exceptions.
+# tests/unit/test_terraform.py holds that list of exceptions (WILDCARD_RESOURCE_ACTIONS).
 ################################################################################
 
 locals {

@@ -105,7 +105,6 @@ class Scenario:
     condition: str | None = None
 
 
-WAVE_CONDITIONS = frozenset({"detector_crash", "queue_delayed"})
 LLM_CONDITIONS = frozenset({"llm_down", "llm_slow", "llm_garbage"})
 
 

@@ -262,14 +262,5 @@ def clear_stale(state_dir: Path) -> list[str]:
     return cleaned
 
 
-def running_stack(state_dir: Path) -> dict[str, Any]:
-    """The running stack's ``stack.json``; a DeployError saying so in one line when none runs here."""
-    clear_stale(state_dir)
-    stack = read_stack(state_dir)
-    if stack is None:
-        raise not_running(state_dir)
-    return stack
-
-
 def not_running(state_dir: Path) -> DeployError:
     return DeployError(f"no Heal-Ops stack is running (state directory {state_dir}): start it with `healops up`")

@@ -439,7 +439,3 @@ def alarm_signal(
                 service=service, tick=tick, kind="alarm", score=1.0, strong=True, detail=text, metric="ErrorRate"
             )
     return None
-
-
-def now() -> datetime:
-    return datetime.now(UTC)

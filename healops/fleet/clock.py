@@ -10,21 +10,9 @@ stands for one schedule period of simulated time while the schedule fires every
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
-
-
-def schedule_period_seconds(expression: str) -> int:
-    """The period of a ``rate(...)`` expression; 60 for anything else (a cron tick every minute)."""
-    match = _RATE.match(expression.strip())
-    if not match:
-        return 60
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2).rstrip("s")]
 
 
 @dataclass(frozen=True)

@@ -168,12 +168,3 @@ def dependency_graph(size: int, definition: FleetDefinition | None = None) -> di
     """Service -> the services it depends on, for the fleet of ``size`` services (what the detector correlates
     along and the planner reasons over)."""
     return {spec.name: spec.depends_on for spec in expand(definition or load_definition(), size)}
-
-
-def callers_of(specs: list[ServiceSpec]) -> dict[str, list[str]]:
-    """The reverse graph: for each service, the services that call it."""
-    callers: dict[str, list[str]] = {s.name: [] for s in specs}
-    for spec in specs:
-        for dep in spec.depends_on:
-            callers.setdefault(dep, []).append(spec.name)
-    return callers

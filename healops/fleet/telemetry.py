@@ -85,11 +85,6 @@ def benign_deploy_at(seed: int, service: str, tick: int) -> bool:
     return chance(seed, service, "deploy", tick) < DEPLOY_PROBABILITY
 
 
-def tick_time(tick: int, tick_seconds: float) -> datetime:
-    """The simulated instant of ``tick`` (tick 0 is the epoch)."""
-    return datetime.fromtimestamp(tick * tick_seconds, UTC)
-
-
 def outbound_effect(fault: ActiveFault) -> tuple[float, float, float] | None:
     """(error %, added ms, decay per hop) that a fault inflicts on callers, if it propagates."""
     if not FAULTS[fault.fault].propagates:

@@ -23,9 +23,5 @@ class ResponseRejectedError(LLMError):
         self.errors = errors
 
 
-class BudgetExceededError(LLMError):
-    """The incident's token budget does not allow another call."""
-
-
 class SettingsError(LLMError):
     """The LLM configuration names something unsupported, or lacks what the chosen provider needs."""

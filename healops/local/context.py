@@ -6,9 +6,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_ACCOUNT_ID = "123456789012"
-DEFAULT_REGION = "us-east-1"
-
 
 @dataclass
 class EmbeddedContext:
@@ -42,7 +39,3 @@ class EmbeddedContext:
     def scaled(self, seconds: float) -> float:
         """Real seconds that stand for ``seconds`` of simulated time."""
         return seconds / self.time_scale
-
-    def sleep(self, seconds: float) -> bool:
-        """Sleep ``seconds`` of real time, waking early on stop. True if stop was requested."""
-        return self.stop_event.wait(seconds)

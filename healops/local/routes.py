@@ -36,12 +36,6 @@ def register_route(path: str, handler: RouteHandler, methods: Iterable[str] = ("
             _routes[(method.upper(), path)] = handler
 
 
-def unregister_route(path: str, methods: Iterable[str] = ("GET",)) -> None:
-    with _lock:
-        for method in methods:
-            _routes.pop((method.upper(), path), None)
-
-
 def _dispatch_with_routes(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
     handler = _routes.get((environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")))
     if handler is None:

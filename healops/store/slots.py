@@ -90,10 +90,6 @@ class RemediationSlots:
             return None
         return holder
 
-    def holds_service(self, service: str, incident_id: str) -> bool:
-        item = self.client.get_item(TableName=self.table_name, Key=service_lock_key(service), ConsistentRead=True)
-        return item.get("Item", {}).get("holder", {}).get("S") == incident_id
-
     def release_services(self, incident_id: str, services: Iterable[str]) -> None:
         """Give back the locks ``incident_id`` holds among ``services`` (a lock another incident holds stays)."""
         for service in set(services):

@@ -7,7 +7,6 @@ offline) and times the call.
 
 from __future__ import annotations
 
-import json
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -43,10 +42,6 @@ class CallLimits:
 def answer_schema() -> dict[str, Any]:
     """The JSON schema of :class:`WireAnswer`: strict (all fields required, no extra keys)."""
     return WireAnswer.model_json_schema()
-
-
-def answer_schema_json() -> str:
-    return json.dumps(answer_schema(), separators=(",", ":"))
 
 
 class BaseProvider(ABC):

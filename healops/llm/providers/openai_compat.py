@@ -17,10 +17,6 @@ if TYPE_CHECKING:
     from healops.llm.settings import LLMSettings
 
 
-class ChatCompletions(Protocol):
-    def create(self, **kwargs: Any) -> Any: ...
-
-
 class ChatClient(Protocol):
     """The part of ``openai.OpenAI`` the provider uses: ``client.chat.completions.create``."""
 

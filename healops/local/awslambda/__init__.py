@@ -32,7 +32,7 @@ Supported:
   ``YYYY/MM/DD/[$LATEST]<hex>``; ``LogType=Tail`` returns the last 4 KB.
 - ``InvocationType=Event`` is queued (a few threads) and answered 202 at once; ``DryRun`` 204.
 - :func:`last_invocations` and ``GET /_healops/lambda/invocations``: per function, when it last
-  ran, how it ended, counts (see :mod:`healops.local.awslambda.routes` for the route hook).
+  ran, how it ended, counts (see :mod:`healops.local.routes` for the route hook).
 
 Limits: memory size is reported, not enforced; async invocations are not retried and have no
 destinations or DLQ; layers, container images, other languages, SnapStart, function URLs and

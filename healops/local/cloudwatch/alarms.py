@@ -27,7 +27,6 @@ keeps its state while a window holds fewer than ``10 / (1 - p)`` samples.
 
 from __future__ import annotations
 
-import json
 import math
 import uuid
 from dataclasses import dataclass
@@ -365,7 +364,3 @@ def state_snapshot(value: str, reason: str, reason_data: str | None, at: datetim
     if reason_data and reason_data != "{}":
         snapshot["reasonData"] = reason_data
     return snapshot
-
-
-def reason_data_json(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"))

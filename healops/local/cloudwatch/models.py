@@ -100,10 +100,6 @@ class Series:
     def __len__(self) -> int:
         return len(self.timestamps)
 
-    @property
-    def is_plain(self) -> bool:
-        return self.counts is None
-
     def _widen(self) -> None:
         n = len(self.values)
         self.counts = array("d", [1.0]) * n

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from healops.local.persistence import capture
-from healops.local.persistence.format import SNAPSHOT_FILE, BlobStore, read_snapshot, write_snapshot
+from healops.local.persistence.format import BlobStore, read_snapshot, write_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,3 @@ class StatePersistence:
         if self._thread is not None:
             self._thread.join(60)
             self._thread = None
-
-    @property
-    def snapshot_file(self) -> Path:
-        return self.directory / SNAPSHOT_FILE

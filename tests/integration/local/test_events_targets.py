@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from healops.local.awslambda import LambdaRuntime
 from healops.local.context import EmbeddedContext
 from healops.local.events import EventBridgeDelivery, last_firings
 from healops.local.server import EmbeddedCloud
@@ -36,20 +37,10 @@ def handler(event, context):
 """
 
 
-def _lambda_runtime() -> Any:
-    try:
-        from healops.local.awslambda import LambdaRuntime
-    except ImportError:
-        return None
-    return LambdaRuntime
-
-
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCloud]:
     ctx = EmbeddedContext(port=0, state_dir=tmp_path_factory.mktemp("events-targets"))
-    runtime = _lambda_runtime()
-    extensions: list[Any] = [runtime()] if runtime is not None else []
-    extensions += [StepFunctionsExtras(), EventBridgeDelivery()]
+    extensions = [LambdaRuntime(), StepFunctionsExtras(), EventBridgeDelivery()]
     with EmbeddedCloud(ctx, extensions=extensions) as running:
         yield running
 
@@ -234,12 +225,6 @@ def _forwarding_function(client: Callable[[str], Any], name: str, out_queue: str
     )
 
 
-requires_lambda_runtime = pytest.mark.skipif(
-    _lambda_runtime() is None, reason="healops.local.awslambda (the embedded Lambda runtime) is not present"
-)
-
-
-@requires_lambda_runtime
 def test_pattern_rule_invokes_a_real_lambda_handler_with_the_event(client: Callable[[str], Any], unique: str) -> None:
     out_url, _ = make_queue(client, f"tgt-fn-out-{unique}")
     function = _forwarding_function(client, f"tgt-fn-{unique}", out_url)
@@ -251,7 +236,6 @@ def test_pattern_rule_invokes_a_real_lambda_handler_with_the_event(client: Calla
     assert received["detail"] == {"service": "inventory"}
 
 
-@requires_lambda_runtime
 def test_put_events_returns_at_once_while_a_slow_lambda_target_runs(client: Callable[[str], Any], unique: str) -> None:
     out_url, _ = make_queue(client, f"tgt-slow-out-{unique}")
     function = _forwarding_function(client, f"tgt-slow-{unique}", out_url)
