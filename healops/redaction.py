@@ -6,14 +6,16 @@ URLs and e-mail addresses. The configured API keys themselves are redacted verba
 model that repeats one (or a log that contains one) never carries it further.
 
 A top-level module with no dependencies: the reasoner (:mod:`healops.llm.redaction` re-exports it),
-every repository's write (:mod:`healops.store.base`) and the escalation use it, and a function that
-only stores incidents (the detector) vendors this file, not the reasoner and its SDKs.
+every repository's write (:mod:`healops.store.base`), every client's write to a queue, topic, bucket or state
+machine (:mod:`healops.egress`), every log line (:mod:`healops.logs`) and the escalation use it, and a function
+that only stores incidents (the detector) packs this file, not the reasoner and its SDKs.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 MASK = "[REDACTED]"
 
@@ -118,3 +120,29 @@ class Redactor:
 
 
 redact = Redactor()
+
+
+def redact_named(name: str, text: str, redactor: Callable[[str], str] = redact) -> str:
+    """``text`` redacted as the value of the field ``name`` (a JSON key, a log line's extra key): ``"password":
+    "hunter2"`` or ``"authorization": "basic dTo3..."`` is a secret that ``hunter2`` or ``basic dTo3...`` alone
+    is not, so the value is redacted alone, then again behind its name."""
+    text = redactor(text)
+    prefix = f"{name}: "
+    named = redactor(prefix + text)
+    # A name that is itself caught with its value (it should not be) leaves the value as redacted alone.
+    return named[len(prefix) :] if named.startswith(prefix) else text
+
+
+def redact_value(value: Any, redactor: Callable[[str], str] = redact) -> Any:
+    """``value`` with every string in it redacted, in lists and mappings too (mapping keys are kept, and a string
+    under a key is redacted as that key's value: :func:`redact_named`)."""
+    if isinstance(value, str):
+        return redactor(value)
+    if isinstance(value, Mapping):
+        return {
+            k: redact_named(str(k), v, redactor) if isinstance(v, str) else redact_value(v, redactor)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact_value(v, redactor) for v in value]
+    return value

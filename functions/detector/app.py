@@ -12,7 +12,6 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import parse
 
 from healops import config
@@ -20,13 +19,14 @@ from healops.detection.correlate import DependencyGraph
 from healops.detection.runner import DetectorRunner, IncidentSink, alarm_signal
 from healops.fleet.clock import SimClock
 from healops.fleet.definition import dependency_graph
+from healops.logs import function_logger, redact_errors
 from healops.models import AlarmStateChangeEvent, ScheduledEvent
 from healops.models.events import ALARM_STATE_CHANGE, SCHEDULED_EVENT
 from healops.store.agent_decisions import AgentDecisionsRepository
 from healops.store.detector_state import DetectorStateRepository
 from healops.store.incidents import IncidentsRepository
 
-logger = Logger()
+logger = function_logger()
 
 
 class UnsupportedEventError(ValueError):
@@ -87,6 +87,7 @@ def on_tick(event: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+@redact_errors
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     detail_type = event.get("detail-type") if isinstance(event, dict) else None
     if detail_type == ALARM_STATE_CHANGE:

@@ -11,17 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
 from healops import config
 from healops.fleet.clock import SimClock
 from healops.fleet.injector import Injector, InjectorError
+from healops.logs import function_logger, redact_errors
 from healops.models import InjectorRequest, describe_validation_error
 from healops.store.fleet import FleetRepository
 from healops.store.injections import InjectionsRepository
 
-logger = Logger()
+logger = function_logger()
 
 DEFAULT_CHAOS_RATE = 0.5
 
@@ -41,6 +41,7 @@ def build_injector(settings: config.Settings, dynamodb: Any | None = None) -> In
     )
 
 
+@redact_errors
 def handler(event: Any, context: Any) -> dict[str, Any]:
     try:
         request = InjectorRequest.model_validate(event)

@@ -13,15 +13,15 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
 
 from healops import config
 from healops.fleet.archive import HourlyArchive
 from healops.fleet.clock import SimClock
 from healops.fleet.generator import MetricsGenerator
+from healops.logs import function_logger, redact_errors
 from healops.store.fleet import FleetRepository
 
-logger = Logger()
+logger = function_logger()
 
 HEARTBEAT_METRIC = "Heartbeat"
 
@@ -33,6 +33,8 @@ def cloudwatch() -> Any:
 
 @cache
 def clients() -> dict[str, Any]:
+    # Plain clients: the service logs and their archives are the simulated workload's own data, written as a real
+    # workload writes its logs; Heal-Ops redacts what it reads of them (docs/security.md).
     return {name: boto3.client(name) for name in ("dynamodb", "logs", "s3")}
 
 
@@ -63,6 +65,7 @@ def build_generator(settings: config.Settings) -> MetricsGenerator:
     )
 
 
+@redact_errors
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = config.current()
     namespace = settings.metrics_namespace

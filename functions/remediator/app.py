@@ -19,7 +19,6 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
@@ -28,13 +27,15 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from healops import config
+from healops import config, egress
+from healops.logs import function_logger, redact_errors
 from healops.models import IncidentMessage
+from healops.redaction import redact_value
 from healops.remediation.engine import Remediation
 from healops.remediation.run import RunState
 from healops.remediation.wiring import build
 
-logger = Logger()
+logger = function_logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 act_idempotency = IdempotencyConfig(
     event_key_jmespath="[incident.incident_id, current.attempt_id, current.action]",
@@ -48,7 +49,7 @@ PLAN_MARGIN_S = 0.3
 
 @cache
 def stepfunctions() -> Any:
-    return boto3.client("stepfunctions")
+    return egress.redacting(boto3.client("stepfunctions"))  # the execution's input, redacted
 
 
 @cache
@@ -76,7 +77,8 @@ def start_remediation(record: SQSRecord) -> str:
 
 
 def _act(run: dict[str, Any]) -> dict[str, Any]:
-    return engine().act(RunState.model_validate(run)).model_dump(mode="json")
+    # Redacted here, not only by the handler: the idempotency layer stores what this returns in its table.
+    return redact_value(engine().act(RunState.model_validate(run)).model_dump(mode="json"))
 
 
 @cache
@@ -124,6 +126,7 @@ def run_step(
     return remediation.verify(run).model_dump(mode="json")
 
 
+@redact_errors
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     if isinstance(event, dict) and "Records" in event:
         return process_partial_response(
@@ -132,7 +135,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     if isinstance(event, dict) and event.get("step") in STEPS and isinstance(event.get("state"), dict):
         act_idempotency.register_lambda_context(context)
         deadline = plan_deadline(context) if event["step"] == "plan" else None
-        return run_step(event["step"], event["state"], event.get("token"), deadline)
+        # The step's answer becomes the execution's state: its history keeps it, the escalation's raw fallback
+        # (NotifyRaw) publishes it. The task token never is part of it (the remediations table keeps it).
+        return redact_value(run_step(event["step"], event["state"], event.get("token"), deadline))
     raise ValueError(
         "remediator accepts an SQS batch ({'Records': [...]}) or a Step Functions task "
         f"({{'step': one of {', '.join(STEPS)}, 'state': {{...}}}}); got neither"

@@ -168,6 +168,9 @@ def run_bench(name: str, argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from healops.logs import redact_root_log_handlers
+
+    redact_root_log_handlers()
     try:
         if args.command == "up":
             from healops.cli.up import run_up

@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     config["SECRET_KEY"] = session_secret
     app = create_app({**config, "TIME_SCALE": args.time_scale})
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    from healops.logs import redact_root_log_handlers
+
+    redact_root_log_handlers()  # what it logs may quote a request or a table
     server = make_server(args.host, args.port, app, threaded=True)
 
     def stop(_signum: int, _frame: object) -> None:

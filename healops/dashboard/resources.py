@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from healops import aws
+from healops import aws, egress
 from healops.fleet.clock import SimClock
 from healops.fleet.definition import expand, load_definition
 from healops.store.agent_decisions import AgentDecisionsRepository
@@ -80,7 +80,8 @@ class StackResources:
         with self._lock:
             if service not in self._clients:
                 factory = self.client_factory or (lambda name: aws.client(name, endpoint_url=self.endpoint_url))
-                self._clients[service] = factory(service)
+                # Its writes (an approval's answer to Step Functions) are redacted by the client (healops/egress.py).
+                self._clients[service] = egress.redacting(factory(service))
             return self._clients[service]
 
     @cached_property

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from healops import egress
 from healops.detection.correlate import (
     Change,
     CorrelationConfig,
@@ -41,7 +42,7 @@ from healops.fleet.clock import SimClock
 from healops.models.incident import IncidentMessage
 from healops.redaction import redact
 from healops.store.agent_decisions import AgentDecisionsRepository, DecisionStep
-from healops.store.base import ConditionFailedError, redact_value
+from healops.store.base import ConditionFailedError
 from healops.store.detector_state import DetectorStateRepository
 from healops.store.incidents import IncidentRecord, IncidentsRepository
 
@@ -77,7 +78,10 @@ class RunReport:
 
 @dataclass
 class IncidentSink:
-    """Where a change lands: the incidents table, the queue, the evidence bucket and the decisions trace."""
+    """Where a change lands: the incidents table, the queue, the evidence bucket and the decisions trace.
+
+    The queue's and the bucket's clients are made redacting (:func:`healops.egress.redacting`): every field of the
+    message and of the evidence object is redacted as it is sent, as the tables' repositories redact every write."""
 
     incidents: IncidentsRepository
     decisions: AgentDecisionsRepository
@@ -85,6 +89,11 @@ class IncidentSink:
     queue_url: str
     s3: Any
     bucket: str | None
+
+    def __post_init__(self) -> None:
+        self.sqs = egress.redacting(self.sqs)
+        if self.s3 is not None:
+            self.s3 = egress.redacting(self.s3)
 
     def apply(self, change: Change, evidence: dict[str, Any], at: datetime, onset_at: datetime | None = None) -> bool:
         """True if this call created or reopened the incident (and so enqueued it).
@@ -99,8 +108,8 @@ class IncidentSink:
                 self.s3.put_object(
                     Bucket=self.bucket,
                     Key=record.evidence_key,
-                    # signal details may quote log text: the artifact is redacted like the tables
-                    Body=json.dumps(redact_value(evidence, redact), separators=(",", ":")).encode(),
+                    # signal details may quote log text: the client redacts the artifact value by value
+                    Body=json.dumps(evidence, separators=(",", ":")).encode(),
                     ContentType="application/json",
                 )
             self.decisions.append(episode.incident_id, _why(change), at.isoformat())
@@ -162,7 +171,7 @@ class IncidentSink:
             kind=record.kind[:64],
             opened_at=datetime.fromisoformat(record.opened_at),
             severity=record.severity,
-            summary=redact(record.summary)[:2000],
+            summary=redact(record.summary)[:2000],  # redacted before it is cut (half a secret is not recognisable)
             episode=record.reopened,
         )
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=message.model_dump_json())

@@ -253,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         level=os.environ.get("HEALOPS_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from healops.logs import redact_root_log_handlers
+
+    redact_root_log_handlers()  # its own lines may quote what it was sent
     try:
         ctx = EmbeddedContext(
             host=args.host,

@@ -21,6 +21,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from healops.redaction import redact as pattern_redact
+from healops.redaction import redact_value
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -56,17 +57,6 @@ def collect_pages(
 
 class ConditionFailedError(RuntimeError):
     """A conditional write found the item not as expected (exists already, or another version)."""
-
-
-def redact_value(value: Any, redact: Redact) -> Any:
-    """``value`` with every string in it redacted, in lists and mappings too (mapping keys are kept)."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, Mapping):
-        return {k: redact_value(v, redact) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact_value(v, redact) for v in value]
-    return value
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -147,7 +137,9 @@ class DynamoRepository:
         """``item`` with every attribute but :attr:`verbatim` redacted (what :meth:`_put` stores)."""
         if not self.redact_writes:
             return dict(item)
-        return {k: v if k in self.verbatim else redact_value(v, self.redact) for k, v in item.items()}
+        # Each attribute as the value of its name ("password": "hunter2" is a secret that "hunter2" alone is not).
+        redacted = redact_value({k: v for k, v in item.items() if k not in self.verbatim}, self.redact)
+        return {k: v if k in self.verbatim else redacted[k] for k, v in item.items()}
 
     def _put(self, item: Mapping[str, Any], condition: str | None = None, **condition_values: Any) -> None:
         """Put ``item`` (its free text redacted); with ``condition``, a failed condition raises

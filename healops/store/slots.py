@@ -16,7 +16,10 @@ consistent, unlike the ``by_service`` index, which two guards could both read be
 by its holder across candidates and given back with its slot; a stale holder is taken over as above.
 
 The items live in the remediations table under a key no attempt can have (``#in-flight``), without
-the ``by_service`` index's attributes, so they never show up as attempts.
+the ``by_service`` index's attributes, so they never show up as attempts. A released lock item stays, holderless
+(its key only): a lock is taken on ``attribute_not_exists(holder)``, so a marker acts as no item; there is one
+per service ever remediated, bounded by the fleet; and deleting it would take ``dynamodb:DeleteItem`` on the
+remediations table, whose attempts are the audit trail, for the role that acts.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from healops.deploy.tables import create_tables
 from healops.local.context import EmbeddedContext
 from healops.local.dynamodb import IndexedGlobalSecondaryIndexes
 from healops.local.server import EmbeddedCloud
-from healops.store.slots import RemediationSlots
+from healops.store.slots import SERVICE_LOCK_PREFIX, RemediationSlots, service_lock_key
 from tests.conftest import make_client
 
 NOW = 1_800_000_000.0
@@ -126,3 +126,24 @@ def test_conditional_writes_are_atomic_when_requests_race(dynamodb: Any, monkeyp
         thread.join()
     stored = dynamodb.get_item(TableName="incidents-race", Key={"incident_id": {"S": "inc-1"}})["Item"]
     assert len(created) == 1 and stored["writer"]["S"] == created[0]
+
+
+def test_a_released_service_lock_stays_as_a_holderless_marker_that_no_attempt_query_returns(
+    dynamodb: Any, slots: RemediationSlots, statuses: dict[str, str]
+) -> None:
+    """The lock item is kept after release, by design (healops/store/slots.py says why): it holds no holder, the
+    next incident takes it as if it were absent, and the attempts' queries never see it."""
+    from healops.store.remediations import RemediationsRepository
+
+    statuses.update({"a": "remediating", "b": "open"})
+    assert slots.hold_service("checkout", "a", NOW) is None
+    assert slots.hold_service("checkout", "b", NOW + 1) == "a"
+    slots.release_services("a", ["checkout"])
+    marker = dynamodb.get_item(TableName=slots.table_name, Key=service_lock_key("checkout"), ConsistentRead=True)
+    assert set(marker["Item"]) == {"incident_id", "attempt_id"}  # released: the key only, no holder
+    assert slots.hold_service("checkout", "b", NOW + 2) is None and slots.holds_service("checkout", "b")
+    slots.release_services("b", ["checkout"])
+    repository = RemediationsRepository(slots.table_name, dynamodb)
+    assert repository.by_service("checkout").items == [] and repository.for_incident("a").items == []
+    items = dynamodb.scan(TableName=slots.table_name)["Items"]
+    assert [i["attempt_id"]["S"] for i in items] == [SERVICE_LOCK_PREFIX + "checkout"]  # one marker per service

@@ -121,3 +121,14 @@ def test_a_secret_in_a_field_nobody_declared_as_text_is_redacted_too(client: Any
         IncidentRecord(incident_id="inc-2", service="auth", kind=f"errors {SECRET_KEY}")
     )
     assert SECRET_KEY[:10] not in raw(client, "incidents", {"incident_id": "inc-2"})
+
+
+def test_a_value_is_redacted_as_the_value_of_its_name(client: Any) -> None:
+    """ "hunter2-horse" alone is no secret; under "password" it is: a field's name is the context of its value."""
+    repo = IncidentsRepository("incidents", client)
+    signals = [{"password": "hunter2-horse", "headers": {"authorization": "basic dTo3em9RUWVENU82"}, "kind": "log"}]
+    repo.create_if_absent(IncidentRecord(incident_id="inc-2", service="auth", kind="x", signals=signals))
+    record = repo.get("inc-2")
+    assert record is not None and record.signals == [
+        {"password": "[REDACTED]", "headers": {"authorization": "basic [REDACTED]"}, "kind": "log"}
+    ]
