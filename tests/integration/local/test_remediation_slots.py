@@ -141,7 +141,9 @@ def test_a_released_service_lock_stays_as_a_holderless_marker_that_no_attempt_qu
     slots.release_services("a", ["checkout"])
     marker = dynamodb.get_item(TableName=slots.table_name, Key=service_lock_key("checkout"), ConsistentRead=True)
     assert set(marker["Item"]) == {"incident_id", "attempt_id"}  # released: the key only, no holder
-    assert slots.hold_service("checkout", "b", NOW + 2) is None and slots.holds_service("checkout", "b")
+    assert slots.hold_service("checkout", "b", NOW + 2) is None
+    taken = dynamodb.get_item(TableName=slots.table_name, Key=service_lock_key("checkout"), ConsistentRead=True)
+    assert taken["Item"]["holder"]["S"] == "b"
     slots.release_services("b", ["checkout"])
     repository = RemediationsRepository(slots.table_name, dynamodb)
     assert repository.by_service("checkout").items == [] and repository.for_incident("a").items == []
