@@ -9,7 +9,7 @@ Three seams, each installed once by a process's setup, not called by the code th
   console in ``healops up``, the dashboard and the CLI;
 - :func:`redact_errors`: a handler's exceptions leave with their messages redacted, since the runtime writes them
   to the function's log and Step Functions keeps them in the execution's history (a Catch puts them in the state
-  the escalation's raw fallback publishes). Their type is kept: Retry and Catch match on it.
+  the escalation's raw fallback publishes). Their type's name is kept: Retry and Catch match on it.
 """
 
 from __future__ import annotations
@@ -92,8 +92,17 @@ def _redact_exception(exc: BaseException, redactor: Redact) -> None:
         current = current.__cause__ or current.__context__
 
 
+def _stand_in(exc: BaseException, text: str) -> Exception:
+    """An exception named as ``exc``'s type (the runtime reports the name; Step Functions matches it) whose message
+    is ``text``."""
+    kind = type(exc)
+    return type(kind.__name__, (Exception,), {"__module__": kind.__module__, "__qualname__": kind.__qualname__})(text)
+
+
 def redact_errors(handler: Handler, redactor: Redact = redact) -> Handler:
-    """``handler``, raising what it raised with the messages (its own and its causes') redacted."""
+    """``handler``, raising what it raised with the messages (its own and its causes') redacted. An exception whose
+    text is not built from its arguments (pydantic's ValidationError quotes the input; a batch's error lists its
+    records' errors) and still holds a secret is replaced by a stand-in of the same name and the redacted text."""
 
     @functools.wraps(handler)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -101,6 +110,9 @@ def redact_errors(handler: Handler, redactor: Redact = redact) -> Handler:
             return handler(*args, **kwargs)
         except Exception as exc:
             _redact_exception(exc, redactor)
+            text = str(exc)
+            if redactor(text) != text:
+                raise _stand_in(exc, redactor(text)) from None
             raise
 
     return wrapped  # type: ignore[return-value]
