@@ -121,8 +121,9 @@ def test_incident_message_starts_one_execution_and_a_poison_message_lands_in_the
     )
     assert len(executions) == 1
     moved = wait_for(
+        # Three receives a visibility timeout apart (20 s on this stack), then the redrive; slack for a loaded machine.
         lambda: sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1, AttributeNames=["All"]).get("Messages"),
-        timeout=60,
+        timeout=180,
     )
     assert "not a valid id!" in moved[0]["Body"]
     assert int(moved[0]["Attributes"]["ApproximateReceiveCount"]) >= 3
