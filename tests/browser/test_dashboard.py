@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from healops.remediation.catalog import CATALOG
+from healops.remediation.policy import DEFAULT_POLICY
 from tests.dashboard_support import XSS_LLM, XSS_LOG, DashboardStack, put_telemetry, seed_incident, seed_trace
 
 PWNED = ["__pwned_log", "__pwned_img", "__pwned_llm", "__pwned_attr", "__pwned_svg"]
@@ -128,3 +131,43 @@ def test_a_service_charts_hovers_follow_the_live_refresh(page: Page, stack: Dash
     # Redrawn by live.js: a hover per point, in the metric's unit, and three time labels.
     expect(chart.locator("circle.point title").first).to_have_text(re.compile(r"UTC: [\d.]+ ms$"))
     expect(chart.locator(".time-tick")).to_have_count(3)
+
+
+def test_the_overview_shows_who_approves_what_from_the_policy_in_force(
+    page: Page, stack: DashboardStack, dashboard_url: str
+) -> None:
+    ssm = stack.client("ssm")
+    name = f"/{stack.prefix}/remediation/policy"
+    # What Terraform writes with no overrides: the default policy file, as it is.
+    ssm.put_parameter(Name=name, Value=json.dumps(DEFAULT_POLICY), Type="String", Overwrite=True)
+    try:
+        page.goto(dashboard_url + "/")
+        table = page.locator("#who-approves")
+        table.locator("summary").click()
+        expect(table.locator("summary")).to_have_text(f"Who approves what (policy: {name})")
+        expect(table.locator("th")).to_have_text(
+            ["action", "on the incident's own service", "on another service", "also asks a human"]
+        )
+        rows = table.locator("tbody tr")
+        expect(rows).to_have_count(len(CATALOG))
+        # docs/architecture.md's table: the standard fix on the incident's own service runs, elsewhere a human.
+        expect(rows.filter(has_text="rollback_deploy").locator("td")).to_have_text(
+            ["rollback_deploy", "auto", "approval", ""]
+        )
+        expect(rows.filter(has_text="scale_in").locator("td")).to_have_text(
+            ["scale_in", "auto", "approval", "fewer than 2 replicas left"]
+        )
+        expect(rows.filter(has_text="no_op_observe").locator("td")).to_have_text(["no_op_observe", "auto", "auto", ""])
+        # An operator's change to the parameter is what the next page shows.
+        changed = {**DEFAULT_POLICY, "approval_actions": {"*": ["rollback_deploy"], "payments": ["restart_service"]}}
+        ssm.put_parameter(Name=name, Value=json.dumps(changed), Type="String", Overwrite=True)
+        page.reload()
+        table.locator("summary").click()
+        expect(rows.filter(has_text="rollback_deploy").locator("td")).to_have_text(
+            ["rollback_deploy", "approval", "approval", ""]
+        )
+        expect(rows.filter(has_text="restart_service").locator("td")).to_have_text(
+            ["restart_service", "auto", "approval", "on payments"]
+        )
+    finally:
+        ssm.delete_parameter(Name=name)
