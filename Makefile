@@ -16,7 +16,7 @@ TOOLS_STAMP := $(TOOLS)/.installed
 # Time scale 60 (a simulated minute a second) so the first heal shows within a minute; `make run TIME_SCALE=1`: real time.
 TIME_SCALE ?= 60
 
-.PHONY: install tools iac run up down status test lint bench browser constraints clean
+.PHONY: install tools iac run up down status test test-fast lint bench browser constraints clean
 
 install: $(STAMP)
 
@@ -61,6 +61,10 @@ test: install browser iac
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
+
+# The fast subset while working: unit tests not marked slow (no embedded cloud, Terraform, zips or browser).
+test-fast: install
+	$(VENV)/bin/pytest -m "not slow"
 
 bench: install
 	$(VENV)/bin/healops bench invoke

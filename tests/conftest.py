@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -10,6 +11,15 @@ import pytest
 from botocore.config import Config
 
 REGION = "us-east-1"
+# Folders whose every test needs an embedded cloud, the applied Terraform or a browser: outside the fast subset.
+SLOW_FOLDERS = frozenset(Path(__file__).resolve().parent / name for name in ("integration", "e2e", "browser"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of SLOW_FOLDERS ``slow``, so ``pytest -m "not slow"`` (make test-fast) runs only unit tests."""
+    for item in items:
+        if SLOW_FOLDERS.intersection(item.path.resolve().parents):
+            item.add_marker(pytest.mark.slow)
 
 
 def make_client(endpoint_url: str, service: str, **config: Any) -> Any:

@@ -9,6 +9,9 @@ import pytest
 
 from tests.helpers import load_script
 
+# Builds and import-checks the function zips: outside the fast subset (make test-fast).
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,11 @@ KEY_POLICY_DOCUMENTS = {("keys.tf", "key")}
 
 HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
 terraform_bin = shutil.which("terraform")
-needs_terraform = pytest.mark.skipif(terraform_bin is None, reason="terraform is not installed")
+
+
+def needs_terraform(test: Callable[..., Any]) -> Callable[..., Any]:
+    """Runs the terraform binary: skipped without one, and outside the fast subset (make test-fast)."""
+    return pytest.mark.slow(pytest.mark.skipif(terraform_bin is None, reason="terraform is not installed")(test))
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -12,6 +12,9 @@ from healops.bench.closed_loop import main, run_case
 from healops.bench.remediation_sweep import moto_tables
 from healops.fleet.simulator import MORNING_TICK
 
+# Runs the closed loop over simulated days: outside the fast subset (make test-fast).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def clients() -> Iterator[tuple[Any, Any]]:

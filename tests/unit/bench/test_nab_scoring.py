@@ -85,6 +85,7 @@ def test_windows_must_be_ordered_and_inside_the_file() -> None:
         ScoredFile("a/f.csv", [0.0] * 10, [(5, 6), (2, 3)])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SHARED_NAB.is_dir(), reason="the shared NAB copy is not next to the repository")
 def test_null_detector_scores_0_and_perfect_detector_100_on_the_shared_corpus() -> None:
     from healops.bench.nab import load_corpus

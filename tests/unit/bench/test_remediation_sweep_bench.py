@@ -13,6 +13,9 @@ from healops.fleet.faults import FAULTS
 from healops.fleet.simulator import MORNING_TICK
 from tests.unit.fleet.sim import PEAK_BURST_TICK
 
+# Runs the sweep over every fault and service: outside the fast subset (make test-fast).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:

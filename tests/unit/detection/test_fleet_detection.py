@@ -120,6 +120,7 @@ def test_a_surge_the_service_takes_with_room_to_spare_opens_nothing() -> None:
     assert [c for _, c in changes if c.action == "open"] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fault", "service", "params"),
     [
@@ -204,6 +205,7 @@ def test_a_benign_burst_on_an_idle_service_at_night_is_weak_but_a_cpu_spike_ther
     assert any(s.kind == "cpu_per_request" and s.strong for s in detector.observe(tick, row.metrics, row.logs))
 
 
+@pytest.mark.slow
 def test_fault_free_fleet_over_a_simulated_day_with_bursts_and_deploys_opens_no_incident() -> None:
     sim = Sim(size=16, seed=11)
     detection = detection_for(sim)

@@ -31,6 +31,9 @@ from healops.store.remediations import RemediationsRepository
 from tests.unit.llm.conftest import GEMINI_KEY, NVIDIA_KEY, OPENAI_KEY, PROVIDERS, settings_for
 from tests.unit.llm.deployed import MotoStack, error_signals, use_stub
 
+# Every hostile input through every reasoner: outside the fast subset (make test-fast).
+pytestmark = pytest.mark.slow
+
 FAKE_PLAN = json.dumps(
     {
         "diagnosis": {

@@ -21,6 +21,9 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from healops.local.context import EmbeddedContext
 from healops.local.dynamodb import models
 
+# Thousands of random writes and queries, compared: outside the fast subset (make test-fast).
+pytestmark = pytest.mark.slow
+
 STATUSES = ["open", "ack", "resolved", "closed"]
 SERVICES = [f"svc-{i}" for i in range(6)]
 
