@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from healops.deploy.stack import StackInfo
 from healops.redaction import MASK
 from tests.e2e.stack_calls import invoke
-from tests.e2e.test_remediation import run_to_end
+from tests.e2e.test_remediation import incident_body, run_to_end
 from tests.helpers import wait_for
 
 CORPUS = json.loads((Path(__file__).parents[1] / "data" / "redaction_corpus.json").read_text())
@@ -84,14 +83,7 @@ def test_the_remediator_starts_an_execution_with_the_incidents_text_masked(stack
     incident_id = f"e2e-redaction-{uuid.uuid4().hex[:8]}"
     cases = [c for c in ONE_LINE if len(c["text"]) < 120][:12]
     summary = " | ".join(c["text"] for c in cases)[:2000]
-    body = {
-        "incident_id": incident_id,
-        "service": INCIDENT_SERVICE,
-        "kind": "error_storm",
-        "opened_at": datetime.now(UTC).isoformat(),
-        "severity": "high",
-        "summary": summary,
-    }
+    body = {**json.loads(incident_body(incident_id, INCIDENT_SERVICE, "error_storm")), "summary": summary}
     aws("sqs").send_message(QueueUrl=stack.outputs["sqs_incidents_queue_url"], MessageBody=json.dumps(body))
     final = run_to_end(aws, stack, incident_id)
     given = json.loads(final["input"])
