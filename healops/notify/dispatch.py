@@ -1,6 +1,7 @@
 """The dispatcher: each sink in turn, retried with backoff, failures recorded and never raised.
 
-A sink that is down must not hold up the loop: ``notify`` returns once every sink has delivered,
+What it sends is redacted first (every field, :mod:`healops.redaction`), whatever the sink. A sink that is down
+must not hold up the loop: ``notify`` returns once every sink has delivered,
 refused for good (a 4xx other than 429), or used its attempts, and reports each outcome as a
 :class:`Delivery` (the caller records them where the dashboard reads them). Waits grow
 ``base_delay_s * 2**n`` and stop at ``max_delay_s``; ``sleep`` is injected so tests do not wait.
@@ -16,6 +17,7 @@ from typing import Literal
 
 from healops.notify.models import Notification
 from healops.notify.sinks import Sink, SinkError
+from healops.redaction import redact_value
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ class Dispatcher:
         self._sleep = sleep
 
     def notify(self, notification: Notification) -> list[Delivery]:
+        # One seam for every sink (chat, pager, webhook, e-mail): every field of what leaves is redacted.
+        notification = Notification.model_validate(redact_value(notification.model_dump(mode="json")))
         return [self._deliver(sink, notification) for sink in self.sinks]
 
     def _deliver(self, sink: Sink, notification: Notification) -> Delivery:

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -199,3 +200,31 @@ def test_email_goes_out_through_the_topic_with_the_headline_as_subject() -> None
     envelope = json.loads(message["Body"])
     assert envelope["Subject"] == "[Heal-Ops] checkout: needs a human (inc-checkout-42)"
     assert "Tried: restart_service, rollback_deploy" in envelope["Message"]
+
+
+def test_the_dispatcher_masks_every_field_of_what_any_sink_sends(stub: Stub) -> None:
+    """Secrets of the redaction corpus in the summary, what was tried and the link reach no receiver."""
+    corpus = json.loads((Path(__file__).parents[2] / "data" / "redaction_corpus.json").read_text())
+    cases = [c for c in corpus["secrets"] if "\n" not in c["text"] and len(c["text"]) < 60][:12]
+    summary = " | ".join(c["text"] for c in cases)[:1024]
+    leaky = incident(
+        summary=summary,
+        tried=tuple(c["text"] for c in cases),
+        dashboard_url="https://ops:hunter2-horse@dash.example.com/incidents/inc-checkout-42",
+    )
+    sinks = [SlackSink(stub.url), PagerDutySink("R0UTINGKEY", url=stub.url), WebhookSink(stub.url, SECRET)]
+    deliveries = Dispatcher(sinks).notify(leaky)
+    assert [d.status for d in deliveries] == ["delivered"] * 3
+    bodies = [r["body"].decode() for r in stub.requests]
+    assert all("[REDACTED]" in body for body in bodies)
+    received = [s for body in bodies for s in strings(json.loads(body))]  # decoded: no secret hides in an escape
+    leaked = [c["shape"] for c in cases if any(c["secret"] in s for s in received)]
+    assert leaked == [] and not [b for b in bodies if "hunter2-horse" in b]
+
+
+def strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return [value] if isinstance(value, str) else []
