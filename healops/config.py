@@ -1,17 +1,21 @@
-"""Settings the Lambda handlers read from their environment, named once.
+"""Settings the Lambda handlers read from their environment, named once and typed.
 
 Terraform sets these variables on each function (``terraform/functions.tf``); tests set them
 with ``monkeypatch``. :func:`load` reads them once per process (handlers call it at module
-scope), and a missing variable is an error that names it, rather than a ``None`` that fails
-later inside a boto3 call.
+scope). Each value is parsed and checked as it is read: a number that is not one, or out of its
+range, is an error naming the variable and what it accepts; a missing variable is an error that
+names it when a handler asks for it, rather than a ``None`` that fails later inside a boto3 call.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from healops.fleet.clock import SimClock
 
 # Dimension value of the metrics Heal-Ops emits about itself (not about a fleet service).
 SELF_SERVICE_NAME = "heal-ops"
@@ -21,9 +25,14 @@ class MissingSettingError(RuntimeError):
     """A handler needs an environment variable its function was not given."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class InvalidSettingError(ValueError):
+    """An environment variable holds a value its setting does not accept."""
+
+
+class Settings(BaseModel):
     """The environment of one function; only the fields a handler reads must be set."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     incidents_table: str | None = None
     remediations_table: str | None = None
@@ -43,16 +52,17 @@ class Settings:
     service_log_group_prefix: str = "/healops/services"
     llm_parameters_path: str | None = None
     # The simulated fleet's clock and randomness (healops/fleet/clock.py, telemetry.py).
-    tick_seconds: str = "60"
-    fleet_time_scale: str = "1"
-    fleet_seed: str = "1"
-    fleet_size: str = "8"  # services of the fleet definition's expansion (the detector's dependency graph)
+    tick_seconds: float = Field(default=60.0, gt=0, description="a number of seconds > 0")
+    fleet_time_scale: float = Field(default=1.0, gt=0, description="a number > 0")
+    fleet_seed: int = Field(default=1, description="a whole number")
+    # Services of the fleet definition's expansion (the detector's dependency graph).
+    fleet_size: int = Field(default=8, ge=1, description="a whole number >= 1")
     # The SSM parameter holding the remediation limits (healops/remediation/policy.py).
     remediation_policy_parameter: str | None = None
     # The state machine's execution timeout: a remediation slot held longer was abandoned (store/slots.py).
-    remediation_execution_timeout_s: str = "86400"
+    remediation_execution_timeout_s: float = Field(default=86400.0, gt=0, description="a number of seconds > 0")
     # Services whose log group the detector reads per run (FilterLogEvents: about 5 calls a second per account).
-    detector_log_reads_per_run: str = "100"
+    detector_log_reads_per_run: int = Field(default=100, ge=1, description="a whole number >= 1")
 
     def require(self, field_name: str) -> str:
         """The value of ``field_name``, or an error naming its environment variable."""
@@ -64,27 +74,33 @@ class Settings:
             )
         return str(value)
 
-    def positive_int(self, field_name: str) -> int:
-        """The value of ``field_name`` as a whole number of at least 1, or an error naming its variable."""
-        raw = self.require(field_name)
-        try:
-            value = int(raw)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise ValueError(f"environment variable {ENV_NAMES[field_name]} must be a whole number >= 1, got {raw!r}")
-        return value
+    def clock(self) -> SimClock:
+        """The simulated fleet's clock: every function that reads or writes ticks builds it here."""
+        return SimClock(self.tick_seconds, self.fleet_time_scale)
 
 
 # Each field's variable is HEALOPS_<FIELD NAME> (Terraform sets them under these names).
-ENV_NAMES: dict[str, str] = {f.name: f"HEALOPS_{f.name.upper()}" for f in fields(Settings)}
+ENV_NAMES: dict[str, str] = {name: f"HEALOPS_{name.upper()}" for name in Settings.model_fields}
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from ``environ`` (the process environment by default); empty values count as unset."""
     env = os.environ if environ is None else environ
     values = {name: env[var] for name, var in ENV_NAMES.items() if env.get(var)}
-    return Settings(**values)
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise InvalidSettingError(_describe(exc, values)) from exc
+
+
+def _describe(exc: ValidationError, values: Mapping[str, str]) -> str:
+    """``environment variable HEALOPS_X must be <what it accepts>, got '<value>'`` for each bad value."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        name = str(error["loc"][0])
+        accepted = Settings.model_fields[name].description or error["msg"]
+        problems.append(f"environment variable {ENV_NAMES[name]} must be {accepted}, got {values.get(name)!r}")
+    return "; ".join(problems)
 
 
 @cache

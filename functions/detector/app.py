@@ -17,7 +17,6 @@ from aws_lambda_powertools.utilities.parser import parse
 from healops import config
 from healops.detection.correlate import DependencyGraph
 from healops.detection.runner import DetectorRunner, IncidentSink, alarm_signal
-from healops.fleet.clock import SimClock
 from healops.fleet.definition import dependency_graph
 from healops.logs import function_logger, redact_errors
 from healops.models import AlarmStateChangeEvent, ScheduledEvent
@@ -49,11 +48,11 @@ def runner() -> DetectorRunner:
             s3=c["s3"],
             bucket=settings.artifacts_bucket,
         ),
-        graph=DependencyGraph(dependency_graph(int(settings.fleet_size))),
-        clock=SimClock(float(settings.tick_seconds), float(settings.fleet_time_scale)),
+        graph=DependencyGraph(dependency_graph(settings.fleet_size)),
+        clock=settings.clock(),
         namespace=settings.metrics_namespace,
         log_group_prefix=settings.service_log_group_prefix,
-        log_reads_per_run=settings.positive_int("detector_log_reads_per_run"),
+        log_reads_per_run=settings.detector_log_reads_per_run,
     )
 
 

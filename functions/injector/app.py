@@ -14,7 +14,6 @@ import boto3
 from pydantic import ValidationError
 
 from healops import config
-from healops.fleet.clock import SimClock
 from healops.fleet.injector import Injector, InjectorError
 from healops.logs import function_logger, redact_errors
 from healops.models import InjectorRequest, describe_validation_error
@@ -35,8 +34,8 @@ def build_injector(settings: config.Settings, dynamodb: Any | None = None) -> In
     return Injector(
         FleetRepository(settings.require("fleet_table"), client),
         InjectionsRepository(settings.require("injections_table"), client),
-        SimClock(float(settings.tick_seconds), float(settings.fleet_time_scale)),
-        seed=int(settings.fleet_seed),
+        settings.clock(),
+        seed=settings.fleet_seed,
         chaos_rate=DEFAULT_CHAOS_RATE,
     )
 

@@ -16,7 +16,6 @@ import boto3
 
 from healops import config
 from healops.fleet.archive import HourlyArchive
-from healops.fleet.clock import SimClock
 from healops.fleet.generator import MetricsGenerator
 from healops.logs import function_logger, redact_errors
 from healops.store.fleet import FleetRepository
@@ -54,8 +53,8 @@ def build_generator(settings: config.Settings) -> MetricsGenerator:
         logs=c["logs"],
         namespace=settings.metrics_namespace,
         log_group_prefix=settings.service_log_group_prefix,
-        clock=SimClock(float(settings.tick_seconds), float(settings.fleet_time_scale)),
-        seed=int(settings.fleet_seed),
+        clock=settings.clock(),
+        seed=settings.fleet_seed,
         metric_archive=HourlyArchive(c["s3"], settings.metric_archive_bucket, "metrics")
         if settings.metric_archive_bucket
         else None,

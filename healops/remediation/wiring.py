@@ -13,7 +13,6 @@ from typing import Any
 import boto3
 
 from healops.config import Settings
-from healops.fleet.clock import SimClock
 from healops.fleet.definition import dependency_graph
 from healops.fleet.simulated import SimulatedFleet
 from healops.llm import DynamoAuditTrail, IncidentContext, PlanOutcome, plan_incident
@@ -32,7 +31,7 @@ from healops.store.slots import RemediationSlots
 def build(settings: Settings, session: Any | None = None) -> Remediation:
     client = (session or boto3).client
     dynamodb, ssm = client("dynamodb"), client("ssm")
-    clock = SimClock(float(settings.tick_seconds), float(settings.fleet_time_scale))
+    clock = settings.clock()
     audit = DynamoAuditTrail.from_config(settings, dynamodb)
 
     def planner(context: IncidentContext, deadline: float | None = None) -> PlanOutcome:
@@ -66,9 +65,9 @@ def build(settings: Settings, session: Any | None = None) -> Remediation:
             settings.require("remediations_table"),
             dynamodb,
             incident_status,
-            float(settings.remediation_execution_timeout_s),
+            settings.remediation_execution_timeout_s,
         ),
         clock=clock,
         logs=ServiceLogs(client("logs"), settings.service_log_group_prefix),
-        graph=dependency_graph(int(settings.fleet_size)),
+        graph=dependency_graph(settings.fleet_size),
     )
