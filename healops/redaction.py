@@ -13,6 +13,7 @@ that only stores incidents (the detector) packs this file, not the reasoner and 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -122,15 +123,32 @@ class Redactor:
 redact = Redactor()
 
 
+# Values that only their name makes secret (a password of words, a basic credential in lower case, a session id,
+# a cookie): a name that makes one of them masked is context, and its values are redacted behind it.
+_CONTEXT_PROBES = ("probevalue12345678", "probe value words", "basic cHJvYmV2YWx1ZTEy")
+
+
+def _behind_name(name: str, text: str, redactor: Callable[[str], str]) -> str:
+    for prefix, suffix in ((f"{name}: ", ""), (f'"{name}": "', '"')):  # as a header writes it, as JSON quotes it
+        named = redactor(prefix + text + suffix)
+        # A name caught with its value (it should not be) leaves the value as redacted so far.
+        if named.startswith(prefix) and named.endswith(suffix):
+            text = named[len(prefix) : len(named) - len(suffix)]
+    return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _gives_context(name: str, redactor: Callable[[str], str]) -> bool:
+    return any(redactor(p) == p and _behind_name(name, p, redactor) != p for p in _CONTEXT_PROBES)
+
+
 def redact_named(name: str, text: str, redactor: Callable[[str], str] = redact) -> str:
     """``text`` redacted as the value of the field ``name`` (a JSON key, a log line's extra key): ``"password":
-    "hunter2"`` or ``"authorization": "basic dTo3..."`` is a secret that ``hunter2`` or ``basic dTo3...`` alone
-    is not, so the value is redacted alone, then again behind its name."""
+    "two words"`` or ``"authorization": "basic dTo3..."`` is a secret that ``two words`` or ``basic dTo3...`` alone
+    is not. The value is redacted alone, then, under a name that gives context (decided once a name, by what it
+    makes of a few probe values), behind its name."""
     text = redactor(text)
-    prefix = f"{name}: "
-    named = redactor(prefix + text)
-    # A name that is itself caught with its value (it should not be) leaves the value as redacted alone.
-    return named[len(prefix) :] if named.startswith(prefix) else text
+    return _behind_name(name, text, redactor) if _gives_context(name, redactor) else text
 
 
 def redact_value(value: Any, redactor: Callable[[str], str] = redact) -> Any:
