@@ -63,6 +63,15 @@ class Settings(BaseModel):
     remediation_execution_timeout_s: float = Field(default=86400.0, gt=0, description="a number of seconds > 0")
     # Services whose log group the detector reads per run (FilterLogEvents: about 5 calls a second per account).
     detector_log_reads_per_run: int = Field(default=100, ge=1, description="a whole number >= 1")
+    # Telling people (healops/notify): the function the remediator and detector hand events to, where the
+    # notifier finds its sinks' secrets, the topic it e-mails through (unset: no e-mail subscribers), the
+    # PagerDuty Events API, the dashboard its messages link to, and where it records each delivery.
+    notifications_table: str | None = None
+    notifier_function: str | None = None
+    notify_parameters_path: str | None = None
+    notify_email_topic_arn: str | None = None
+    pagerduty_events_url: str | None = None
+    dashboard_url: str | None = None
 
     def require(self, field_name: str) -> str:
         """The value of ``field_name``, or an error naming its environment variable."""

@@ -73,6 +73,15 @@ USER_ENV = {
     "HEALOPS_LLM_MAX_OUTPUT_TOKENS": "tokens a model answer may take (default 1024)",
     "HEALOPS_LLM_PRICE_IN_PER_MTOK": "price per million prompt tokens, for the audit's cost estimate (default 0)",
     "HEALOPS_LLM_PRICE_OUT_PER_MTOK": "price per million answer tokens, for the audit's cost estimate (default 0)",
+    # The notifier's sinks, from `healops up`'s environment to terraform/notify.tf (secrets as TF_VAR_ only).
+    "HEALOPS_NOTIFY_SLACK_WEBHOOK_URL": "Slack incoming webhook URL (`notify_slack_webhook_url`; a secret)",
+    "HEALOPS_NOTIFY_PAGERDUTY_ROUTING_KEY": "PagerDuty Events v2 routing key (`notify_pagerduty_routing_key`; "
+    "a secret)",
+    "HEALOPS_NOTIFY_PAGERDUTY_EVENTS_URL": "PagerDuty Events API endpoint (`notify_pagerduty_events_url`)",
+    "HEALOPS_NOTIFY_WEBHOOK_URL": "signed webhook's URL (`notify_webhook_url`; a secret)",
+    "HEALOPS_NOTIFY_WEBHOOK_SECRET": "signed webhook's HMAC key (`notify_webhook_secret`; a secret)",
+    "HEALOPS_NOTIFY_EMAILS": "e-mail addresses, comma-separated, subscribed to the escalations topic (`notify_emails`)",
+    "HEALOPS_NOTIFY_DASHBOARD_URL": "the dashboard URL messages link to (`notify_dashboard_url`)",
 }
 
 

@@ -10,6 +10,7 @@ locals {
     remediator        = "Starts one remediation execution per incident; plans remediations."
     injector          = "Injects and clears faults in the simulated fleet (manual and chaos)."
     metrics_generator = "Turns the fleet's state into CloudWatch metrics and service logs each tick."
+    notifier          = "Tells the sinks chosen in Terraform (Slack, PagerDuty, a signed webhook, e-mail) about incidents."
   }
 
   # Every function sees the same names (healops/config.py reads them); IAM decides what it may touch.
@@ -32,9 +33,15 @@ locals {
       HEALOPS_REMEDIATION_POLICY_PARAMETER    = local.remediation_policy_parameter
       HEALOPS_REMEDIATION_EXECUTION_TIMEOUT_S = tostring(var.remediation_execution_timeout_s)
       HEALOPS_DETECTOR_LOG_READS_PER_RUN      = tostring(var.detector_log_reads_per_run)
+      HEALOPS_NOTIFIER_FUNCTION               = local.notifier_function_name
+      HEALOPS_NOTIFY_PARAMETERS_PATH          = local.notify_parameters_path
+      HEALOPS_PAGERDUTY_EVENTS_URL            = var.notify_pagerduty_events_url
       POWERTOOLS_LOG_LEVEL                    = var.log_level
       POWERTOOLS_METRICS_NAMESPACE            = var.metrics_namespace
     },
+    # Unset rather than empty: e-mail only when someone subscribed, a link only to a dashboard that was named.
+    length(var.notify_emails) > 0 ? { HEALOPS_NOTIFY_EMAIL_TOPIC_ARN = aws_sns_topic.escalations.arn } : {},
+    var.notify_dashboard_url != "" ? { HEALOPS_DASHBOARD_URL = var.notify_dashboard_url } : {},
   )
 }
 

@@ -59,6 +59,12 @@ locals {
         actions   = ["s3:PutObject"]
         resources = ["${aws_s3_bucket.this["artifacts"].arn}/*"]
       },
+      {
+        # An escalated incident's service recovered: the people told of it are told it resolved.
+        sid       = "NotifierInvoke"
+        actions   = ["lambda:InvokeFunction"]
+        resources = [local.notifier_function_arn]
+      },
     ]
     remediator = [
       {
@@ -133,6 +139,12 @@ locals {
           { test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] },
         ]
       },
+      {
+        # Approvals waiting, actions taken, fixes not verified, resolutions and escalations (asynchronous).
+        sid       = "RemediationNotifierInvoke"
+        actions   = ["lambda:InvokeFunction"]
+        resources = [local.notifier_function_arn]
+      },
     ]
     injector = [
       {
@@ -177,6 +189,42 @@ locals {
         sid       = "ArchivesList"
         actions   = ["s3:ListBucket"]
         resources = [aws_s3_bucket.this["log_archive"].arn, aws_s3_bucket.this["metric_archive"].arn]
+      },
+    ]
+    notifier = [
+      {
+        # The sinks' secrets, one SecureString each under /<prefix>/notify/ (only those that are set exist).
+        sid       = "NotifySettingsRead"
+        actions   = ["ssm:GetParametersByPath"]
+        resources = local.notify_parameter_arns
+      },
+      {
+        sid       = "NotifySecretsDecrypt"
+        actions   = ["kms:Decrypt"]
+        resources = [aws_kms_key.this.arn]
+        conditions = [
+          { test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] },
+        ]
+      },
+      {
+        # One item per delivery; never read back, updated or deleted by the notifier.
+        sid       = "DeliveriesWrite"
+        actions   = ["dynamodb:PutItem"]
+        resources = [local.table_arns.notifications]
+      },
+      {
+        # E-mail: the topic's e-mail subscriptions (notify_emails) get the events the state machine does not publish.
+        sid       = "EmailPublish"
+        actions   = ["sns:Publish"]
+        resources = [aws_sns_topic.escalations.arn]
+      },
+      {
+        sid       = "EmailPublishEncrypted"
+        actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+        resources = [aws_kms_key.this.arn]
+        conditions = [
+          { test = "StringEquals", variable = "kms:ViaService", values = ["sns.${local.region}.amazonaws.com"] },
+        ]
       },
     ]
   }

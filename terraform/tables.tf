@@ -64,6 +64,15 @@ locals {
       stream     = false
       ttl        = null
     }
+    # What each sink was told about an incident (healops/store/notifications.py).
+    notifications = {
+      hash_key   = "incident_id"
+      range_key  = "delivery_id"
+      attributes = { incident_id = "S", delivery_id = "S" }
+      indexes    = {}
+      stream     = false
+      ttl        = null
+    }
     # Powertools idempotency's default table shape: key "id", TTL on "expiration".
     idempotency = {
       hash_key   = "id"

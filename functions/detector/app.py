@@ -21,6 +21,7 @@ from healops.fleet.definition import dependency_graph
 from healops.logs import function_logger, redact_errors
 from healops.models import AlarmStateChangeEvent, ScheduledEvent
 from healops.models.events import ALARM_STATE_CHANGE, SCHEDULED_EVENT
+from healops.notify.announce import announcer_for
 from healops.store.agent_decisions import AgentDecisionsRepository
 from healops.store.detector_state import DetectorStateRepository
 from healops.store.incidents import IncidentsRepository
@@ -47,6 +48,7 @@ def runner() -> DetectorRunner:
             queue_url=settings.require("incidents_queue_url"),
             s3=c["s3"],
             bucket=settings.artifacts_bucket,
+            announce=announcer_for(settings.notifier_function, lambda: boto3.client("lambda")),
         ),
         graph=DependencyGraph(dependency_graph(settings.fleet_size)),
         clock=settings.clock(),

@@ -30,6 +30,7 @@ from healops.models.metrics import SERVICE_METRICS
 from healops.store.agent_decisions import DecisionRecord
 from healops.store.incidents import IncidentRecord
 from healops.store.llm_actions import LlmCallRecord
+from healops.store.notifications import DeliveryRecord
 from healops.store.remediations import RemediationAttempt
 
 Schema = dict[str, Any]
@@ -113,6 +114,7 @@ def _generated_schemas() -> dict[str, Schema]:
         "items": {"allOf": [ref("Attempt"), {"properties": {"awaiting_approval": {"const": True}}}]},
     }
     detail["evidence"] = _series(EVIDENCE_METRICS)
+    detail["notifications"] = {"type": "array", "items": ref("Delivery"), "description": "in order"}
     schemas["ApprovalResult"]["properties"]["decision"] = {"type": "string", "enum": ["approved", "denied"]}
 
     # Stored records from the store's models. The detail serves each through its model (every field);
@@ -125,6 +127,7 @@ def _generated_schemas() -> dict[str, Schema]:
     schemas["StoredIncident"] = stored
     schemas["DecisionStep"] = _all_required(_type_schemas(DecisionRecord, "DecisionStep")["DecisionStep"], True)
     schemas["LlmCall"] = _all_required(_type_schemas(LlmCallRecord, "LlmCall")["LlmCall"], closed=True)
+    schemas["Delivery"] = _all_required(_type_schemas(DeliveryRecord, "Delivery")["Delivery"], closed=True)
     attempt = _type_schemas(RemediationAttempt, "Attempt")["Attempt"]
     attempt["properties"].update(
         {

@@ -27,6 +27,7 @@ from healops.redaction import redact
 from healops.remediation.guard import GuardPolicy
 from healops.remediation.policy import InvalidLimitsError, approval_table, parse_limits
 from healops.store.base import collect_pages
+from healops.store.notifications import DeliveryRecord
 
 STATUSES = ("open", "remediating", "resolved", "escalated")
 HIGH_RESOLUTION_PERIODS = (1, 5, 10, 30)
@@ -285,6 +286,8 @@ class IncidentDetail:
     artifacts: list[str]
     evidence: dict[str, list[tuple[str, float]]]
     evidence_window: tuple[str, str]
+    # What each sink (Slack, PagerDuty, webhook, e-mail) was told, in order; failures with their last error.
+    notifications: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -357,7 +360,7 @@ def incident_detail(res: StackResources, incident_id: str, now: datetime | None 
         return None
     incident = record.model_dump(mode="json")
     start, end = evidence_window(incident, now, res.tick_real_seconds)
-    decisions, calls, raw_attempts, evidence = res.run_all(
+    decisions, calls, raw_attempts, evidence, deliveries = res.run_all(
         lambda: collect_pages(
             lambda tok: res.agent_decisions.for_incident(incident_id, 100, tok), INCIDENT_DETAIL_MAX_PAGES
         ),
@@ -369,6 +372,7 @@ def incident_detail(res: StackResources, incident_id: str, now: datetime | None 
             INCIDENT_DETAIL_MAX_PAGES,
         ),
         lambda: metric_series(res, incident["service"], EVIDENCE_METRICS, start, end),
+        lambda: deliveries_of(res, incident_id),
     )
     return IncidentDetail(
         incident=incident,
@@ -379,7 +383,16 @@ def incident_detail(res: StackResources, incident_id: str, now: datetime | None 
         artifacts=artifact_keys(incident, raw_attempts),
         evidence=evidence,
         evidence_window=(iso(start), iso(end)),
+        notifications=[d.model_dump(mode="json") for d in deliveries],
     )
+
+
+def deliveries_of(res: StackResources, incident_id: str) -> list[DeliveryRecord]:
+    """What the sinks were told about the incident; none on a stack deployed before the notifier."""
+    notifications = res.notifications
+    if notifications is None:
+        return []
+    return collect_pages(lambda tok: notifications.for_incident(incident_id, 100, tok), INCIDENT_DETAIL_MAX_PAGES)
 
 
 # -- CloudWatch: metrics and logs ------------------------------------------------------------------

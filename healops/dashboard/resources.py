@@ -24,6 +24,7 @@ from healops.store.agent_decisions import AgentDecisionsRepository
 from healops.store.fleet import FleetRepository
 from healops.store.incidents import IncidentsRepository
 from healops.store.llm_actions import LlmActionsRepository
+from healops.store.notifications import NotificationsRepository
 from healops.store.remediations import RemediationsRepository
 
 ClientFactory = Callable[[str], Any]
@@ -116,6 +117,12 @@ class StackResources:
     @cached_property
     def agent_decisions(self) -> AgentDecisionsRepository:
         return AgentDecisionsRepository(self.table("agent_decisions"), self.client("dynamodb"))
+
+    @cached_property
+    def notifications(self) -> NotificationsRepository | None:
+        """None for a stack deployed before the notifier (its discovery document names no such table)."""
+        name = self.stack["tables"].get("notifications")
+        return NotificationsRepository(name, self.client("dynamodb")) if name else None
 
     @cached_property
     def fleet(self) -> FleetRepository:

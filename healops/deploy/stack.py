@@ -33,6 +33,7 @@ from healops.llm.deploy import split_secrets, terraform_variables_from_env
 from healops.llm.exceptions import SettingsError
 from healops.local.persistence import DEFAULT_SNAPSHOT_INTERVAL_S
 from healops.local.persistence.format import SNAPSHOT_FILE
+from healops.notify import deploy as notify_deploy
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +86,15 @@ class StackInfo:
 
 
 def terraform_runner(options: StackOptions) -> TerraformRunner:
-    # The LLM settings of the environment `up` runs in (terraform/llm.tf); keys only as TF_VAR_.
+    # The LLM settings and the notifier's sinks of the environment `up` runs in (terraform/llm.tf, notify.tf);
+    # keys, webhook URLs and secrets only as TF_VAR_.
     try:
         llm_plain, llm_secret = split_secrets(terraform_variables_from_env(options.environ))
     except SettingsError as exc:
         raise DeployError(str(exc)) from None
+    notify_plain, notify_secret = notify_deploy.split_secrets(
+        notify_deploy.terraform_variables_from_env(options.environ)
+    )
     variables = {
         "build_dir": str(options.build_dir),
         # The working copy sits elsewhere: name the fleet definition and the default policy absolutely; the
@@ -98,6 +103,7 @@ def terraform_runner(options: StackOptions) -> TerraformRunner:
         "remediation_policy_defaults_file": str(paths.REMEDIATION_POLICY_FILE),
         "fleet_time_scale": options.time_scale,
         **llm_plain,
+        **notify_plain,
         **options.variables,
     }
     return TerraformRunner(
@@ -106,7 +112,7 @@ def terraform_runner(options: StackOptions) -> TerraformRunner:
         endpoint_url=options.endpoint_url,
         tflocal=options.tflocal,
         variables=variables,
-        secret_variables=llm_secret,
+        secret_variables={**llm_secret, **notify_secret},
     )
 
 

@@ -40,6 +40,8 @@ from healops.detection.signals import Signal
 from healops.detection.sources import LogRead, ReadCounts, read_logs, read_metrics
 from healops.fleet.clock import SimClock
 from healops.models.incident import IncidentMessage
+from healops.notify.announce import Announcer, no_announcer
+from healops.notify.models import Notification
 from healops.redaction import redact
 from healops.store.agent_decisions import AgentDecisionsRepository, DecisionStep
 from healops.store.base import ConditionFailedError
@@ -89,6 +91,9 @@ class IncidentSink:
     queue_url: str
     s3: Any
     bucket: str | None
+    # Telling people (healops/notify/announce.py): an escalated incident whose service recovered is resolved,
+    # and the humans it was handed to are told (PagerDuty resolves the page it triggered).
+    announce: Announcer = no_announcer
 
     def __post_init__(self) -> None:
         self.sqs = egress.redacting(self.sqs)
@@ -123,9 +128,13 @@ class IncidentSink:
                 self.incidents.update(
                     current, linked_services=sorted(set(current.linked_services) | set(episode.linked))
                 )
-            elif change.action == "resolve" and current.status == "open":
+            elif change.action == "resolve" and current.status in ("open", "escalated"):
+                # An escalated incident resolves too once its service is quiet (a human fixed it, or the fault
+                # passed); one being remediated is the remediation's to resolve (its verification).
                 self.incidents.transition(episode.incident_id, "resolved", summary=current.summary)
                 self.decisions.append(episode.incident_id, _why(change), at.isoformat())
+                if current.status == "escalated":
+                    self._announce_recovery(current, change)
             elif change.action == "reopen" and current.status in ("resolved", "escalated"):
                 updated = self.incidents.transition(
                     episode.incident_id,
@@ -141,6 +150,18 @@ class IncidentSink:
         except ConditionFailedError:
             logger.info("incident %s changed meanwhile; %s skipped", episode.incident_id, change.action)
         return False
+
+    def _announce_recovery(self, record: IncidentRecord, change: Change) -> None:
+        why = "; ".join(change.reasons) or f"{change.episode.root} is quiet"
+        summary = redact(f"{record.service} recovered after the escalation: {why}")[:1024]
+        try:
+            notification = Notification(
+                event="resolved", incident_id=record.incident_id, service=record.service, summary=summary
+            )
+        except ValueError as exc:
+            logger.warning("notification not made for %s: %s", record.incident_id, exc)
+            return
+        self.announce(notification)
 
     def remediated(self, incident_ids: Sequence[str]) -> list[str]:
         """Of ``incident_ids`` (the detector's open episodes), those a remediation has resolved: a fix verified

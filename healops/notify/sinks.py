@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
 from healops.notify.models import Notification
@@ -89,7 +89,8 @@ class SlackSink:
     def send(self, notification: Notification) -> None:
         fields = [f"*Service*\n{notification.service}", f"*Incident*\n{notification.incident_id}"]
         if notification.tried:
-            fields.append("*Tried*\n" + ", ".join(notification.tried))
+            # Slack refuses (400, not retried) a section field over 2,000 characters.
+            fields.append(("*Tried*\n" + ", ".join(notification.tried))[:2000])
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": notification.headline[:150]}},
             {"type": "section", "text": {"type": "plain_text", "text": notification.summary}},
@@ -177,12 +178,14 @@ class SnsEmailSink:
 
     name = "email"
 
-    def __init__(self, topic_arn: str, sns: Any) -> None:
+    def __init__(self, topic_arn: str, sns: Any, events: Collection[str] | None = None) -> None:
         self._topic_arn = topic_arn
         self._sns = sns
+        # None: every event; the deployed notifier leaves out escalations (the state machine publishes them).
+        self._events = frozenset(events) if events is not None else None
 
     def accepts(self, notification: Notification) -> bool:
-        return True
+        return self._events is None or notification.event in self._events
 
     def send(self, notification: Notification) -> None:
         try:

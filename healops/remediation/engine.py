@@ -23,6 +23,8 @@ from healops.fleet.clock import SimClock
 from healops.llm.types import IncidentContext, MetricSummary, PastRemediation, PlanOutcome, RecentDeploy
 from healops.models.incident import IncidentMessage
 from healops.models.metrics import SERVICE_METRICS
+from healops.notify.announce import Announcer, no_announcer
+from healops.notify.models import Notification, NotificationEvent
 from healops.redaction import Redactor
 from healops.remediation.catalog import (
     ActionRequest,
@@ -120,6 +122,9 @@ class Remediation:
     # dependency graph (service -> its dependencies) for dependents; without them, none and direct dependencies.
     logs: LogReader | None = None
     graph: Mapping[str, Sequence[str]] | None = None
+    # Telling people (healops/notify/announce.py): approvals waiting, actions taken, fixes that did not verify,
+    # resolutions and escalations; it never raises and never waits for a sink.
+    announce: Announcer = no_announcer
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -140,6 +145,24 @@ class Remediation:
         end = self.now()
         series = self.metrics.series(service, metrics, end - ticks * self.tick_real_s, end)
         return {m: v[-1] for m, v in series.items() if v}
+
+    def _announce(
+        self, event: NotificationEvent, incident: IncidentMessage, summary: str, tried: Sequence[str]
+    ) -> None:
+        """Hand the event to the notifier; redacted like the SNS message (sinks are outside the stack). Telling
+        people never fails the step it reports on."""
+        try:
+            notification = Notification(
+                event=event,
+                incident_id=incident.incident_id,
+                service=incident.service,
+                summary=self.redact(summary)[:1024] or event,
+                tried=tuple(self.redact(t)[:300] for t in tried),
+            )
+        except ValueError as exc:
+            logger.warning("notification not made", extra={"incident_id": incident.incident_id, "why": str(exc)})
+            return
+        self.announce(notification)
 
     def _move(self, incident_id: str, status: str, **fields: Any) -> None:
         """Move the incident along its lifecycle; a move it already made, or cannot make, is logged."""
@@ -454,6 +477,13 @@ class Remediation:
             "; ".join(attempt.guard_reasons),
             attempt_id=attempt.attempt_id,
         )
+        why = "; ".join(attempt.guard_reasons)
+        self._announce(
+            "approval_waiting",
+            run.incident,
+            f"{attempt.action} on {attempt.service} waits for a human's approval" + (f" ({why})" if why else ""),
+            run.tried,
+        )
 
     def approval_denied(self, run: RunState, cause: str) -> RunState:
         attempt = self._attempt(run)
@@ -570,6 +600,7 @@ class Remediation:
             attempt, outcome="acted", metrics_before=before, acted_at=_iso(acted_at), task_token=None
         )
         self._step(run.incident.incident_id, "acted", message, data_before=before)  # type: ignore[arg-type]
+        self._announce("action_taken", run.incident, f"{attempt.action} on {attempt.service}: {message}", run.tried)
         run.current = CurrentAttempt(
             attempt_id=attempt.attempt_id,
             action=attempt.action,
@@ -620,6 +651,7 @@ class Remediation:
         if not recovered:
             line = f"{attempt.action} on {attempt.service}: not recovered ({result.detail[:300]})"
             undone = self._compensate(run, attempt)
+            self._announce("verification_failed", run.incident, f"{line}; {undone}" if undone else line, run.tried)
             return self._next(run, f"{line}; {undone}" if undone else line)
         run.tried.append(f"{attempt.action} on {attempt.service}: recovered ({result.detail[:300]})")
         self._move(run.incident.incident_id, "resolved")
@@ -631,6 +663,7 @@ class Remediation:
             else ""
         )
         self._step(run.incident.incident_id, "resolved", f"resolved by {attempt.action} on {attempt.service}", kept)
+        self._announce("resolved", run.incident, f"resolved by {attempt.action} on {attempt.service}", run.tried)
         run.route = "resolved"
         return run
 
@@ -712,6 +745,7 @@ class Remediation:
         self._move(incident.incident_id, "escalated", escalation_reason=reason[:500])
         self.release_holds(incident, run)
         self._step(incident.incident_id, "escalated", f"escalated: {reason}", message)
+        self._announce("escalated", incident, f"Why it was escalated: {reason}.", tried)
         subject = self.redact(f"Heal-Ops escalation: {incident.kind} on {incident.service}")[:99]
         return {"subject": subject, "message": message}
 

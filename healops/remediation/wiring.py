@@ -16,6 +16,7 @@ from healops.config import Settings
 from healops.fleet.definition import dependency_graph
 from healops.fleet.simulated import SimulatedFleet
 from healops.llm import DynamoAuditTrail, IncidentContext, PlanOutcome, plan_incident
+from healops.notify.announce import announcer_for
 from healops.remediation.engine import Remediation
 from healops.remediation.evidence import ServiceLogs
 from healops.remediation.policy import RemediationLimits, load_limits
@@ -70,4 +71,5 @@ def build(settings: Settings, session: Any | None = None) -> Remediation:
         clock=clock,
         logs=ServiceLogs(client("logs"), settings.service_log_group_prefix),
         graph=dependency_graph(settings.fleet_size),
+        announce=announcer_for(settings.notifier_function, lambda: client("lambda")),
     )

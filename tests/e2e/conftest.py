@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from healops.deploy.stack import StackInfo, StackOptions, down, up
 from healops.local.server import free_port
 from tests.conftest import make_client
+from tests.notify_support import Stub, stub_receiver
 
 # A rate(1 minute) schedule fires every second; alarm periods of 60 s span one real second.
 TIME_SCALE = 60.0
@@ -29,16 +31,43 @@ TEST_VARIABLES: dict[str, Any] = {
     # Remediation tests run incidents back to back and approve within seconds.
     "remediation_policy": {"max_concurrent": 20},
     "remediation_approval_timeout_s": 30,
+    "notify_dashboard_url": "http://dashboard.e2e.invalid",
 }
+# The notifier's secrets, as `healops up` reads them from its environment (only as TF_VAR_ to Terraform, which
+# writes them to SSM write-only): distinctive, so tests/e2e/test_notify.py can look for them where they must not be.
+SLACK_TOKEN = "T0E2E/B0E2E/e2e-slack-webhook-token-5f1c"
+PAGERDUTY_ROUTING_KEY = "e2e-pagerduty-routing-key-0d9a7c3b21"
+WEBHOOK_TOKEN = "e2e-webhook-url-token-77ab"
+WEBHOOK_SECRET = "e2e-webhook-hmac-secret-c4e1a9"
 
 
 @pytest.fixture(scope="session")
-def stack_options(tmp_path_factory: pytest.TempPathFactory) -> StackOptions:
+def sink_stubs() -> Iterator[dict[str, Stub]]:
+    """Slack, PagerDuty and webhook receivers on loopback for the whole session: the stack's notifier tells them."""
+    with (
+        stub_receiver("/services") as slack,
+        stub_receiver("/v2/enqueue") as pagerduty,
+        stub_receiver("/hook") as webhook,
+    ):
+        yield {"slack": slack, "pagerduty": pagerduty, "webhook": webhook}
+
+
+@pytest.fixture(scope="session")
+def stack_options(tmp_path_factory: pytest.TempPathFactory, sink_stubs: dict[str, Stub]) -> StackOptions:
+    environ = {
+        **os.environ,
+        "HEALOPS_NOTIFY_SLACK_WEBHOOK_URL": f"{sink_stubs['slack'].url}/{SLACK_TOKEN}",
+        "HEALOPS_NOTIFY_PAGERDUTY_ROUTING_KEY": PAGERDUTY_ROUTING_KEY,
+        "HEALOPS_NOTIFY_PAGERDUTY_EVENTS_URL": sink_stubs["pagerduty"].url,
+        "HEALOPS_NOTIFY_WEBHOOK_URL": f"{sink_stubs['webhook'].url}?token={WEBHOOK_TOKEN}",
+        "HEALOPS_NOTIFY_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
     return StackOptions(
         port=free_port("127.0.0.1"),
         state_dir=Path(tmp_path_factory.mktemp("stack")),
         time_scale=TIME_SCALE,
         variables=TEST_VARIABLES,
+        environ=environ,
     )
 
 

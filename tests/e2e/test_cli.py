@@ -70,7 +70,7 @@ def test_status_json_is_one_document_of_the_same_facts(
     assert report["endpoint_url"] == stack.endpoint_url and report["endpoint_from"] == "healops up"
     assert report["healthy"] is True and report["problems"] == []
     functions = {row["function"]: row for row in report["functions"]}
-    assert set(functions) == {"detector", "remediator", "injector", "metrics_generator"}
+    assert set(functions) == {"detector", "remediator", "injector", "metrics_generator", "notifier"}
     assert functions["metrics_generator"]["outcome"] == "success"
 
 

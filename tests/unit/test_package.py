@@ -59,7 +59,7 @@ def test_only_what_the_handler_imports_from_healops_is_vendored(remediator_zip):
 def test_only_the_remediator_carries_the_llm_sdks_and_every_zip_imports(remediator_zip, tmp_path):
     with zipfile.ZipFile(remediator_zip) as archive:
         assert {"openai", "google", "jsonschema"} <= {n.split("/")[0] for n in archive.namelist()}
-    for function in ("detector", "injector", "metrics_generator"):
+    for function in ("detector", "injector", "metrics_generator", "notifier"):
         built = package.build(function, tmp_path)  # import-checked with only the zip on the path
         with zipfile.ZipFile(built.path) as archive:
             tops = {n.split("/")[0] for n in archive.namelist()}

@@ -251,3 +251,33 @@ def test_the_log_tail_shows_no_secret_a_service_logged(stack: DashboardStack, cl
     assert "s3cr3t-pass" not in event["message"] and "abc123" not in event["message"]
     assert event["message"].startswith("db connect postgres://app:[REDACTED]@db:5432/main")
     assert "s3cr3t-pass" not in html(client.get("/services/inventory"))
+
+
+def test_an_incidents_page_shows_who_was_told_and_what_failed_escaped(stack: DashboardStack, client: Any) -> None:
+    from healops.notify import Delivery
+
+    seed_incident(stack, "inc-told", status="escalated", escalated_at=ago(2), escalation_reason="nothing recovered")
+    assert "No one was notified" in html(client.get("/incidents/inc-told"))
+    assert stack.resources.notifications is not None
+    stack.resources.notifications.record(
+        [
+            Delivery("slack", "escalated", "inc-told", "delivered", 2),
+            Delivery("webhook", "escalated", "inc-told", "failed", 3, f"webhook: HTTP 503 {XSS_LOG}"),
+            Delivery("email", "escalated", "inc-told", "skipped", 0),
+        ],
+        ago(1),
+    )
+    page = html(client.get("/incidents/inc-told"))
+    table = re.search(r'<table class="notifications" id="incident-notifications">(.*?)</table>', page, re.S)
+    assert table, page
+    rows = re.findall(r'<tr class="delivery delivery-(\w+)">(.*?)</tr>', table.group(1), re.S)
+    assert [(status, "slack" in row, "webhook" in row) for status, row in rows] == [
+        ("delivered", True, False),
+        ("failed", False, True),
+    ]  # a sink that does not take the event is not listed
+    assert "webhook: HTTP 503" in rows[1][1] and "<script>window" not in page and "&lt;script&gt;" in rows[1][1]
+    shown = client.get("/api/incidents/inc-told").get_json()["notifications"]
+    assert [(n["sink"], n["status"], n["attempts"]) for n in shown] == [
+        ("slack", "delivered", 2),
+        ("webhook", "failed", 3),
+    ]

@@ -5,10 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,51 +23,15 @@ from healops.notify import (
     WebhookSink,
 )
 from healops.notify.sinks import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from tests.notify_support import Stub, stub_receiver
 
 SECRET = "s3cret-hmac-key"
 
 
-@dataclass
-class Stub:
-    """A receiver: records each request, answers the statuses queued (then ``default``)."""
-
-    url: str
-    statuses: list[int] = field(default_factory=list)
-    default: int = 200
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(r["body"]) for r in self.requests]
-
-
 @pytest.fixture
 def stub() -> Iterator[Stub]:
-    holder: list[Stub] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            receiver = holder[0]
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            # HTTP header names are case-insensitive (urllib sends "X-healops-signature"): keep the Message.
-            receiver.requests.append({"path": self.path, "headers": self.headers, "body": body})
-            status = receiver.statuses.pop(0) if receiver.statuses else receiver.default
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder.append(Stub(url=f"http://127.0.0.1:{server.server_address[1]}/hook"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield holder[0]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with stub_receiver() as receiver:
+        yield receiver
 
 
 def incident(event: str = "escalated", **changes: Any) -> Notification:

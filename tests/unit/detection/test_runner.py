@@ -361,3 +361,24 @@ def test_a_secret_quoted_in_a_signal_reaches_no_table_message_or_evidence(aws: d
     for where, text in (("queue message", message), ("evidence", evidence), ("incidents table", stored)):
         assert "ConnectionError" in text, where  # what is not a secret stays readable
         assert secret_key not in text and "hunter2pass" not in text, f"a secret reached the {where}"
+
+
+def test_an_escalated_incident_whose_service_went_quiet_is_resolved_and_its_people_told(aws: dict[str, Any]) -> None:
+    from healops.detection.correlate import Change, Episode
+    from healops.notify import Notification
+
+    sink = make_runner(aws, Sim(size=8, seed=7)).sink
+    heard: list[Notification] = []
+    sink.announce = heard.append
+    at = datetime.now(UTC)
+    for incident_id, service, status in (("auth-errors-1", "auth", "escalated"), ("edge-errors-1", "edge", "open")):
+        episode = Episode(incident_id, service, "errors", "error_rate", start_tick=1, last_signal_tick=1)
+        assert sink.apply(Change("open", episode), {}, at)
+        if status == "escalated":
+            sink.incidents.transition(incident_id, "escalated")
+        sink.apply(Change("resolve", episode, reasons=[f"{service} quiet for 5 ticks"]), {}, at)
+        assert sink.incidents.get(incident_id).status == "resolved"
+    # Only the escalated one had been handed to people (the open one resolved before anyone was told of it).
+    [told] = heard
+    assert (told.event, told.incident_id, told.service) == ("resolved", "auth-errors-1", "auth")
+    assert "auth quiet for 5 ticks" in told.summary
