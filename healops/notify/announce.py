@@ -27,15 +27,22 @@ def no_announcer(notification: Notification) -> None:
 
 
 class LambdaAnnouncer:
-    """Invokes the notifier function asynchronously with the notification as its event."""
+    """Invokes the notifier function asynchronously with the notification as its event. ``lambda_client`` is
+    a client, or a callable making one on the first announcement (a plan step, with seconds to spare, never
+    pays for it)."""
 
     def __init__(self, function_name: str, lambda_client: Any) -> None:
         self.function_name = function_name
         self._client = lambda_client
 
+    def client(self) -> Any:
+        if callable(self._client):
+            self._client = self._client()
+        return self._client
+
     def __call__(self, notification: Notification) -> None:
         try:
-            self._client.invoke(
+            self.client().invoke(
                 FunctionName=self.function_name,
                 InvocationType="Event",
                 Payload=notification.model_dump_json().encode(),
@@ -55,4 +62,4 @@ def announcer_for(function_name: str | None, lambda_client: Callable[[], Any]) -
     """The notifier function when the stack has one (HEALOPS_NOTIFIER_FUNCTION), else nobody is told."""
     if not function_name:
         return no_announcer
-    return LambdaAnnouncer(function_name, lambda_client())
+    return LambdaAnnouncer(function_name, lambda_client)

@@ -41,9 +41,15 @@ def test_a_failed_hand_over_is_logged_never_raised(caplog: pytest.LogCaptureFixt
     assert "not handed to the notifier" in caplog.text
 
 
-def test_no_notifier_function_means_nobody_is_told() -> None:
+def test_no_notifier_function_means_nobody_is_told_and_a_client_is_made_only_to_tell() -> None:
     assert announcer_for(None, lambda: pytest.fail("no client is made")) is no_announcer
-    assert isinstance(announcer_for("notifier", RecordingLambda), LambdaAnnouncer)
+    made: list[RecordingLambda] = []
+    announcer = announcer_for("notifier", lambda: made.append(RecordingLambda()) or made[-1])
+    assert isinstance(announcer, LambdaAnnouncer) and made == []
+    announcer(NOTE)
+    announcer(NOTE)
+    [client] = made
+    assert len(client.calls) == 2
 
 
 def test_the_sinks_are_the_ones_whose_parameters_are_set() -> None:
