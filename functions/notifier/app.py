@@ -18,15 +18,16 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
 
 from healops import config
+from healops.logs import function_logger, redact_errors
 from healops.notify import Dispatcher, Notification
 from healops.notify.sinks import PAGERDUTY_EVENTS_URL, Sink
 from healops.notify.wiring import build_sinks, read_parameters
+from healops.redaction import redact
 from healops.store.notifications import NotificationsRepository
 
-logger = Logger()
+logger = function_logger()
 PARAMETERS_MAX_AGE_S = 60.0
 _sinks: dict[str, Any] = {}
 
@@ -58,10 +59,21 @@ def dashboard_link(incident_id: str) -> str | None:
     return f"{base.rstrip('/')}/incidents/{incident_id}" if base else None
 
 
+def outgoing(notification: Notification) -> Notification:
+    """What the sinks see: the free text redacted (they are outside the stack, whoever handed the event over),
+    and the incident's dashboard link."""
+    return notification.model_copy(
+        update={
+            "summary": redact(notification.summary)[:1024] or notification.event,
+            "tried": tuple(redact(t) for t in notification.tried),
+            "dashboard_url": notification.dashboard_url or dashboard_link(notification.incident_id),
+        }
+    )
+
+
+@redact_errors
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    notification = Notification.model_validate(event)
-    if notification.dashboard_url is None:
-        notification = notification.model_copy(update={"dashboard_url": dashboard_link(notification.incident_id)})
+    notification = outgoing(Notification.model_validate(event))
     logger.append_keys(incident_id=notification.incident_id, event=notification.event)
     deliveries = Dispatcher(sinks()).notify(notification)
     repository = NotificationsRepository(config.current().require("notifications_table"), clients()["dynamodb"])

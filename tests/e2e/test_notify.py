@@ -27,7 +27,8 @@ from tests.e2e.test_remediation import clear, detected, execution, inject, polic
 from tests.helpers import wait_for
 from tests.notify_support import Stub
 
-SERVICE = "payments-1"  # no other e2e file touches it or its dependencies before this file runs
+# No e2e file before this one touches it or its dependencies (ledger-db, auth); its callers' symptoms link.
+SERVICE = "payments"
 SECRETS = (SLACK_TOKEN, PAGERDUTY_ROUTING_KEY, WEBHOOK_TOKEN, WEBHOOK_SECRET)
 
 
