@@ -24,7 +24,6 @@ from healops.logs import function_logger, redact_errors
 from healops.notify import Dispatcher, Notification
 from healops.notify.sinks import PAGERDUTY_EVENTS_URL, Sink
 from healops.notify.wiring import build_sinks, read_parameters
-from healops.redaction import redact
 from healops.store.notifications import NotificationsRepository
 
 logger = function_logger()
@@ -60,15 +59,11 @@ def dashboard_link(incident_id: str) -> str | None:
 
 
 def outgoing(notification: Notification) -> Notification:
-    """What the sinks see: the free text redacted (they are outside the stack, whoever handed the event over),
-    and the incident's dashboard link."""
-    return notification.model_copy(
-        update={
-            "summary": redact(notification.summary)[:1024] or notification.event,
-            "tried": tuple(redact(t) for t in notification.tried),
-            "dashboard_url": notification.dashboard_url or dashboard_link(notification.incident_id),
-        }
-    )
+    """The notification with the incident's dashboard link. Redaction is the dispatcher's (one seam for every
+    sink, whoever handed the event over)."""
+    if notification.dashboard_url is not None:
+        return notification
+    return notification.model_copy(update={"dashboard_url": dashboard_link(notification.incident_id)})
 
 
 @redact_errors
