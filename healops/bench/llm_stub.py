@@ -28,7 +28,7 @@ from typing import Any
 from healops.fleet.logtemplates import ERRORS, error_record
 from healops.llm.prompt import estimate_tokens
 from healops.llm.providers.offline import fill_parameters
-from healops.llm.types import IncidentContext, LogExcerpt, MetricSummary, RecentDeploy, Signal
+from healops.llm.types import IncidentContext, LogExcerpt, MetricSummary, RecentDeploy, SignalSummary
 from healops.remediation.catalog import catalog_specs
 from healops.remediation.evidence import MAX_LOG_CHARS, MAX_LOG_LINES, graph_around, pick_excerpts
 
@@ -305,12 +305,12 @@ _SIGNAL_KINDS = {
 }
 
 
-def _signals(fault: str, service: str, metric: str, value: float) -> list[Signal]:
+def _signals(fault: str, service: str, metric: str, value: float) -> list[SignalSummary]:
     """What the detector records on an incident of ``fault``: the strong signal, and the error signals with it."""
     kind = _SIGNAL_KINDS[metric]
     name = "CPUPerRequest" if metric == "CPUUtilization" else metric
     signals = [
-        Signal(
+        SignalSummary(
             name=name,
             service=service,
             score=8.4,
@@ -320,26 +320,26 @@ def _signals(fault: str, service: str, metric: str, value: float) -> list[Signal
     ]
     if metric == "ErrorRate" or fault in ("service_crash", "dependency_failure"):
         signals += [
-            Signal(
+            SignalSummary(
                 name="burn_rate",
                 service=service,
                 score=14.9,
                 detail="burn_rate: error budget burning 14.9x over 1h/5m (SLO 99.5%)",
             ),
-            Signal(
+            SignalSummary(
                 name="error_storm",
                 service=service,
                 score=6.1,
                 value=12,
                 detail="error_storm: 12 error lines in a tick against a normal 0.4 (z=6.1)",
             ),
-            Signal(
+            SignalSummary(
                 name="new_exception", service=service, score=1.0, detail="new_exception: new exception signature(s)"
             ),
         ]
     if fault == "dependency_failure":
         signals.append(
-            Signal(
+            SignalSummary(
                 name="Heartbeat", service="payments", score=9.0, value=0, detail="heartbeat: 0 of 3 replicas (all down)"
             )
         )

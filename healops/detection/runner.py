@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -47,6 +46,7 @@ from healops.store.agent_decisions import AgentDecisionsRepository, DecisionStep
 from healops.store.base import ConditionFailedError
 from healops.store.detector_state import DetectorStateRepository
 from healops.store.incidents import IncidentRecord, IncidentsRepository
+from healops.timing import PhaseTimer
 
 logger = logging.getLogger(__name__)
 
@@ -303,7 +303,7 @@ class DetectorRunner:
         last = self.clock.tick_of(at) - 1
         services = self.graph.services
         report = RunReport(tick=last, services=len(services))
-        timer = _Timer(report.seconds)
+        timer = PhaseTimer(report.seconds)
         with timer("read_state"):
             saved = self.states.get_many([service_key(s) for s in services])
         detection = FleetDetection(self.graph, self.config, self.correlation)
@@ -440,21 +440,6 @@ def _evidence(change: Change, metrics: dict[str, dict[int, dict[str, float]]]) -
         "signals": e.signals,
         "series": {s: {str(t): v for t, v in sorted(metrics.get(s, {}).items())} for s in e.services},
     }
-
-
-class _Timer:
-    def __init__(self, seconds: dict[str, float]) -> None:
-        self.seconds = seconds
-
-    def __call__(self, name: str) -> _Timer:
-        self.name = name
-        return self
-
-    def __enter__(self) -> None:
-        self.started = time.perf_counter()
-
-    def __exit__(self, *_: object) -> None:
-        self.seconds[self.name] = round(time.perf_counter() - self.started, 3)
 
 
 def alarm_signal(

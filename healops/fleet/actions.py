@@ -44,19 +44,19 @@ class ScaleParams(ActionParams):
     replicas: int | None = Field(default=None, ge=1, le=MAX_REPLICAS, description="replicas to add/remove")
 
 
-class ThrottleParams(ActionParams):
+class FleetThrottleParams(ActionParams):
     percent: float = Field(default=30.0, ge=0.0, le=90.0, description="share of incoming traffic to shed")
 
 
-class MemoryLimitParams(ActionParams):
+class FleetMemoryLimitParams(ActionParams):
     factor: float = Field(default=2.0, gt=1.0, le=8.0, description="new limit = old limit x factor")
 
 
 ACTION_PARAMS: dict[str, type[ActionParams]] = {
     "scale_out": ScaleParams,
     "scale_in": ScaleParams,
-    "throttle": ThrottleParams,
-    "raise_memory_limit": MemoryLimitParams,
+    "throttle": FleetThrottleParams,
+    "raise_memory_limit": FleetMemoryLimitParams,
 }
 
 ENDED_BY: dict[str, frozenset[str]] = {
@@ -116,10 +116,10 @@ def apply_action(
     elif action == "clear_disk":
         update["disk_used_pct"] = state.spec.baseline.disk_pct
     elif action == "throttle":
-        assert isinstance(params, ThrottleParams)
+        assert isinstance(params, FleetThrottleParams)
         update["throttle_pct"] = params.percent
     elif action == "raise_memory_limit":
-        assert isinstance(params, MemoryLimitParams)
+        assert isinstance(params, FleetMemoryLimitParams)
         update["memory_limit_mb"] = int(state.memory_limit_mb * params.factor)
     ended_names = ENDED_BY.get(action, frozenset())
     ended = [f.fault for f in faults if f.fault in ended_names and f.active_at(tick)]

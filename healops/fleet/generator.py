@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +22,7 @@ from healops.fleet.telemetry import ServiceTick, fleet_tick
 from healops.models.metrics import METRIC_UNITS
 from healops.store.base import ConditionFailedError
 from healops.store.fleet import FleetRepository
+from healops.timing import PhaseTimer
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +89,7 @@ class MetricsGenerator:
 
     def run(self, at: datetime) -> TickReport:
         tick = self.clock.tick_of(at)
-        timer = _Timer()
+        timer = PhaseTimer(digits=4)
         with timer("read_fleet"):
             states = self.fleet.all()
         with timer("model"):
@@ -174,22 +173,3 @@ class MetricsGenerator:
             compacted = self.log_archive.compact_previous_hour(at)
             if compacted:
                 report.archived.append(compacted)
-
-
-class _Timer:
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    def __call__(self, name: str) -> _Span:
-        return _Span(lambda elapsed: self.seconds.__setitem__(name, round(elapsed, 4)))
-
-
-class _Span:
-    def __init__(self, done: Callable[[float], None]) -> None:
-        self.done = done
-
-    def __enter__(self) -> None:
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.done(time.perf_counter() - self.start)

@@ -37,7 +37,7 @@ class InjectorError(ValueError):
     """A request the injector refuses; nothing was changed."""
 
 
-class UnknownServiceError(InjectorError):
+class InjectorUnknownServiceError(InjectorError):
     pass
 
 
@@ -87,7 +87,7 @@ class Injector:
         if state is None:
             names = [s.service for s in self.fleet.all()]
             shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
-            raise UnknownServiceError(
+            raise InjectorUnknownServiceError(
                 f"service: {service!r} is not in the fleet; accepted: {shown or 'none (the fleet is not seeded)'}"
             )
         return state
@@ -110,7 +110,7 @@ class Injector:
             state = next((s for s in states if s.service == service), None)
             if state is None:
                 self._state(service)  # raises with the accepted names
-                raise UnknownServiceError(f"service: {service!r} is not in the fleet")
+                raise InjectorUnknownServiceError(f"service: {service!r} is not in the fleet")
             return {"tick": tick, **self._describe(state, tick, telemetry[state.service])}
         health = Counter(t.health for t in telemetry.values())
         with_faults = [

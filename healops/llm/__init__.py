@@ -29,7 +29,7 @@ from healops.llm.types import (
     PlanOutcome,
     ProposedAction,
     ReasonerPlan,
-    Signal,
+    SignalSummary,
 )
 
 __all__ = [
@@ -51,7 +51,7 @@ __all__ = [
     "ReasonerPlan",
     "ResponseRejectedError",
     "SettingsError",
-    "Signal",
+    "SignalSummary",
     "load_settings",
     "plan_incident",
 ]

@@ -11,10 +11,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from healops.models.incident import INCIDENT_ID_PATTERN, SERVICE_NAME_PATTERN
+from healops.models.incident import INCIDENT_ID_PATTERN, SERVICE_NAME_PATTERN, Severity
 
 ACTION_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
-BlastRadius = Literal["none", "service", "dependents", "fleet"]
+ReasonerBlastRadius = Literal["none", "service", "dependents", "fleet"]
 MAX_PLAN_ACTIONS = 5
 
 
@@ -31,10 +31,10 @@ class ActionSpec(_Model):
         default_factory=lambda: {"type": "object", "properties": {}, "additionalProperties": False},
         description="JSON schema of the action's parameters (the target service is separate)",
     )
-    blast_radius: BlastRadius = "service"
+    blast_radius: ReasonerBlastRadius = "service"
 
 
-class Signal(_Model):
+class SignalSummary(_Model):
     """A signal that opened (or joined) the incident, with its detector's score."""
 
     name: str = Field(max_length=64, description="metric or detector name, e.g. ErrorRate")
@@ -98,10 +98,10 @@ class IncidentContext(_Model):
         description="services the detector linked to this incident (their symptoms are this root's fault)",
     )
     kind: str = Field(max_length=64, description="what the detector saw, e.g. error_rate, disk_exhaustion")
-    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    severity: Severity = "medium"
     opened_at: str
     summary: str = Field(default="", max_length=2000)
-    signals: list[Signal] = Field(default_factory=list)
+    signals: list[SignalSummary] = Field(default_factory=list)
     metrics: list[MetricSummary] = Field(default_factory=list)
     logs: list[LogExcerpt] = Field(default_factory=list)
     graph: dict[str, list[str]] = Field(
@@ -168,7 +168,7 @@ class ProposedAction(_Model):
     service: str = Field(pattern=SERVICE_NAME_PATTERN)
     parameters: dict[str, Any] = Field(default_factory=dict)
     rationale: str = Field(default="", max_length=400)
-    blast_radius: BlastRadius = "service"
+    blast_radius: ReasonerBlastRadius = "service"
 
 
 class ReasonerPlan(_Model):

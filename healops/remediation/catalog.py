@@ -21,8 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from healops.fleet.adapter import ServiceView
-from healops.llm.types import ActionSpec
-from healops.llm.types import BlastRadius as ReasonerBlastRadius
+from healops.llm.types import ActionSpec, ReasonerBlastRadius
 from healops.models.errors import describe_validation_error
 from healops.remediation.guard import BlastRadius
 

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from healops.llm.prompt import quote_untrusted
 from healops.llm.redaction import redact
-from healops.llm.types import LogExcerpt, Signal
+from healops.llm.types import LogExcerpt, SignalSummary
 from healops.models.incident import SERVICE_NAME_PATTERN
 from healops.store.incidents import IncidentRecord
 
@@ -47,8 +47,8 @@ def message_shape(line: str) -> str:
     return " ".join(_SHAPE.sub("#", line[:SHAPE_CHARS]).split())
 
 
-def incident_signals(record: IncidentRecord | None, limit: int = MAX_SIGNALS) -> list[Signal]:
-    """The signals on the incident record (the detector's ``Signal.as_dict()``), strongest first.
+def incident_signals(record: IncidentRecord | None, limit: int = MAX_SIGNALS) -> list[SignalSummary]:
+    """The signals on the incident record (the detector's ``SignalSummary.as_dict()``), strongest first.
 
     A signal is named by its metric, or by its detector kind when it has none (burn_rate, error_storm);
     the kind stays in its detail. Entries that do not fit the reasoner's model are skipped.
@@ -59,14 +59,14 @@ def incident_signals(record: IncidentRecord | None, limit: int = MAX_SIGNALS) ->
         (s for s in record.signals if isinstance(s, Mapping)),
         key=lambda s: (not s.get("strong", False), -_number(s.get("score"), 0.0)),
     )
-    found: list[Signal] = []
+    found: list[SignalSummary] = []
     for raw in ranked:
         kind = str(raw.get("kind", ""))[:64]
         name = str(raw.get("metric") or kind)[:64]
         detail = str(raw.get("detail", ""))
         try:
             found.append(
-                Signal(
+                SignalSummary(
                     name=name or "signal",
                     service=str(raw.get("service", record.service)),
                     score=_number(raw.get("score"), 0.0),

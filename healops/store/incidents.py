@@ -14,11 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from healops.models.incident import INCIDENT_ID_PATTERN
+from healops.models.incident import INCIDENT_ID_PATTERN, Severity
 from healops.store.base import ConditionFailedError, DynamoRepository, Page
 
 IncidentStatus = Literal["open", "remediating", "resolved", "escalated"]
-Severity = Literal["low", "medium", "high", "critical"]
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     "open": frozenset({"remediating", "resolved", "escalated"}),

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from healops.fleet.definition import load_definition
-from healops.fleet.injector import FaultConflictError, Injector, InjectorError, UnknownServiceError
+from healops.fleet.injector import FaultConflictError, Injector, InjectorError, InjectorUnknownServiceError
 from healops.local.context import EmbeddedContext
 from healops.models import InjectorRequest
 from healops.store.injections import InjectionsRepository
@@ -279,7 +279,7 @@ def test_status_shows_a_service_and_the_fleet(injector):
     fleet = injector.status(None)
     assert fleet["service_count"] == 8
     assert fleet["services_with_faults"] == [{"service": "edge", "faults": ["error_storm"]}]
-    with pytest.raises(UnknownServiceError):
+    with pytest.raises(InjectorUnknownServiceError):
         injector.status("nope")
 
 

@@ -24,7 +24,7 @@ from healops.llm.types import (
     PlanOutcome,
     ProposedAction,
     ReasonerPlan,
-    Signal,
+    SignalSummary,
 )
 from healops.models.incident import IncidentMessage
 from healops.remediation.policy import RemediationLimits
@@ -69,7 +69,7 @@ class ParrotPlanner:
     def __call__(self, context: IncidentContext, deadline: float | None = None) -> PlanOutcome:
         context = context.model_copy(
             update={
-                "signals": [Signal(name="LogStorm", service=SERVICE, score=9.0, detail=leaky("signal"))],
+                "signals": [SignalSummary(name="LogStorm", service=SERVICE, score=9.0, detail=leaky("signal"))],
                 "logs": [LogExcerpt(service=SERVICE, line=leaky("log line"))],
             }
         )
