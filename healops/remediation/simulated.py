@@ -54,7 +54,7 @@ class ManualClock(SimClock):
         return self.tick_at(self.time())
 
 
-class SimulatedFleet:
+class InMemoryFleet:
     """The fleet adapter over the in-memory model; counts the actions it carried out."""
 
     def __init__(self, sim: Simulator) -> None:
@@ -122,7 +122,7 @@ class SimulatedRemediation:
         self, dynamodb: Any, limits: RemediationLimits, tick: int = MORNING_TICK, size: int = 8, seed: int = 7
     ) -> None:
         self.sim, self.time, self.metrics = Simulator(size, seed, tick, TICK_SECONDS), ManualTime(), SimulatedMetrics()
-        self.fleet = SimulatedFleet(self.sim)
+        self.fleet = InMemoryFleet(self.sim)
         self.limits = limits
         # Called with every tick's telemetry as it is made (a detector watching the fleet while the engine acts).
         self.watchers: list[Callable[[int, dict[str, ServiceTick]], None]] = []
