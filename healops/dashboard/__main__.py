@@ -15,7 +15,9 @@ import signal
 import sys
 from pathlib import Path
 
-READY_LINE = "healops dashboard listening on"
+from healops.readiness import DASHBOARD_READY
+
+READY_LINE = DASHBOARD_READY
 # The dashboard serves one person's machine: loopback only, whatever the caller asks.
 ALLOWED_HOSTS = ("127.0.0.1", "localhost", "::1")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 
 from healops.deploy.errors import DeployError
-from healops.local.server import READY_LINE
+from healops.readiness import DASHBOARD_READY, EMBEDDED_CLOUD_READY
 
 logger = logging.getLogger(__name__)
 
@@ -183,12 +183,11 @@ def start_server(
     args += ["--state-dir", str(state_dir / "cloud")] + (["--allow-remote"] if allow_remote else [])
     if snapshot_every is not None:
         args += ["--snapshot-dir", str(snapshot_dir(state_dir)), "--snapshot-every", repr(snapshot_every)]
-    managed.launch(args, lambda line: line if READY_LINE in line else None, timeout, "the embedded cloud")
+    managed.launch(args, lambda line: line if EMBEDDED_CLOUD_READY in line else None, timeout, "the embedded cloud")
     return int(managed.pid_file.read_text())
 
 
 DASHBOARD_MODULE = "healops.dashboard"
-DASHBOARD_READY_LINE = "healops dashboard listening on"
 
 
 def dashboard_process(state_dir: Path) -> ManagedProcess:
@@ -213,6 +212,6 @@ def start_dashboard(
     args += ["--token-file", str(dashboard_token_file(state_dir)), "--time-scale", repr(time_scale)]
 
     def listening_url(line: str) -> str | None:
-        return line[len(DASHBOARD_READY_LINE) :].strip() if line.startswith(DASHBOARD_READY_LINE) else None
+        return line[len(DASHBOARD_READY) :].strip() if line.startswith(DASHBOARD_READY) else None
 
     return managed.launch(args, listening_url, timeout, "the dashboard")

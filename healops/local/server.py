@@ -23,6 +23,7 @@ from healops.local.local_only import (
     remote_exposure,
 )
 from healops.local.persistence import SnapshotError, SnapshotReport, StatePersistence
+from healops.readiness import EMBEDDED_CLOUD_READY
 
 if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-READY_LINE = "healops-embedded-cloud ready"
+READY_LINE = EMBEDDED_CLOUD_READY
 HEALTH_PATH = "/_healops/health"
 STATE_PATH = "/_healops/state"
 RESTORED_LINE = "healops-embedded-cloud restored"

@@ -96,3 +96,14 @@ def test_a_listener_of_another_program_is_named_with_its_pid() -> None:
     finally:
         other.kill()
         other.wait()
+
+
+def test_the_process_tracking_imports_neither_the_embedded_cloud_nor_the_dashboard() -> None:
+    # `healops status` reads pid files through it; the embedded cloud needs the local extra (moto), the
+    # dashboard flask: the ready lines it waits for live apart (healops/readiness.py).
+    probe = (
+        "import sys, healops.deploy.processes; "
+        "print(sorted(m for m in sys.modules if m.startswith(('healops.local', 'healops.dashboard', 'moto'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]", loaded
