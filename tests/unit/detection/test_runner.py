@@ -80,8 +80,9 @@ def ship(c: dict[str, Any], sim: Sim, ticks: int) -> datetime:
 
 @pytest.fixture
 def fleet(aws: dict[str, Any]) -> Sim:
-    # A recent tick (moto keeps metrics and log events only for a limited past), at a fixed time of day so that
-    # every run simulates the same morning: 09:00 UTC two days ago (every whole hour passed when checked).
+    # A recent tick (moto keeps metrics and log events only for a limited past): 09:00 UTC two days ago, so every run
+    # simulates the same time of day (every whole hour passed when checked). The noise is the date's: a test counts
+    # on no particular tick for a fault to show.
     day = CLOCK.ticks_for(86400)
     start = (CLOCK.tick_at(datetime.now(UTC).timestamp()) - 2 * day) // day * day + CLOCK.ticks_for(9 * 3600)
     sim = Sim(size=8, seed=7, tick=start)
