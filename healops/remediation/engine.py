@@ -383,6 +383,9 @@ class Remediation:
         candidate = run.candidates[run.index]
         run.attempts += 1
         number = run.first_attempt + run.attempts
+        recorded = self.remediations.get(incident_id, attempt_id(number, candidate.action))
+        if recorded is not None:
+            return self._resume(run, recorded)
         limits = self.limits()
         record = RemediationAttempt(
             incident_id=incident_id,
@@ -461,6 +464,37 @@ class Remediation:
         self.remediations.record(record)
         self._move(incident_id, "remediating")
         run.route = "await_approval" if verdict.decision == "needs_approval" else "act"
+        return run
+
+    def _resume(self, run: RunState, recorded: RemediationAttempt) -> RunState:
+        """Go on from what ``recorded`` says, instead of guarding it afresh: the execution is running this
+        incident again from its start (the embedded cloud restarted it after a restore, or the guard step is
+        retried). An attempt that is over stays over; one a human approved acts (the act step checks again and
+        acts once); one that acted goes on to verify; only one still waiting for an answer asks again (a new
+        task token replaces the old, which died with the execution that held it)."""
+        incident_id = run.incident.incident_id
+        run.current = CurrentAttempt(attempt_id=recorded.attempt_id, action=recorded.action, service=recorded.service)
+        approval = getattr(recorded, "approval", None)
+        what = f"{recorded.action} on {recorded.service}"
+        if recorded.outcome == "verified":
+            run.tried.append(f"{what}: recovered")
+            self._move(incident_id, "resolved")
+            self.release_holds(run.incident, run)
+            run.route = "resolved"
+            return run
+        if recorded.outcome not in PENDING_OUTCOMES:
+            return self._next(run, f"{what}: {recorded.outcome}", backoff=False)
+        if approval == "denied" and recorded.outcome != "acted":
+            return self.approval_denied(run, f"denied by {getattr(recorded, 'approval_by', None) or 'a human'}")
+        if recorded.outcome == "acted" or recorded.guard_decision == "allow" or approval == "approved":
+            run.route = "act"
+        else:
+            run.route = "await_approval"
+        self._step(
+            incident_id,
+            "guarded",
+            f"guard: {what} carried on from its record ({recorded.outcome}, approval {approval or 'none'})",
+        )
         return run
 
     # ---- approval --------------------------------------------------------------------------------

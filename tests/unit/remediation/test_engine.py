@@ -371,3 +371,85 @@ def test_a_scale_in_proposed_for_a_neighbouring_service_waits_for_a_human(dynamo
     assert "ledger-db is not the incident's service (payments): a human must approve" in reasons
     assert "scale_in would leave 1 replica(s), below the floor of 2: a human must approve" in reasons
     assert world.fleet.applied == []
+
+
+# A restart of the embedded cloud runs a running execution again from its start (healops.local.persistence): the
+# plan is reused, and the guard carries on from each recorded attempt instead of deciding it afresh.
+
+
+def restarted(world: World, message: Any) -> Any:
+    """The execution run again from its first state: plan, then the guard of the first candidate."""
+    return world.engine.guard(world.engine.plan(message))
+
+
+def waiting_for_a_human(dynamodb: Any) -> tuple[World, Any, Any]:
+    world = faulted(
+        dynamodb, "auth", "disk_exhaustion", 3, RemediationLimits(approval_actions={"auth": ["clear_disk"]})
+    )
+    message = incident("auth", "disk")
+    run = world.engine.guard(world.engine.plan(message))
+    assert run.route == "await_approval"
+    world.engine.await_approval(run, task_token="token-before-the-restart")
+    return world, message, run
+
+
+def test_after_a_restart_an_unanswered_approval_is_asked_again_with_the_new_token(dynamodb: Any) -> None:
+    world, message, _ = waiting_for_a_human(dynamodb)
+    run = restarted(world, message)
+    assert run.route == "await_approval"
+    world.engine.await_approval(run, task_token="token-after-the-restart")
+    [attempt] = world.engine.remediations.for_incident("unit-auth-disk").items
+    assert attempt["outcome"] == "awaiting_approval" and attempt["task_token"] == "token-after-the-restart"
+    assert world.fleet.applied == []
+
+
+def test_after_a_restart_an_approval_given_before_it_is_not_asked_again_and_acts_once(dynamodb: Any) -> None:
+    world, message, _ = waiting_for_a_human(dynamodb)
+    attempt = world.engine.remediations.get("unit-auth-disk", "0001-clear_disk")
+    assert world.engine.remediations.answer_approval(attempt, "approved", "ops", "2026-01-01T00:00:00+00:00")
+    # Stopped before the approval reached the execution: it runs again from its start.
+    run = restarted(world, message)
+    assert run.route == "act", "the human's approval was asked for a second time"
+    run = world.engine.act(run)
+    assert run.route == "wait" and world.fleet.applied == [("auth", "clear_disk")]
+    [attempt] = world.engine.remediations.for_incident("unit-auth-disk").items
+    assert attempt["outcome"] == "acted" and attempt["approval"] == "approved" and not attempt.get("task_token")
+
+
+def test_after_a_restart_an_action_taken_before_it_goes_on_to_verify_without_a_new_approval(dynamodb: Any) -> None:
+    world, message, run = waiting_for_a_human(dynamodb)
+    attempt = world.engine.remediations.get("unit-auth-disk", "0001-clear_disk")
+    assert world.engine.remediations.answer_approval(attempt, "approved", "ops", "2026-01-01T00:00:00+00:00")
+    world.engine.act(run)
+    run = restarted(world, message)
+    assert run.route == "act"
+    run = world.engine.act(run)  # a retried act: it acts once
+    assert run.route == "wait" and world.fleet.applied == [("auth", "clear_disk")]
+    [attempt] = world.engine.remediations.for_incident("unit-auth-disk").items
+    assert attempt["outcome"] == "acted" and not attempt.get("task_token")
+
+
+def test_after_a_restart_an_attempt_that_ended_stays_ended(dynamodb: Any) -> None:
+    world = faulted(
+        dynamodb,
+        "ledger-db",
+        "dependency_failure",
+        3,
+        RemediationLimits(approval_actions={"ledger-db": ["failover"]}, cooldown_s=0),
+    )
+    world.engine.planner = planned(("restart_service", {}), ("failover", {}))
+    message = incident("ledger-db", "errors")
+    run = world.run(message, approve=False)  # the restart does not help; the failover waits for a human
+    assert run.route == "await_approval"
+    before = {
+        a["attempt_id"]: a["outcome"] for a in world.engine.remediations.for_incident("unit-ledger-db-errors").items
+    }
+    assert before == {"0001-restart_service": "not_recovered", "0002-failover": "started"}
+    run = restarted(world, message)
+    assert run.route == "next" and run.current is None and run.index == 1
+    run = world.engine.guard(run)
+    assert run.route == "await_approval" and run.current is not None and run.current.attempt_id == "0002-failover"
+    after = {
+        a["attempt_id"]: a["outcome"] for a in world.engine.remediations.for_incident("unit-ledger-db-errors").items
+    }
+    assert after == before and world.fleet.applied == [("ledger-db", "restart")]
