@@ -101,12 +101,42 @@ def _weak_values(entries: dict[Any, Any]) -> weakref.WeakValueDictionary[Any, An
     return weakref.WeakValueDictionary(entries)
 
 
+def _private_key_types() -> tuple[type, ...]:
+    # cryptography's key objects (moto's KMS keeps one per asymmetric or signing key) are Rust objects that
+    # cannot be pickled: they travel as PKCS#8 DER and are loaded back.
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
+
+    return (
+        rsa.RSAPrivateKey,
+        ec.EllipticCurvePrivateKey,
+        dsa.DSAPrivateKey,
+        ed25519.Ed25519PrivateKey,
+        ed448.Ed448PrivateKey,
+        x25519.X25519PrivateKey,
+        x448.X448PrivateKey,
+    )
+
+
+def _load_private_key(der: bytes) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+    return load_der_private_key(der, password=None)
+
+
+def _saved_private_key(key: Any) -> tuple[Any, ...]:
+    from cryptography.hazmat.primitives import serialization
+
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return (_load_private_key, (der,))
+
+
 class StatePickler(pickle.Pickler):
     """A pickler that leaves live machinery (locks, threads, interpreters) behind."""
 
     def __init__(self, file: io.BytesIO, blobs: BlobStore | None = None) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self._executions = _execution_types()
+        self._private_keys = _private_key_types()
         self._blobs = blobs
 
     def persistent_id(self, obj: Any) -> Any:
@@ -135,6 +165,8 @@ class StatePickler(pickle.Pickler):
             return _saved_execution(obj)
         if isinstance(obj, defaultdict):
             return _saved_defaultdict(obj)
+        if isinstance(obj, self._private_keys):
+            return _saved_private_key(obj)
         if kind is weakref.WeakValueDictionary:
             # moto's Lambda backend indexes functions by ARN weakly; the functions themselves are saved.
             return (_weak_values, (dict(obj.items()),))

@@ -136,6 +136,12 @@ def fill(cloud: Cloud) -> dict[str, Any]:
         logEvents=[{"timestamp": int(now * 1000) + i, "message": f"line {i}"} for i in range(4)],
     )
     cloud.client("ssm").put_parameter(Name="/kept/p", Value="v", Type="String")
+    # KMS keys hold cryptography's key objects, which pickle cannot take as they are (the stack has one).
+    kms = cloud.client("kms")
+    symmetric = kms.create_key(Description="kept")["KeyMetadata"]["KeyId"]
+    sealed = kms.encrypt(KeyId=symmetric, Plaintext=b"kept secret")["CiphertextBlob"]
+    signing = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")["KeyMetadata"]["KeyId"]
+    signed = kms.sign(KeyId=signing, Message=b"kept", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
     sfn = cloud.client("stepfunctions")
     machine = sfn.create_state_machine(name="kept", definition=json.dumps(PASS_THEN_WAIT), roleArn=ROLE)[
         "stateMachineArn"
@@ -160,6 +166,9 @@ def fill(cloud: Cloud) -> dict[str, Any]:
         20,
     )
     return {
+        "sealed": sealed,
+        "signing": signing,
+        "signed": signed,
         "queue": queue,
         "in_flight": in_flight["Body"],
         "finished": finished,
@@ -216,6 +225,12 @@ def check(cloud: Cloud, filled: dict[str, Any]) -> None:
     events = cloud.client("logs").get_log_events(logGroupName="/kept", logStreamName="s", startFromHead=True)["events"]
     assert [e["message"] for e in events] == [f"line {i}" for i in range(4)]
     assert cloud.client("ssm").get_parameter(Name="/kept/p")["Parameter"]["Value"] == "v"
+    kms = cloud.client("kms")
+    assert kms.decrypt(CiphertextBlob=filled["sealed"])["Plaintext"] == b"kept secret"
+    verified = kms.verify(
+        KeyId=filled["signing"], Message=b"kept", Signature=filled["signed"], SigningAlgorithm="ECDSA_SHA_256"
+    )
+    assert verified["SignatureValid"]
     sfn = cloud.client("stepfunctions")
     history = sfn.get_execution_history(executionArn=filled["finished"])["events"]
     assert history[0]["type"] == "ExecutionStarted" and history[-1]["type"] == "ExecutionSucceeded"
