@@ -71,6 +71,18 @@ class Snapshot:
         return self.path.stat().st_size
 
 
+def _private_dir(directory: Path) -> None:
+    """Create ``directory`` readable by its owner only, and make it so if it exists."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
+
+
+def _open_private(path: Path) -> Any:
+    """``path`` opened for writing from empty, readable by its owner only (a snapshot holds the stack's
+    secrets: SecureString parameters, KMS key material, functions' environments)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -84,7 +96,7 @@ def write_snapshot(
 ) -> Path:
     """Compress and write ``raw_payload`` as the current snapshot, keeping the previous one; then delete
     the blobs neither of the two refers to."""
-    directory.mkdir(parents=True, exist_ok=True)
+    _private_dir(directory)
     payload = zlib.compress(raw_payload, 1)
     header = SnapshotHeader(
         format=FORMAT_VERSION,
@@ -96,7 +108,8 @@ def write_snapshot(
         blobs=sorted(blobs or ()),
     )
     temporary = directory / TEMPORARY_FILE
-    with temporary.open("wb") as out:
+    temporary.unlink(missing_ok=True)  # a left-over of a crash may have been made with other permissions
+    with _open_private(temporary) as out:
         out.write(MAGIC)
         out.write(json.dumps(asdict(header), separators=(",", ":")).encode() + b"\n")
         out.write(payload)
@@ -200,9 +213,10 @@ class BlobStore:
         self.used.add(name)
         path = self.directory / name
         if not path.exists():
-            self.directory.mkdir(parents=True, exist_ok=True)
+            _private_dir(self.directory)
             temporary = path.with_suffix(".tmp")
-            with temporary.open("wb") as out:
+            temporary.unlink(missing_ok=True)
+            with _open_private(temporary) as out:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())

@@ -108,3 +108,20 @@ def test_a_damaged_blob_is_refused(tmp_path: Path) -> None:
     (tmp_path / "blobs" / name).write_bytes(b"z" * 299_999)
     with pytest.raises(SnapshotError, match="damaged: its content does not match its sha256 name"):
         StateUnpickler(io.BytesIO(buffer.getvalue()), BlobStore(tmp_path)).load()
+
+
+def test_the_snapshot_its_blobs_and_their_folders_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    # A snapshot holds the stack's secrets (SecureString parameters, KMS key material): not for other local users.
+    directory = tmp_path / "state"
+    blobs = BlobStore(directory)
+    name = blobs.put(b"a function's zip" * 100)
+    write_snapshot(directory, b"first", 1.0, {}, {name})
+    write_snapshot(directory, b"second", 2.0, {}, {name})
+    for path in (
+        directory,
+        directory / SNAPSHOT_FILE,
+        directory / PREVIOUS_FILE,
+        blobs.directory,
+        blobs.directory / name,
+    ):
+        assert path.stat().st_mode & 0o077 == 0, f"{path} is open to others: {oct(path.stat().st_mode)}"
