@@ -7,4 +7,6 @@ and neither side need import the other (the embedded cloud needs the local extra
 from __future__ import annotations
 
 EMBEDDED_CLOUD_READY = "healops-embedded-cloud ready"
+# Printed as the embedded cloud stops when its last snapshot could not be written (`healops down` says so).
+EMBEDDED_CLOUD_NOT_SAVED = "healops-embedded-cloud state not saved:"
 DASHBOARD_READY = "healops dashboard listening on"

@@ -143,8 +143,12 @@ def run_status(endpoint_url: str | None = None, name_prefix: str = "healops", as
 
 
 def run_down() -> int:
-    from healops.deploy.stack import down
+    from healops.deploy.stack import down, state_not_saved
 
     stopped = down(paths.state_dir())
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+    unsaved = state_not_saved(paths.state_dir()) if "server" in stopped else None
+    if unsaved is not None:
+        print(f"error: {unsaved}", file=sys.stderr)
+        return 1
     return 0

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sys
 import time
 
 from rich.console import Console
 
 from healops.deploy.errors import DeployError
 from healops.deploy.processes import server_process
-from healops.deploy.stack import StackInfo, StackOptions, down, up
+from healops.deploy.stack import StackInfo, StackOptions, down, state_not_saved, up
 from healops.local.local_only import RemoteBindError, check_bind_host, is_loopback, remote_exposure
 
 console = Console()
@@ -133,6 +134,10 @@ def run_up(args: argparse.Namespace) -> int:
             return 1
         time.sleep(0.5)
     console.print("stopping ...")
-    down(options.state_dir)
+    stopped = down(options.state_dir)
     console.print("stopped.")
+    unsaved = state_not_saved(options.state_dir) if "server" in stopped else None
+    if unsaved is not None:
+        print(f"error: {unsaved}", file=sys.stderr)
+        return 1
     return 0

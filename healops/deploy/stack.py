@@ -34,6 +34,7 @@ from healops.llm.exceptions import SettingsError
 from healops.local.persistence import DEFAULT_SNAPSHOT_INTERVAL_S
 from healops.local.persistence.format import SNAPSHOT_FILE
 from healops.notify import deploy as notify_deploy
+from healops.readiness import EMBEDDED_CLOUD_NOT_SAVED
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +217,30 @@ def down(state_dir: Path) -> list[str]:
             stopped.append(managed.name)
     (state_dir / "stack.json").unlink(missing_ok=True)
     return stopped
+
+
+def state_not_saved(state_dir: Path) -> str | None:
+    """After ``down`` stopped the cloud: why it could not save its state as it stopped (its log's line), in words
+    with what the next ``up`` starts from; None when it saved it."""
+    log = server_process(state_dir).log_file
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return None
+    error = next((line for line in reversed(lines) if line.startswith(EMBEDDED_CLOUD_NOT_SAVED)), None)
+    if error is None:
+        return None
+    snapshot = snapshot_dir(state_dir) / SNAPSHOT_FILE
+    if snapshot.exists():
+        saved = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(snapshot.stat().st_mtime))
+        starts = f"the last snapshot that was saved ({snapshot}, {saved})"
+    else:
+        starts = "an empty cloud (no snapshot was ever saved)"
+    why = error.removeprefix(EMBEDDED_CLOUD_NOT_SAVED).strip()
+    return (
+        f"the embedded cloud stopped but could not save its state ({why}): the next `healops up` starts from "
+        f"{starts}; its log: {log}"
+    )
 
 
 def read_stack(state_dir: Path) -> dict[str, Any] | None:

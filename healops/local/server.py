@@ -23,7 +23,7 @@ from healops.local.local_only import (
     remote_exposure,
 )
 from healops.local.persistence import SnapshotError, SnapshotReport, StatePersistence
-from healops.readiness import EMBEDDED_CLOUD_READY
+from healops.readiness import EMBEDDED_CLOUD_NOT_SAVED, EMBEDDED_CLOUD_READY
 
 if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
@@ -107,6 +107,8 @@ class EmbeddedCloud:
         self._previous_moto_port: str | None = None
         self.persistence: StatePersistence | None = None
         self.restored: SnapshotReport | None = None
+        # Why the snapshot at stop could not be written (None: it was, or nothing is kept).
+        self.save_error: str | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -223,8 +225,9 @@ class EmbeddedCloud:
             try:
                 report = self.persistence.save()
                 logger.info("state saved to %s (%d bytes) in %.2f s", report.path, report.size_bytes, report.total_s)
-            except Exception:
+            except Exception as exc:
                 logger.exception("saving the state at stop failed; the previous snapshot is kept")
+                self.save_error = f"{type(exc).__name__}: {exc}"
             self.persistence = None
         # Another cloud in this process (tests run several in turn) gets its port back.
         if self._previous_moto_port is None:
@@ -292,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{READY_LINE} {cloud.endpoint_url}", flush=True)
     done.wait()
     cloud.stop()
+    if cloud.save_error is not None:
+        print(f"{EMBEDDED_CLOUD_NOT_SAVED} {cloud.save_error}", flush=True)
+        return 5
     return 0
 
 

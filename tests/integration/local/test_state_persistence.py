@@ -296,3 +296,20 @@ def test_a_corrupt_snapshot_is_refused_with_its_message_and_kept(cloud: Cloud) -
     assert f"mv {snapshot.parent / PREVIOUS_FILE} {snapshot}" in message
     assert snapshot.read_bytes() == bytes(damaged), "a refused snapshot is never overwritten"
     assert server_process(cloud.state_dir).running() is None
+
+
+def test_healops_down_says_when_the_cloud_could_not_save_its_state(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from healops.cli import main
+
+    cloud.start()
+    cloud.client("ssm").put_parameter(Name="/kept/p", Value="v", Type="String")
+    # The save at stop fails for real: its temporary file's name is taken by a folder.
+    (snapshot_dir(cloud.state_dir) / "snapshot.tmp").mkdir(parents=True)
+    monkeypatch.setenv("HEALOPS_STATE_DIR", str(cloud.state_dir))
+    assert main(["down"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the embedded cloud stopped but could not save its state (") and "Traceback" not in err
+    assert "the next `healops up` starts from an empty cloud (no snapshot was ever saved)" in err
+    assert server_process(cloud.state_dir).running() is None
