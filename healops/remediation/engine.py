@@ -282,8 +282,14 @@ class Remediation:
         return baselines
 
     def _own_attempts(self, incident: IncidentMessage) -> list[dict[str, Any]]:
-        """The incident's attempts recorded before this episode (none are, on its first)."""
-        return self.remediations.for_incident(incident.incident_id).items if incident.episode else []
+        """The incident's attempts recorded before this episode (none are, on its first). This episode's own are
+        left out: a plan step run again (an execution restarted after a restore) must number its attempts as the
+        first run did, so the guard finds them. (An attempt recorded before attempts carried their episode counts
+        as an earlier one.)"""
+        if not incident.episode:
+            return []
+        items = self.remediations.for_incident(incident.incident_id).items
+        return [a for a in items if int(a.get("episode", 0)) < incident.episode]
 
     def plan(self, incident: IncidentMessage, deadline: float | None = None) -> RunState:
         """Plan the incident. ``deadline`` (a ``time.monotonic()`` instant: the Lambda's end, less a margin)
@@ -399,6 +405,7 @@ class Remediation:
             dry_run=limits.dry_run or run.dry_run,
             started_at=_iso(self.now()),
             incident_kind=run.incident.kind,
+            episode=run.incident.episode,
         )
         try:
             request = validate_proposal(candidate.action, candidate.service, candidate.parameters)

@@ -453,3 +453,20 @@ def test_after_a_restart_an_attempt_that_ended_stays_ended(dynamodb: Any) -> Non
         a["attempt_id"]: a["outcome"] for a in world.engine.remediations.for_incident("unit-ledger-db-errors").items
     }
     assert after == before and world.fleet.applied == [("ledger-db", "restart")]
+
+
+def test_after_a_restart_a_reopened_incidents_waiting_attempt_is_found_again_not_numbered_anew(dynamodb: Any) -> None:
+    limits = RemediationLimits(cooldown_s=0, approval_actions={"auth": ["clear_disk"]})
+    world = faulted(dynamodb, "auth", "disk_exhaustion", 3, limits)
+    assert world.run(incident("auth", "disk")).route == "resolved"  # the first episode, approved at once
+    world.engine.incidents.transition("unit-auth-disk", "open")
+    world.sim.inject("auth", "disk_exhaustion")
+    world.tick(3)
+    reopened = incident("auth", "disk", episode=1)
+    run = world.run(reopened, approve=False)
+    assert run.route == "await_approval" and run.current is not None and run.current.attempt_id == "0002-clear_disk"
+    world.engine.await_approval(run, task_token="token-before-the-restart")
+    run = restarted(world, reopened)
+    assert run.route == "await_approval" and run.current is not None and run.current.attempt_id == "0002-clear_disk"
+    ids = [a["attempt_id"] for a in world.engine.remediations.for_incident("unit-auth-disk").items]
+    assert ids == ["0001-clear_disk", "0002-clear_disk"]
