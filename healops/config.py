@@ -63,6 +63,8 @@ class Settings(BaseModel):
     remediation_execution_timeout_s: float = Field(default=86400.0, gt=0, description="a number of seconds > 0")
     # Services whose log group the detector reads per run (FilterLogEvents: about 5 calls a second per account).
     detector_log_reads_per_run: int = Field(default=100, ge=1, description="a whole number >= 1")
+    # The detector reads the fleet's metrics every this many ticks (healops/detection/schedule.py, docs/cost.md).
+    detector_read_every_ticks: int = Field(default=1, ge=1, le=15, description="a whole number from 1 to 15")
     # Telling people (healops/notify): the function the remediator and detector hand events to, where the
     # notifier finds its sinks' secrets, the topic it e-mails through (unset: no e-mail subscribers), the
     # PagerDuty Events API, the dashboard its messages link to, and where it records each delivery.

@@ -36,6 +36,7 @@ locals {
       HEALOPS_NOTIFIER_FUNCTION               = local.notifier_function_name
       HEALOPS_NOTIFY_PARAMETERS_PATH          = local.notify_parameters_path
       HEALOPS_PAGERDUTY_EVENTS_URL            = var.notify_pagerduty_events_url
+      HEALOPS_DETECTOR_READ_EVERY_TICKS       = tostring(var.detector_read_every_ticks)
       POWERTOOLS_LOG_LEVEL                    = var.log_level
       POWERTOOLS_METRICS_NAMESPACE            = var.metrics_namespace
     },

@@ -1,7 +1,8 @@
 """Detector: woken by the tick schedule and by CloudWatch alarm state changes.
 
-A tick runs ``healops.detection.runner.DetectorRunner.run_tick`` (read the window of metrics and logs, step the
-per-service detectors, correlate, write incidents); an alarm entering ALARM is a strong signal correlated the
+A tick runs ``healops.detection.runner.DetectorRunner.run_tick`` (at a read tick, every
+``HEALOPS_DETECTOR_READ_EVERY_TICKS``-th: read the ticks since the last read, step the per-service detectors,
+correlate, write incidents); an alarm entering ALARM is a strong signal correlated the
 same way. Logic lives in ``healops.detection``; this module parses events and wires clients.
 """
 
@@ -17,6 +18,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from healops import config
 from healops.detection.correlate import DependencyGraph
 from healops.detection.runner import DetectorRunner, IncidentSink, alarm_signal
+from healops.detection.schedule import ReadSchedule
 from healops.fleet.definition import dependency_graph
 from healops.logs import function_logger, redact_errors
 from healops.models import AlarmStateChangeEvent, ScheduledEvent
@@ -55,6 +57,7 @@ def runner() -> DetectorRunner:
         namespace=settings.metrics_namespace,
         log_group_prefix=settings.service_log_group_prefix,
         log_reads_per_run=settings.detector_log_reads_per_run,
+        schedule=ReadSchedule(settings.detector_read_every_ticks),
     )
 
 

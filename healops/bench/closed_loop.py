@@ -3,18 +3,20 @@ detected, fixed, and does it stay fixed?
 
 ``bench step-faults`` checks the detector and ``bench remediation-sweep`` the remediation, each on its own: the
 sweep hands the engine the incident kind a fault *should* be detected as. Here the detector
-(:class:`healops.detection.engine.FleetDetection`, the detector Lambda's core) watches the fleet model on every
-tick, its changes land through the detector's own sink (:class:`healops.detection.runner.IncidentSink`: the
-incidents table, the decisions trace, the incidents queue), and the remediation engine
-(:class:`healops.remediation.simulated.SimulatedRemediation`) takes what arrives on the queue: the root, kind and
-signals the detector really produced. The detector keeps watching while the engine acts, so what the fix does
-to the telemetry, and whether the incident reopens, is the detector's call, as deployed.
+(:class:`healops.detection.engine.FleetDetection`, the detector Lambda's core) watches the fleet model as deployed
+(:class:`healops.detection.schedule.ScheduledDetection`: a read every ``--read-every`` ticks, 1 by default, that
+steps every tick since the last, and the error-rate alarms in between), its changes land through the detector's own
+sink (:class:`healops.detection.runner.IncidentSink`: the incidents table, the decisions trace, the incidents
+queue), and the remediation engine (:class:`healops.remediation.simulated.SimulatedRemediation`) takes what arrives
+on the queue: the root, kind and signals the detector really produced. The detector keeps watching while the engine
+acts, so what the fix does to the telemetry, and whether the incident reopens, is the detector's call, as deployed.
 
 For each fault, each of the 8 services and each start ``--every`` ticks over a simulated day: 60 ticks of
 learning, optionally a deploy ``--deploy-before`` minutes before the fault (an earlier version to roll back to),
-the fault with its default parameters, then up to 8 ticks (60 for the slow leak and disk fill) for an
-incident to arrive. Every incident that arrives is remediated in turn (at most ``MAX_RUNS`` per case), and once
-the queue is quiet the fleet is watched ``AFTER_TICKS`` more ticks. A case is *fixed* when the incident is rooted
+the fault with its default parameters, then up to 8 ticks plus the read period (60 for the slow leak and disk fill)
+for an incident to arrive. Every incident that arrives is remediated in turn (at most ``MAX_RUNS`` per case), and
+once the queue is quiet the fleet is watched ``AFTER_TICKS`` more ticks (plus the read period: a reopen is seen
+at the next read). A case is *fixed* when the incident is rooted
 on the faulted service, an action that ends the fault (the model's ground truth, ``FaultType.fixed_by``) ran, the
 last incident resolved, and the model's own health of the service is healthy for the last ``SETTLE_TICKS`` ticks
 (ticks of a benign traffic burst aside: the model's weather, which degrades a fault-free service too);
@@ -52,11 +54,12 @@ from healops.bench.fleet_cases import (
     fleet_cases,
     run_cases,
 )
-from healops.bench.prediction import detection_for
+from healops.bench.prediction import ReadOptions, add_read_options, read_options, scheduled_for
 from healops.bench.remediation_sweep import moto_tables
 from healops.bench.step_faults import SLOW_FAULTS
-from healops.detection.engine import FleetDetection, TickInput
+from healops.detection.engine import TickInput
 from healops.detection.runner import IncidentSink
+from healops.detection.schedule import ScheduledDetection
 from healops.fleet.faults import FAULTS
 from healops.fleet.telemetry import ServiceTick, in_benign_spike
 from healops.models.incident import IncidentMessage
@@ -145,7 +148,7 @@ class DetectorWatch:
 
     world: SimulatedRemediation
     sink: IncidentSink
-    detection: FleetDetection
+    detection: ScheduledDetection
     service: str
     seed: int
     health: list[str] = field(default_factory=list)  # the watched service's model health, per tick
@@ -153,8 +156,7 @@ class DetectorWatch:
 
     def __call__(self, tick: int, rows: dict[str, ServiceTick]) -> None:
         inputs = {name: TickInput(row.metrics, row.logs) for name, row in rows.items()}
-        self.sink.hand_back(self.detection.state, tick)
-        changes = self.detection.step(tick, inputs)
+        changes = self.detection.step(tick, inputs, self.sink.hand_back)
         at = datetime.fromtimestamp(self.world.time.now, UTC)
         for change in changes:
             self.sink.apply(change, {}, at)
@@ -189,6 +191,7 @@ def run_case(
     seed: int,
     deploy_before: int | None = None,
     limits: RemediationLimits | None = None,
+    read: ReadOptions | None = None,
 ) -> Case:
     from healops.deploy.tables import create_tables
 
@@ -198,7 +201,8 @@ def run_case(
         limits = limits if limits is not None else RemediationLimits()
         world = SimulatedRemediation(dynamodb, limits, tick=start - WARMUP_TICKS, size=SIZE, seed=seed)
         sink = IncidentSink(world.engine.incidents, world.engine.decisions, sqs, queue_url, s3=None, bucket=None)
-        watch = DetectorWatch(world, sink, detection_for(world.sim), service, seed)
+        detection = scheduled_for(world.sim, read or ReadOptions(), f"{fault} {service} {start}")
+        watch = DetectorWatch(world, sink, detection, service, seed)
         world.watchers.append(watch)
         world.tick(WARMUP_TICKS)
         before = len(_drain(sqs, queue_url))
@@ -206,7 +210,8 @@ def run_case(
             world.deployed(service, minutes_ago=deploy_before)
         world.inject(service, fault)
         opened_after, queue = None, []
-        for waited in range(SLOW_WATCH_TICKS if fault in SLOW_FAULTS else WATCH_TICKS):
+        watch_ticks = SLOW_WATCH_TICKS if fault in SLOW_FAULTS else WATCH_TICKS + detection.schedule.every_ticks
+        for waited in range(watch_ticks):
             world.tick()
             queue = _drain(sqs, queue_url)
             if queue:
@@ -221,13 +226,13 @@ def run_case(
             tried = tuple(f"{a['action']}: {attempt_result(a)}" for a in items)
             handled.append(Handled(incident.service, incident.kind, incident.episode, run.route, tried))
             queue += _drain(sqs, queue_url)
-            for _ in range(AFTER_TICKS if not queue else 0):
+            for _ in range(AFTER_TICKS + detection.schedule.every_ticks if not queue else 0):
                 world.tick()
                 queue += _drain(sqs, queue_url)
                 if queue:
                     break
         if not handled:
-            world.tick(AFTER_TICKS)
+            world.tick(AFTER_TICKS + detection.schedule.every_ticks)
         unhealthy = watch.unhealthy_at_end()
         fix_applied = any((service, action) in world.fleet.applied for action in FAULTS[fault].fixed_by)
         elsewhere = actions_elsewhere(world, service)
@@ -248,7 +253,8 @@ OUTCOMES = (
 )
 
 
-def render(cases: list[Case], shown: int, policy: str) -> None:
+def render(cases: list[Case], shown: int, policy: str, read: ReadOptions) -> None:
+    console.print(f"detector: {read.label}")
     table = Table(title=f"closed loop: detected, remediated, stayed fixed, per fault ({SIZE} services x the day)")
     table.add_column("fault")
     for column in ("cases", "detected in", *OUTCOMES, "acted elsewhere"):
@@ -259,7 +265,7 @@ def render(cases: list[Case], shown: int, policy: str) -> None:
             continue
         counts = Counter(c.outcome for c in runs)
         waits = [c.opened_after + 1 for c in runs if c.opened_after is not None]
-        detected_in = f"{min(waits)}-{max(waits)} ticks" if waits else "-"
+        detected_in = f"{min(waits)}-{max(waits)} ticks (mean {sum(waits) / len(waits):.1f})" if waits else "-"
         elsewhere = str(sum(c.elsewhere for c in runs))
         table.add_row(fault, str(len(runs)), detected_in, *(str(counts[o]) for o in OUTCOMES), elsewhere)
     console.print(f"policy: {policy}; no human answers an approval")
@@ -295,9 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     add_policy(parser)
     add_faults(parser, list(FAULTS))
     parser.add_argument("--show", type=int, default=20, help="cases not fixed listed (default 20)")
+    add_read_options(parser)
     args = parser.parse_args(argv)
     if not 1 <= args.every <= DAY_TICKS:
         parser.error(f"--every must be 1 to {DAY_TICKS}")
+    read = read_options(parser, args)
     limits, policy = bench_limits(parser, args.policy)
     plan = fleet_cases(args.faults, args.seed, args.every)
     with moto_tables() as dynamodb:
@@ -307,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         cases = run_cases(
             plan,
             lambda fault, service, start: run_case(
-                dynamodb, sqs, fault, service, start, args.seed, args.deploy_before, limits
+                dynamodb, sqs, fault, service, start, args.seed, args.deploy_before, limits, read
             ),
         )
-    render(cases, args.show, policy)
+    render(cases, args.show, policy, read)
     return 0

@@ -9,11 +9,17 @@ within 25% of the real time left (the detector issue's bound). A fault that exha
 forecast of that window can warn 10 ticks ahead of it. Then ``--days`` fault-free simulated days (16 services,
 benign bursts and deploys) count the predicted incidents opened, which should be none.
 
+The detector runs as deployed (:class:`healops.detection.schedule.ScheduledDetection`): it reads the metrics every
+``--read-every`` ticks (1 by default, as deployed) and steps every tick since its last read, and the error-rate
+alarms wake it in between; a case's lead counts from the tick its incident really opens.
+
 Pure Python over the model: figures are counts and ticks, not times, so they do not depend on the machine.
 """
 
 from __future__ import annotations
 
+import argparse
+import zlib
 from dataclasses import dataclass
 
 from rich.table import Table
@@ -22,6 +28,13 @@ from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.detection.correlate import DependencyGraph
 from healops.detection.engine import FleetDetection, TickInput
+from healops.detection.schedule import (
+    ALARM_DATAPOINTS,
+    DEFAULT_READ_EVERY_TICKS,
+    MAX_READ_EVERY_TICKS,
+    ReadSchedule,
+    ScheduledDetection,
+)
 from healops.detection.service import ServiceDetectorConfig
 from healops.fleet.simulator import MORNING_TICK, Simulator
 
@@ -78,16 +91,74 @@ def detection_for(sim: Simulator) -> FleetDetection:
     return FleetDetection(graph, ServiceDetectorConfig(tick_seconds=sim.tick_seconds))
 
 
-def step(sim: Simulator, detection: FleetDetection) -> tuple[int, dict, list]:
+@dataclass(frozen=True)
+class ReadOptions:
+    """How the benched detector reads: every ``every_ticks`` ticks (the deployed default unless told), with or
+    without the error-rate alarms' fast path."""
+
+    every_ticks: int = DEFAULT_READ_EVERY_TICKS
+    alarms: bool = True
+    alarm_datapoints: int = ALARM_DATAPOINTS
+
+    @property
+    def label(self) -> str:
+        deployed = self.every_ticks == DEFAULT_READ_EVERY_TICKS and self.alarms
+        deployed = deployed and self.alarm_datapoints == ALARM_DATAPOINTS
+        alarms = f"with the error-rate alarms ({self.alarm_datapoints} of {self.alarm_datapoints} points)"
+        alarms = alarms if self.alarms else "WITHOUT the error-rate alarms"
+        every = f"{self.every_ticks} tick{'s' * (self.every_ticks > 1)}"
+        return f"metrics read every {every}, {alarms}{' (the deployed default)' if deployed else ''}"
+
+
+def add_read_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--read-every",
+        type=int,
+        default=DEFAULT_READ_EVERY_TICKS,
+        metavar="N",
+        help=f"the detector reads the metrics every N ticks (1 to {MAX_READ_EVERY_TICKS}; "
+        f"default {DEFAULT_READ_EVERY_TICKS}, as deployed)",
+    )
+    parser.add_argument("--no-alarms", action="store_true", help="without the error-rate alarms' fast path")
+    parser.add_argument(
+        "--alarm-datapoints",
+        type=int,
+        default=ALARM_DATAPOINTS,
+        metavar="M",
+        help=f"the alarm fires after M breaching one-minute points in a row (1 to 5; default {ALARM_DATAPOINTS}, "
+        "as deployed)",
+    )
+
+
+def read_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> ReadOptions:
+    if not 1 <= args.read_every <= MAX_READ_EVERY_TICKS:
+        parser.error(f"--read-every must be 1 to {MAX_READ_EVERY_TICKS}, got {args.read_every}")
+    if not 1 <= args.alarm_datapoints <= 5:
+        parser.error(f"--alarm-datapoints must be 1 to 5, got {args.alarm_datapoints}")
+    return ReadOptions(args.read_every, not args.no_alarms, args.alarm_datapoints)
+
+
+def scheduled_for(sim: Simulator, read: ReadOptions, case_key: str = "") -> ScheduledDetection:
+    """The detector as deployed: reads every ``read.every_ticks`` ticks, the alarms in between. The read phase is
+    a function of ``case_key``, so a bench's fault starts fall evenly over the read period."""
+    phase = zlib.crc32(case_key.encode()) % read.every_ticks
+    return ScheduledDetection(
+        detection_for(sim), ReadSchedule(read.every_ticks, phase), read.alarms, read.alarm_datapoints
+    )
+
+
+def step(sim: Simulator, detection: FleetDetection | ScheduledDetection) -> tuple[int, dict, list]:
     tick = sim.tick
     rows = sim.step()
     changes = detection.step(tick, {name: TickInput(row.metrics, row.logs) for name, row in rows.items()})
     return tick, rows, changes
 
 
-def run_case(fault: str, service: str, rate: float, start: int, warmup: int, seed: int) -> Case:
+def run_case(
+    fault: str, service: str, rate: float, start: int, warmup: int, seed: int, read: ReadOptions | None = None
+) -> Case:
     sim = Simulator(size=8, seed=seed, tick=start)
-    detection = detection_for(sim)
+    detection = scheduled_for(sim, read or ReadOptions(), f"{fault} {service} {rate} {start}")
     for _ in range(warmup):
         step(sim, detection)
     param = RATES[fault][0]
@@ -105,19 +176,20 @@ def run_case(fault: str, service: str, rate: float, start: int, warmup: int, see
     return Case(fault, service, rate, start, exhausted, predicted, eta, sim.tick_seconds)
 
 
-def fault_free_days(days: int, seed: int) -> list[tuple[int, int, str, bool]]:
+def fault_free_days(days: int, seed: int, read: ReadOptions | None = None) -> list[tuple[int, int, str, bool]]:
     """(day, tick, root, predicted) of every incident opened over ``days`` fault-free days of 16 services."""
     opened = []
     for day in range(days):
         sim = Simulator(size=16, seed=seed + day, tick=MORNING_TICK + day * (3 * 1440 + 700))
-        detection = detection_for(sim)
+        detection = scheduled_for(sim, read or ReadOptions(), f"day {day}")
         for _ in range(1440 + 60):
             tick, _, changes = step(sim, detection)
             opened += [(day, tick, c.episode.root, c.episode.predicted) for c in changes if c.action == "open"]
     return opened
 
 
-def render(cases: list[Case], opened: list[tuple[int, int, str, bool]], days: int) -> None:
+def render(cases: list[Case], opened: list[tuple[int, int, str, bool]], days: int, read: ReadOptions) -> None:
+    console.print(f"detector: {read.label}")
     table = Table(title="Predicted exhaustion: lead (ticks) / ETA error, per injection start")
     for column in ("fault", "rate", *SERVICES):
         table.add_column(column, justify="right")
@@ -167,9 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=60, help="ticks learned before the fault (default 60)")
     parser.add_argument("--days", type=int, default=4, help="fault-free simulated days to check (default 4)")
     parser.add_argument("--seed", type=int, default=7, help="the fleet's noise seed (default 7)")
+    add_read_options(parser)
     args = parser.parse_args(argv)
     if args.starts < 1 or args.warmup < 1 or args.days < 0:
         parser.error("--starts and --warmup must be at least 1, --days at least 0")
+    read = read_options(parser, args)
     starts = [MORNING_TICK + 500 * i for i in range(args.starts)]
     plan = [
         (fault, service, rate, start)
@@ -182,8 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     with console.status("") as status:
         for i, (fault, service, rate, start) in enumerate(plan, 1):
             status.update(f"case {i} of {len(plan)}: {fault} {rate:g} on {service}")
-            cases.append(run_case(fault, service, rate, start, args.warmup, args.seed))
+            cases.append(run_case(fault, service, rate, start, args.warmup, args.seed, read))
         status.update(f"{args.days} fault-free days")
-        opened = fault_free_days(args.days, args.seed)
-    render(cases, opened, args.days)
+        opened = fault_free_days(args.days, args.seed, read)
+    render(cases, opened, args.days, read)
     return 0

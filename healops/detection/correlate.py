@@ -227,6 +227,10 @@ def correlate(
             episode = state.episodes[key]
             episode.last_signal_tick = tick
             episode.add_signals(group_signals)
+            forecasts = [s.eta_s for s in group_signals if s.predicted and s.eta_s is not None]
+            if episode.predicted and forecasts:
+                # the freshest forecast: a read that steps ten ticks writes the incident after its last one
+                episode.eta_s = min(forecasts)
             new_links = [m for m in members if m not in episode.services]
             if new_links:
                 episode.linked.extend(new_links)

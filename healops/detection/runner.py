@@ -1,7 +1,11 @@
 """The detector's run: read the window, step the core, correlate, write incidents (the Lambda's body).
 
 A tick run processes the complete ticks after each service's last processed one, up to the tick before the
-event's (the generator writes tick ``t`` while the detector for ``t`` runs), at most ``window_ticks`` back.
+event's (the generator writes tick ``t`` while the detector for ``t`` runs), at most ``window_ticks`` back. It
+reads only at the ticks its :class:`healops.detection.schedule.ReadSchedule` says (every one by default; at 10,
+GetMetricData is priced per metric requested per call, so one read of ten one-minute points costs a tenth of ten
+reads); at the others it returns without a call, and the error-rate alarms' state changes (``on_signals``) are the
+fast path in between.
 Per-service states and the correlation state live in ``detector_state``. Changes are applied before the
 correlation state is saved: an incident is created by a conditional write on its deterministic id, so when two
 runs race, one creates it, the other's write is refused, and the loser re-reads the state and re-correlates
@@ -34,6 +38,7 @@ from healops.detection.correlate import (
     hand_back,
 )
 from healops.detection.engine import FleetDetection, TickInput
+from healops.detection.schedule import ReadSchedule
 from healops.detection.service import ServiceDetector, ServiceDetectorConfig
 from healops.detection.signals import Signal
 from healops.detection.sources import LogRead, ReadCounts, read_logs, read_metrics
@@ -70,6 +75,7 @@ class RunReport:
     reads: ReadCounts = field(default_factory=ReadCounts)
     state_calls: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    read: bool = True  # False: not a read tick (ReadSchedule), the run made no call
 
     def as_dict(self) -> dict[str, Any]:
         answer = asdict(self)
@@ -289,6 +295,8 @@ class DetectorRunner:
     window_ticks: int = 30
     correlation: CorrelationConfig = field(default_factory=CorrelationConfig)
     log_reads_per_run: int | None = None  # None: every service's logs every run
+    # Every tick unless told: the Lambda passes the deployed setting (HEALOPS_DETECTOR_READ_EVERY_TICKS).
+    schedule: ReadSchedule = field(default_factory=lambda: ReadSchedule(1))
 
     def __post_init__(self) -> None:
         if self.log_reads_per_run is not None and self.log_reads_per_run < 1:
@@ -299,10 +307,13 @@ class DetectorRunner:
         return ServiceDetectorConfig(tick_seconds=self.clock.tick_seconds)
 
     def run_tick(self, at: datetime) -> RunReport:
-        """Process every complete tick up to the one before ``at``'s."""
+        """Process every complete tick up to the one before ``at``'s, if ``at``'s tick is a read tick."""
         last = self.clock.tick_of(at) - 1
         services = self.graph.services
         report = RunReport(tick=last, services=len(services))
+        if not self.schedule.due(last + 1):
+            report.read = False
+            return report
         timer = PhaseTimer(report.seconds)
         with timer("read_state"):
             saved = self.states.get_many([service_key(s) for s in services])
@@ -393,9 +404,12 @@ class DetectorRunner:
         for _ in range(_CORRELATE_ATTEMPTS):
             raw, version = self.states.get_versioned(CORRELATION_KEY)
             state = CorrelationState.from_state(raw)
-            self.sink.hand_back(state, min(by_tick))
             changes: list[Change] = []
             for tick in sorted(by_tick):
+                if resolve and tick == max(by_tick):
+                    # A read's earlier ticks may predate a fix the remediation verified since: their signals join
+                    # the episode (still open here), and only the last tick's can say the fix did not hold.
+                    self.sink.hand_back(state, tick)
                 config = self.correlation if resolve else CorrelationConfig(quiet_ticks=10**9)
                 changes += correlate(state, by_tick[tick], tick, self.graph, config)
             for change in changes:

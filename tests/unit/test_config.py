@@ -5,12 +5,20 @@ from __future__ import annotations
 import pytest
 
 from healops import config
+from healops.detection.schedule import DEFAULT_READ_EVERY_TICKS
 from healops.fleet.clock import SimClock
 
 
 def test_the_detector_reads_a_hundred_log_groups_a_run_unless_told_otherwise() -> None:
     assert config.load({}).detector_log_reads_per_run == 100
     assert config.load({"HEALOPS_DETECTOR_LOG_READS_PER_RUN": "250"}).detector_log_reads_per_run == 250
+
+
+def test_the_detector_reads_the_metrics_every_tick_unless_told_otherwise() -> None:
+    assert config.load({}).detector_read_every_ticks == DEFAULT_READ_EVERY_TICKS == 1
+    assert config.load({"HEALOPS_DETECTOR_READ_EVERY_TICKS": "10"}).detector_read_every_ticks == 10
+    with pytest.raises(config.InvalidSettingError, match="HEALOPS_DETECTOR_READ_EVERY_TICKS must be a whole number"):
+        config.load({"HEALOPS_DETECTOR_READ_EVERY_TICKS": "16"})
 
 
 @pytest.mark.parametrize("raw", ["0", "-3", "ten", "2.5"])

@@ -16,6 +16,7 @@ import pytest
 from hcl2 import SerializationOptions
 
 from healops import config
+from healops.detection.schedule import DEFAULT_READ_EVERY_TICKS, MAX_READ_EVERY_TICKS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
@@ -158,3 +159,10 @@ def test_queue_visibility_defaults_to_six_remediator_timeouts():
     assert f"visibility_timeout_seconds = {expected}" in body
     declared = {name: body for _, name, body in blocks("variable")}
     assert declared["incidents_visibility_timeout_s"]["default"] is None
+
+
+def test_the_detectors_read_period_defaults_to_the_one_the_code_and_the_benches_run():
+    declared = {name: body for _, name, body in blocks("variable")}
+    read_every = declared["detector_read_every_ticks"]
+    assert read_every["default"] == DEFAULT_READ_EVERY_TICKS == int(config.Settings().detector_read_every_ticks)
+    assert f"<= {MAX_READ_EVERY_TICKS}" in str(read_every["validation"])

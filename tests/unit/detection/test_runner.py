@@ -12,10 +12,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from healops.cost import Workload, calls_per_read, estimate, metrics_per_read
 from healops.deploy.tables import create_tables
 from healops.detection.correlate import DependencyGraph
 from healops.detection.logs import fingerprint
 from healops.detection.runner import DetectorRunner, IncidentSink, alarm_signal
+from healops.detection.schedule import ReadSchedule
 from healops.fleet.clock import SimClock
 from healops.fleet.generator import metric_datums
 from healops.store.agent_decisions import AgentDecisionsRepository
@@ -392,3 +394,47 @@ def test_an_escalated_incident_whose_service_went_quiet_is_resolved_and_its_peop
     [told] = heard
     assert (told.event, told.incident_id, told.service) == ("resolved", "auth-errors-1", "auth")
     assert "auth quiet for 5 ticks" in told.summary
+
+
+def count_calls(*clients: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Every API call the clients make from now on: (operation, parameters), as botocore sends them."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for client in clients:
+        client.meta.events.register(
+            "provide-client-params.*.*", lambda params, model, **_: calls.append((model.name, dict(params)))
+        )
+    return calls
+
+
+def test_the_detector_reads_every_tenth_tick_and_the_cost_model_counts_its_calls(
+    aws: dict[str, Any], fleet: Sim
+) -> None:
+    runner = make_runner(aws, fleet)
+    runner.schedule = ReadSchedule(10)
+    at = ship(aws, fleet, 30)
+    while not runner.schedule.due(CLOCK.tick_of(at)):
+        at = ship(aws, fleet, 1)
+    assert runner.run_tick(at).read  # learns the window
+    calls = count_calls(*(aws[n] for n in ("cloudwatch", "logs", "dynamodb", "sqs", "s3")))
+    fleet.inject("payments", "network_latency")  # no alarm watches latency: the reads alone find it
+    reports = []
+    for _ in range(20):
+        at = ship(aws, fleet, 1)
+        reports.append(runner.run_tick(at))
+    read = [r for r in reports if r.read]
+    assert len(read) == 2 and all(r.ticks_processed == 10 for r in read)
+    assert all(r.reads.get_metric_data_calls == 0 and r.state_calls == 0 for r in reports if not r.read)
+    opened = [i for r in reports for i in r.created]
+    assert len(opened) == 1 and opened[0].startswith("payments-latency-")
+    assert read[0].created == opened  # at the first read after the fault
+    # what the detector asked CloudWatch for is what the cost model counts: per read, 8 metrics a service, in
+    # calls of up to 500 queries; plus each opened incident's evidence (8 metrics of each service in it)
+    record = IncidentsRepository("incidents", aws["dynamodb"]).get(opened[0])
+    assert record is not None and record.onset_at is not None and record.onset_at < record.opened_at
+    workload = Workload(services=len(fleet.states), read_every_ticks=10)
+    metric_reads = [p for name, p in calls if name == "GetMetricData"]
+    evidence = workload.metrics_per_service * (1 + len(record.linked_services))
+    assert sum(len(p["MetricDataQueries"]) for p in metric_reads) == 2 * metrics_per_read(workload) + evidence
+    assert len(metric_reads) == 2 * calls_per_read(workload) + len(opened)
+    reads_per_month = estimate(workload).lines[0].quantity / metrics_per_read(workload)
+    assert reads_per_month == 30 * 24 * 60 / 10

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from healops.bench.closed_loop import DetectorWatch, _drain
-from healops.bench.prediction import detection_for
+from healops.bench.prediction import ReadOptions, scheduled_for
 from healops.bench.remediation_sweep import moto_tables
 from healops.deploy.tables import create_tables
 from healops.detection.runner import IncidentSink
@@ -32,7 +32,7 @@ def world() -> Iterator[tuple[SimulatedRemediation, Any, str]]:
         queue_url = sqs.create_queue(QueueName="incidents")["QueueUrl"]
         world = SimulatedRemediation(dynamodb, RemediationLimits(), tick=MORNING_TICK - 60, size=8, seed=7)
         sink = IncidentSink(world.engine.incidents, world.engine.decisions, sqs, queue_url, s3=None, bucket=None)
-        world.watchers.append(DetectorWatch(world, sink, detection_for(world.sim), LEAK, 7))
+        world.watchers.append(DetectorWatch(world, sink, scheduled_for(world.sim, ReadOptions()), LEAK, 7))
         world.tick(60)
         yield world, sqs, queue_url
 
