@@ -4,7 +4,8 @@ Each ``build/<function>.zip`` holds ``functions/<function>/app.py`` at its root,
 the ``healops`` package it imports (directly or not) and, of the *runtime* dependencies, those
 this function's code imports (with what they need), copied from the distributions installed in
 this virtual environment (the files their RECORD lists), so building needs no network. Only the
-remediator reasons with an LLM: the other zips carry no LLM SDK. boto3 and what it pulls in are left out: the
+planner reasons with an LLM; it and the remediator (whose engine imports the LLM package's types) carry the
+LLM SDKs, the other zips none. boto3 and what it pulls in are left out: the
 Lambda Python runtime provides them.
 
 Reproducible: entries sorted, one fixed timestamp (1980-01-01) and mode, no ``__pycache__``. A

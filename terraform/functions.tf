@@ -7,7 +7,8 @@ locals {
 
   functions = {
     detector          = "Detects and predicts incidents from metrics, logs and alarm state changes."
-    remediator        = "Starts one remediation execution per incident; plans remediations."
+    remediator        = "Starts one remediation execution per incident; guards, acts, verifies and escalates (never calls a model)."
+    planner           = "Plans an incident's remediation with the LLM (the Plan state); reads, and writes only its audit."
     injector          = "Injects and clears faults in the simulated fleet (manual and chaos)."
     metrics_generator = "Turns the fleet's state into CloudWatch metrics and service logs each tick."
     notifier          = "Tells the sinks chosen in Terraform (Slack, PagerDuty, a signed webhook, e-mail) about incidents."

@@ -100,20 +100,9 @@ locals {
         resources = [local.table_arns.injections]
       },
       {
-        sid       = "LlmAudit"
-        actions   = ["dynamodb:PutItem", "dynamodb:Query"]
-        resources = [local.table_arns.llm_actions]
-      },
-      {
         sid       = "RemediationMetricsRead"
         actions   = ["cloudwatch:GetMetricData"]
         resources = ["*"]
-      },
-      {
-        # The planner quotes a few of the incident's service's log lines (healops/remediation/evidence.py).
-        sid       = "RemediationServiceLogsRead"
-        actions   = ["logs:FilterLogEvents"]
-        resources = local.service_log_group_arns
       },
       {
         sid       = "RemediationPolicyRead"
@@ -124,6 +113,57 @@ locals {
         sid       = "Idempotency"
         actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
         resources = [local.table_arns.idempotency]
+      },
+      {
+        # Approvals waiting, actions taken, fixes not verified, resolutions and escalations (asynchronous).
+        sid       = "RemediationNotifierInvoke"
+        actions   = ["lambda:InvokeFunction"]
+        resources = [local.notifier_function_arn]
+      },
+    ]
+    # The Plan state: reads what planning needs and writes only its audit. No write on the fleet, remediations or
+    # incidents tables (the remediator recorded the incident before it started the execution), nothing that acts.
+    planner = [
+      {
+        sid       = "PlanIncidentRead"
+        actions   = ["dynamodb:GetItem"]
+        resources = [local.table_arns.incidents]
+      },
+      {
+        # The incident's own attempts (by incident) and the service's latest (by_service GSI).
+        sid       = "PlanHistoryRead"
+        actions   = ["dynamodb:Query"]
+        resources = local.table_and_index_arns.remediations
+      },
+      {
+        # The service's replicas, version and dependencies (no Scan: services by key).
+        sid       = "PlanFleetRead"
+        actions   = ["dynamodb:GetItem"]
+        resources = [local.table_arns.fleet]
+      },
+      {
+        # The model calls (reused when the plan step runs again) and the reasoning steps: Query finds the last
+        # step's number, PutItem appends after it. Never updated or deleted.
+        sid       = "PlanAuditWrite"
+        actions   = ["dynamodb:PutItem", "dynamodb:Query"]
+        resources = [local.table_arns.llm_actions, local.table_arns.agent_decisions]
+      },
+      {
+        sid       = "PlanMetricsRead"
+        actions   = ["cloudwatch:GetMetricData"]
+        resources = ["*"]
+      },
+      {
+        # The planner quotes a few of the incident's service's log lines (healops/remediation/evidence.py).
+        sid       = "PlanServiceLogsRead"
+        actions   = ["logs:FilterLogEvents"]
+        resources = local.service_log_group_arns
+      },
+      {
+        # Attempts allowed, reopens and dry run come from the guard's limits.
+        sid       = "PlanPolicyRead"
+        actions   = ["ssm:GetParameter"]
+        resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.remediation_policy_parameter}"]
       },
       {
         sid       = "LlmSettingsRead"
@@ -138,12 +178,6 @@ locals {
         conditions = [
           { test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] },
         ]
-      },
-      {
-        # Approvals waiting, actions taken, fixes not verified, resolutions and escalations (asynchronous).
-        sid       = "RemediationNotifierInvoke"
-        actions   = ["lambda:InvokeFunction"]
-        resources = [local.notifier_function_arn]
       },
     ]
     injector = [
@@ -231,7 +265,7 @@ locals {
 }
 
 ################################################################################
-# Step Functions role: invoke the remediator, publish escalations
+# Step Functions role: invoke the planner and the remediator, publish escalations
 ################################################################################
 
 data "aws_iam_policy_document" "sfn_assume" {
@@ -252,6 +286,12 @@ resource "aws_iam_role" "sfn" {
 }
 
 data "aws_iam_policy_document" "sfn" {
+  statement {
+    sid       = "InvokePlanner"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [module.lambda_function["planner"].lambda_function_arn, "${module.lambda_function["planner"].lambda_function_arn}:*"]
+  }
+
   statement {
     sid       = "InvokeRemediator"
     actions   = ["lambda:InvokeFunction"]

@@ -13,6 +13,8 @@
 
 locals {
   remediator_arn = module.lambda_function["remediator"].lambda_function_arn
+  # The Plan state's function: the only one that calls a model (its role reads, and writes only its audit).
+  planner_arn = module.lambda_function["planner"].lambda_function_arn
 
   lambda_retry = [
     {
@@ -30,7 +32,8 @@ locals {
   ]
   to_escalate = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "Escalate" }]
 
-  # A Lambda step of the remediator: the whole state in, the run (with its route) back at $.run.
+  # A Lambda step: the whole state in, the run (with its route) back at $.run. Plan is the planner's, the rest
+  # the remediator's; same timeout, retries and catch.
   remediation_steps = {
     Plan   = "Route"
     Guard  = "Route"
@@ -41,7 +44,7 @@ locals {
   remediation_step_states = {
     for name, next in local.remediation_steps : name => {
       Type           = "Task"
-      Resource       = local.remediator_arn
+      Resource       = name == "Plan" ? local.planner_arn : local.remediator_arn
       Parameters     = { step = lower(name), "state.$" = "$" }
       ResultPath     = "$.run"
       TimeoutSeconds = var.remediation_step_timeout_s
@@ -176,11 +179,11 @@ resource "aws_sfn_state_machine" "remediation" {
   depends_on = [aws_iam_role_policy.sfn]
 
   lifecycle {
-    # The plan step stops waiting for an LLM before the remediator's own timeout (its remaining time, less a
+    # The plan step stops waiting for an LLM before the planner's own timeout (its remaining time, less a
     # margin); a Task timeout shorter than the function's would cut it off first, and the retry plan again.
     precondition {
-      condition     = local.lambda_timeouts.remediator <= var.remediation_step_timeout_s
-      error_message = "lambda_timeouts.remediator must not exceed remediation_step_timeout_s: a remediation step would time out before the remediator's own deadline."
+      condition     = local.lambda_timeouts.remediator <= var.remediation_step_timeout_s && local.lambda_timeouts.planner <= var.remediation_step_timeout_s
+      error_message = "lambda_timeouts.remediator and lambda_timeouts.planner must not exceed remediation_step_timeout_s: a remediation step would time out before the function's own deadline."
     }
   }
 }

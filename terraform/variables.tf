@@ -14,7 +14,7 @@ variable "name_prefix" {
 }
 
 variable "function_name_prefix" {
-  description = "Prefix of the five function names (empty by default, so the functions are detector, remediator, injector, metrics_generator and notifier, as the README's commands use them)."
+  description = "Prefix of the six function names (empty by default, so the functions are detector, remediator, planner, injector, metrics_generator and notifier, as the README's commands use them)."
   type        = string
   default     = ""
 
@@ -64,10 +64,11 @@ variable "lambda_memory_size" {
 }
 
 variable "lambda_timeouts" {
-  description = "Timeout in seconds per function: detector, remediator, injector, metrics_generator, notifier (its sinks' retries: 3 tries of at most 5 s each, per sink)."
+  description = "Timeout in seconds per function: detector, remediator, planner (it stops waiting for a model before its own timeout), injector, metrics_generator, notifier (its sinks' retries: 3 tries of at most 5 s each, per sink)."
   type = object({
     detector          = optional(number, 60)
     remediator        = optional(number, 60)
+    planner           = optional(number, 60)
     injector          = optional(number, 30)
     metrics_generator = optional(number, 60)
     notifier          = optional(number, 90)

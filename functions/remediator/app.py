@@ -1,20 +1,18 @@
-"""Remediator: starts one remediation execution per incident, and runs the state machine's steps.
+"""Remediator: starts one remediation execution per incident, and runs the state machine's steps but the plan.
 
 Two entry shapes:
-- an SQS batch from the incidents queue: each body must be an ``IncidentMessage``; a valid one
-  starts the execution named by its incident id and episode (an existing execution counts as success, so a
-  redelivered message starts nothing new); an invalid one fails that record only (retried, then
-  the dead-letter queue);
-- a Step Functions task ``{"step": ..., "state": <the execution's state>}`` for the steps plan,
-  guard, await_approval (with ``token``), denied, act, verify and escalate
-  (healops/remediation/engine.py). ``act`` is idempotent on (incident, attempt, action). ``plan`` stops
-  waiting for a model before the invocation's time runs out (the offline reasoner answers), and a plan step
-  that runs again for the same incident episode reuses the recorded plan rather than asking the model again.
+- an SQS batch from the incidents queue: each body must be an ``IncidentMessage``; a valid one is recorded
+  (unless the detector recorded it) and starts the execution named by its incident id and episode (an existing
+  execution counts as success, so a redelivered message starts nothing new); an invalid one fails that record
+  only (retried, then the dead-letter queue);
+- a Step Functions task ``{"step": ..., "state": <the execution's state>}`` for the steps guard,
+  await_approval (with ``token``), denied, act, verify and escalate (healops/remediation/engine.py). ``act`` is
+  idempotent on (incident, attempt, action). The plan step is the planner function's (functions/planner): the
+  remediator, which acts, never calls a model, and its role holds no LLM settings or keys.
 """
 
 from __future__ import annotations
 
-import time
 from functools import cache
 from typing import Any
 
@@ -31,9 +29,10 @@ from healops import config, egress
 from healops.logs import function_logger, redact_errors
 from healops.models import IncidentMessage
 from healops.redaction import redact_value
-from healops.remediation.engine import Remediation
+from healops.remediation.engine import Remediation, record_incident
 from healops.remediation.run import RunState
 from healops.remediation.wiring import build
+from healops.store.incidents import IncidentsRepository
 
 logger = function_logger()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -42,14 +41,17 @@ act_idempotency = IdempotencyConfig(
     raise_on_no_idempotency_key=True,
     expires_after_seconds=24 * 3600,
 )
-STEPS = ("plan", "guard", "await_approval", "denied", "act", "verify", "escalate")
-# What a plan step keeps of its invocation's time for the step after the planner (RunState, the return).
-PLAN_MARGIN_S = 0.3
+STEPS = ("guard", "await_approval", "denied", "act", "verify", "escalate")
 
 
 @cache
 def stepfunctions() -> Any:
     return egress.redacting(boto3.client("stepfunctions"))  # the execution's input, redacted
+
+
+@cache
+def incidents() -> IncidentsRepository:
+    return IncidentsRepository(config.current().require("incidents_table"), boto3.client("dynamodb"))
 
 
 @cache
@@ -59,6 +61,8 @@ def engine() -> Remediation:
 
 def start_remediation(record: SQSRecord) -> str:
     incident = IncidentMessage.model_validate_json(record.body)
+    # Recorded here, before its execution starts: the planner plans from the record and may not write it.
+    record_incident(incidents(), incident)
     client = stepfunctions()
     try:
         response = client.start_execution(
@@ -88,25 +92,12 @@ def act() -> Any:
     return idempotent_function(data_keyword_argument="run", config=act_idempotency, persistence_store=persistence)(_act)
 
 
-def plan_deadline(context: Any) -> float | None:
-    """The ``time.monotonic()`` instant the plan must be made by: the invocation's end less a margin (the
-    reasoner keeps its own reserve for the offline plan and the audit writes); None outside Lambda."""
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    if remaining is None:
-        return None
-    return time.monotonic() + remaining() / 1000.0 - PLAN_MARGIN_S
-
-
-def run_step(
-    step: str, state: dict[str, Any], token: str | None, deadline: float | None = None
-) -> dict[str, Any] | None:
+def run_step(step: str, state: dict[str, Any], token: str | None) -> dict[str, Any] | None:
     incident = IncidentMessage.model_validate(state["incident"])
     run = RunState.model_validate(state["run"]) if state.get("run") else None
-    if run is None and step not in ("plan", "escalate"):
+    if run is None and step != "escalate":
         raise ValueError(f"step {step!r} needs the run ($.run) in its state")
     remediation = engine()
-    if step == "plan":
-        return remediation.plan(incident, deadline).model_dump(mode="json")
     if step == "escalate" or run is None:
         return remediation.escalate(incident, run, state.get("error"))
     logger.append_keys(incident_id=incident.incident_id, step=step)
@@ -134,11 +125,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
         )
     if isinstance(event, dict) and event.get("step") in STEPS and isinstance(event.get("state"), dict):
         act_idempotency.register_lambda_context(context)
-        deadline = plan_deadline(context) if event["step"] == "plan" else None
         # The step's answer becomes the execution's state: its history keeps it, the escalation's raw fallback
         # (NotifyRaw) publishes it. The task token never is part of it (the remediations table keeps it).
-        return redact_value(run_step(event["step"], event["state"], event.get("token"), deadline))
+        return redact_value(run_step(event["step"], event["state"], event.get("token")))
     raise ValueError(
         "remediator accepts an SQS batch ({'Records': [...]}) or a Step Functions task "
-        f"({{'step': one of {', '.join(STEPS)}, 'state': {{...}}}}); got neither"
+        f"({{'step': one of {', '.join(STEPS)}, 'state': {{...}}}}; the plan step is the planner function's); "
+        "got neither"
     )

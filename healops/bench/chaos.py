@@ -347,7 +347,7 @@ class ChaosRun:
 
     @contextmanager
     def _llm_stub(self, lives: list[Live]) -> Iterator[None]:
-        """The remediator planning with an OpenAI-compatible stub: down (503), slow (past the plan step's
+        """The planner function planning with an OpenAI-compatible stub: down (503), slow (past the plan step's
         deadline) or garbage (no JSON) for the incidents of the copy that carries that condition, a well-behaved
         model for the others; the offline provider again afterwards."""
         modes = {live.copy: live.scenario.condition for live in lives if live.scenario.condition in LLM_CONDITIONS}
@@ -362,7 +362,7 @@ class ChaosRun:
                 return StubReply(text="Restart everything, twice. {not json at all")
             return planning_responder(request)
 
-        original = self.lam.get_function_configuration(FunctionName="remediator")["Environment"]["Variables"]
+        original = self.lam.get_function_configuration(FunctionName="planner")["Environment"]["Variables"]
         path = original[config.ENV_NAMES["llm_parameters_path"]]
         before = {p["Name"]: p for p in self.ssm.get_parameters_by_path(Path=path, WithDecryption=True)["Parameters"]}
         with StubLLMServer(respond) as server:
@@ -372,7 +372,7 @@ class ChaosRun:
             self.ssm.put_parameter(
                 Name=f"{path}/openai_api_key", Value="chaos-stub-key", Type="SecureString", Overwrite=True
             )
-            self._configure("remediator", {**original, "HEALOPS_CHAOS_LLM": uuid.uuid4().hex[:8]})
+            self._configure("planner", {**original, "HEALOPS_CHAOS_LLM": uuid.uuid4().hex[:8]})
             try:
                 yield
             finally:
@@ -384,7 +384,7 @@ class ChaosRun:
                         )
                     else:
                         self.ssm.delete_parameter(Name=f"{path}/{name}")
-                self._configure("remediator", original)
+                self._configure("planner", original)
                 for live in lives:
                     live.notes["stub_requests"] = sum(
                         1 for r in server.requests if copy_of(str(r.document["incident"]["service"])) == live.copy

@@ -104,6 +104,21 @@ def summarise(service: str, metric: str, values: list[float], baseline: float | 
     )
 
 
+def record_incident(incidents: IncidentsRepository, incident: IncidentMessage) -> None:
+    """The incident as the queue message describes it, unless it is recorded already (the detector's record
+    wins: it carries the signals)."""
+    incidents.create_if_absent(
+        IncidentRecord(
+            incident_id=incident.incident_id,
+            service=incident.service,
+            kind=incident.kind,
+            severity=incident.severity,
+            opened_at=incident.opened_at.isoformat(),
+            summary=incident.summary,
+        )
+    )
+
+
 @dataclass
 class Remediation:
     fleet: FleetAdapter
@@ -171,19 +186,8 @@ class Remediation:
         except (InvalidTransitionError, ConditionFailedError, LookupError) as exc:
             logger.info("incident not moved", extra={"incident_id": incident_id, "to": status, "why": str(exc)})
 
-    def _record_incident(self, incident: IncidentMessage) -> None:
-        """The incident as the queue message describes it, unless it is recorded already (the detector's record
-        wins: it carries the signals)."""
-        self.incidents.create_if_absent(
-            IncidentRecord(
-                incident_id=incident.incident_id,
-                service=incident.service,
-                kind=incident.kind,
-                severity=incident.severity,
-                opened_at=incident.opened_at.isoformat(),
-                summary=incident.summary,
-            )
-        )
+    def record_incident(self, incident: IncidentMessage) -> None:
+        record_incident(self.incidents, incident)
 
     # ---- plan ------------------------------------------------------------------------------------
 
@@ -291,10 +295,13 @@ class Remediation:
         items = self.remediations.for_incident(incident.incident_id).items
         return [a for a in items if int(a.get("episode", 0)) < incident.episode]
 
-    def plan(self, incident: IncidentMessage, deadline: float | None = None) -> RunState:
+    def plan(self, incident: IncidentMessage, deadline: float | None = None, *, record: bool = True) -> RunState:
         """Plan the incident. ``deadline`` (a ``time.monotonic()`` instant: the Lambda's end, less a margin)
-        bounds the planner's wait for a model; the offline reasoner answers in time when it comes."""
-        self._record_incident(incident)
+        bounds the planner's wait for a model; the offline reasoner answers in time when it comes. ``record``:
+        record the incident first; the deployed planner, which may not write the incidents table, plans with
+        False (the remediator recorded it before it started the execution)."""
+        if record:
+            self.record_incident(incident)
         limits = self.limits()
         # A reopened incident's earlier attempts keep their ids: number the new ones after them.
         own = self._own_attempts(incident)
@@ -751,7 +758,7 @@ class Remediation:
         tried = run.tried if run else []
         current = self.incidents.get(incident.incident_id)
         if current is None:  # planning failed before it recorded the incident: record it, so it can be escalated
-            self._record_incident(incident)
+            self.record_incident(incident)
         reason = self._escalation_reason(run, error)
         if error and run is not None and run.current is not None:
             self._close_interrupted(run, reason)

@@ -1,9 +1,12 @@
 """The remediation engine on AWS clients, from a function's environment (healops.config).
 
-The planner is the LLM reasoner (healops.llm) with its audit trail in DynamoDB: it reuses the plan recorded for
-an incident episode when the plan step runs again, and stops waiting for a model at the step's deadline. It sees
-the service's log lines (FilterLogEvents on the service's log group) and the fleet's dependency graph (the fleet
-definition expanded to HEALOPS_FLEET_SIZE, as the detector's).
+Two functions run it, with two roles (docs/security.md). ``build_planner`` is the planner function's: the LLM
+reasoner (healops.llm) with its audit trail in DynamoDB; it reuses the plan recorded for an incident episode when
+the plan step runs again, and stops waiting for a model at the step's deadline. It sees the service's log lines
+(FilterLogEvents on the service's log group) and the fleet's dependency graph (the fleet definition expanded to
+HEALOPS_FLEET_SIZE, as the detector's). Its role reads, and writes only the audit (llm_actions, agent_decisions).
+``build`` is the remediator's, which guards, acts, verifies and escalates and never calls a model: its planner
+refuses (its role cannot read the LLM settings or keys).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from healops.fleet.definition import dependency_graph
 from healops.fleet.simulated import SimulatedFleet
 from healops.llm import DynamoAuditTrail, IncidentContext, PlanOutcome, plan_incident
 from healops.notify.announce import announcer_for
-from healops.remediation.engine import Remediation
+from healops.remediation.engine import Planner, Remediation
 from healops.remediation.evidence import ServiceLogs
 from healops.remediation.policy import RemediationLimits, load_limits
 from healops.remediation.telemetry import CloudWatchReader
@@ -29,14 +32,33 @@ from healops.store.remediations import RemediationsRepository
 from healops.store.slots import RemediationSlots
 
 
-def build(settings: Settings, session: Any | None = None) -> Remediation:
-    client = (session or boto3).client
-    dynamodb, ssm = client("dynamodb"), client("ssm")
-    clock = settings.clock()
+class PlanningRefusedError(RuntimeError):
+    """The remediator was asked to plan: the planner function plans (the remediator's role holds no LLM access)."""
+
+
+def _refuse_to_plan(context: IncidentContext, deadline: float | None = None) -> PlanOutcome:
+    raise PlanningRefusedError(
+        f"the remediator does not plan (incident {context.incident_id}): the state machine's Plan state invokes "
+        "the planner function"
+    )
+
+
+def build_planner(settings: Settings, session: Any | None = None) -> Remediation:
+    """The engine as the planner function runs it: plan only, with the model."""
+    dynamodb = (session or boto3).client("dynamodb")
     audit = DynamoAuditTrail.from_config(settings, dynamodb)
 
     def planner(context: IncidentContext, deadline: float | None = None) -> PlanOutcome:
         return plan_incident(context, audit=audit, deadline=deadline, reuse_recorded=True)
+
+    return build(settings, session, planner=planner)
+
+
+def build(settings: Settings, session: Any | None = None, *, planner: Planner = _refuse_to_plan) -> Remediation:
+    """The engine as the remediator runs it (``planner`` refuses unless given: see ``build_planner``)."""
+    client = (session or boto3).client
+    dynamodb, ssm = client("dynamodb"), client("ssm")
+    clock = settings.clock()
 
     def limits() -> RemediationLimits:
         return load_limits(ssm, settings.remediation_policy_parameter)

@@ -22,11 +22,11 @@ TEST_VARIABLES: dict[str, Any] = {
     "chaos_enabled": False,
     # Three copies of the named graph: the remediation tests give each fault a service of its own.
     "fleet_size": 24,
-    # Lambda timeouts are real seconds, on a machine other work shares. A remediator step (a plan reads the metrics
+    # Lambda timeouts are real seconds, on a machine other work shares. A remediation step (a plan reads the metrics
     # of the service and its neighbours) took up to 1.4 s at load averages 1 and 15 on 2 cores, so 3 s failed under
     # load 30: three timed-out tries, and a fixable incident escalated. The queue's visibility timeout is at least
     # the function's, as AWS requires of an event source mapping; the redrive test waits for three of them.
-    "lambda_timeouts": {"remediator": 20},
+    "lambda_timeouts": {"remediator": 20, "planner": 20},
     "incidents_visibility_timeout_s": 20,
     # Remediation tests run incidents back to back and approve within seconds.
     "remediation_policy": {"max_concurrent": 20},

@@ -56,7 +56,7 @@ def test_status_shows_endpoint_health_and_function_invocations(
     assert main(["status"]) == 0
     shown = capsys.readouterr().out
     assert stack.endpoint_url in shown and "healthy" in shown
-    for name in ("detector", "remediator", "injector", "metrics_generator"):
+    for name in ("detector", "remediator", "planner", "injector", "metrics_generator"):
         assert name in shown
     assert "success" in shown  # the tick has run metrics_generator by now
 
@@ -70,7 +70,7 @@ def test_status_json_is_one_document_of_the_same_facts(
     assert report["endpoint_url"] == stack.endpoint_url and report["endpoint_from"] == "healops up"
     assert report["healthy"] is True and report["problems"] == []
     functions = {row["function"]: row for row in report["functions"]}
-    assert set(functions) == {"detector", "remediator", "injector", "metrics_generator", "notifier"}
+    assert set(functions) == {"detector", "remediator", "planner", "injector", "metrics_generator", "notifier"}
     assert functions["metrics_generator"]["outcome"] == "success"
 
 

@@ -1,10 +1,10 @@
-"""The deployed remediator plans with a non-offline provider: SSM ``/healops/llm/*`` point it at a stub
+"""The deployed planner plans with a non-offline provider: SSM ``/healops/llm/*`` point it at a stub
 OpenAI-compatible server on 127.0.0.1, a fault is injected, the detector opens the incident and the plan step
 asks the stub (which sees the incident's signals and log lines), uses its answer, and records the call in
 ``llm_actions``. The offline provider is restored afterwards, and shown to be back.
 
-Settings are cached: a warm remediator keeps what it read from SSM for 300 s (Powertools' parameters cache,
-healops/llm/settings.py). As an operator would to apply a change at once, the test updates the remediator's
+Settings are cached: a warm planner keeps what it read from SSM for 300 s (Powertools' parameters cache,
+healops/llm/settings.py). As an operator would to apply a change at once, the test updates the planner's
 configuration, which starts fresh execution environments (the embedded runtime, like Lambda, retires workers
 whose configuration changed); they read the new settings on their first plan.
 """
@@ -32,7 +32,7 @@ QUIET_SERVICE = "edge-2"  # for the hand-made incident after the restore
 MODEL = "stub-e2e-model"
 API_KEY = "sk-e2e-stub-key-0123456789abcdef"
 MARKER = "stub-e2e: a restart clears the error storm"
-FUNCTION = "remediator"
+FUNCTION = "planner"  # the Plan state's function: the only one that reads the LLM settings
 
 
 def stub_answer(request: StubRequest) -> StubReply:
@@ -43,7 +43,7 @@ def stub_answer(request: StubRequest) -> StubReply:
 
 
 def fresh_environments(aws: Any, variables: dict[str, str]) -> None:
-    """Set the remediator's environment, so the next invocations run in fresh workers."""
+    """Set the planner's environment, so the next invocations run in fresh workers."""
     lam = aws("lambda")
     lam.update_function_configuration(FunctionName=FUNCTION, Environment={"Variables": variables})
     wait_for(
@@ -51,13 +51,13 @@ def fresh_environments(aws: Any, variables: dict[str, str]) -> None:
             lam.get_function_configuration(FunctionName=FUNCTION).get("LastUpdateStatus", "Successful") == "Successful"
         ),
         timeout=30,
-        what="the remediator's configuration update",
+        what="the planner's configuration update",
     )
 
 
 @pytest.fixture
 def openai_stub(stack: StackInfo, aws: Any) -> Iterator[StubLLMServer]:
-    """The remediator pointed at a stub OpenAI-compatible server through SSM; offline again afterwards."""
+    """The planner pointed at a stub OpenAI-compatible server through SSM; offline again afterwards."""
     ssm, lam = aws("ssm"), aws("lambda")
     original_env = lam.get_function_configuration(FunctionName=FUNCTION)["Environment"]["Variables"]
     path = original_env["HEALOPS_LLM_PARAMETERS_PATH"]
@@ -96,7 +96,7 @@ def execution_ended(aws: Any, stack: StackInfo, name: str) -> dict[str, Any] | N
     return described if described["status"] != "RUNNING" else None
 
 
-def test_the_deployed_remediator_plans_with_an_openai_compatible_stub_and_records_it(
+def test_the_deployed_planner_plans_with_an_openai_compatible_stub_and_records_it(
     stack: StackInfo, aws: Any, openai_stub: StubLLMServer
 ) -> None:
     since = datetime.now(UTC).isoformat()

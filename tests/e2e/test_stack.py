@@ -32,8 +32,59 @@ def incident(incident_id: str, service: str = "checkout") -> str:
 
 def test_every_function_is_deployed_under_its_plain_name(stack: StackInfo, aws: Any) -> None:
     names = {f["FunctionName"] for f in aws("lambda").list_functions()["Functions"]}
-    assert {"detector", "remediator", "injector", "metrics_generator"} <= names
+    assert {"detector", "remediator", "planner", "injector", "metrics_generator"} <= names
     assert stack.outputs["lambda_function_names"]["injector"] == "injector"
+
+
+def deployed_statements(aws: Any, function: str) -> list[dict[str, Any]]:
+    """Every statement of the inline policies of ``function``'s role, as IAM holds them."""
+    iam = aws("iam")
+    role = aws("lambda").get_function_configuration(FunctionName=function)["Role"].rsplit("/", 1)[-1]
+    statements: list[dict[str, Any]] = []
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        document = json.loads(document) if isinstance(document, str) else document
+        for statement in document["Statement"]:
+            actions = statement["Action"]
+            resources = statement["Resource"]
+            statements.append(
+                {
+                    "actions": {actions} if isinstance(actions, str) else set(actions),
+                    "resources": [resources] if isinstance(resources, str) else list(resources),
+                }
+            )
+    return statements
+
+
+def test_the_deployed_remediator_cannot_read_the_llm_settings_and_the_planner_cannot_act(
+    stack: StackInfo, aws: Any
+) -> None:
+    environment = aws("lambda").get_function_configuration(FunctionName="planner")["Environment"]["Variables"]
+    llm_path = environment["HEALOPS_LLM_PARAMETERS_PATH"]
+    remediator = deployed_statements(aws, "remediator")
+    assert remediator, "the remediator's role has no inline policy"
+    reads_llm = [
+        s
+        for s in remediator
+        if {a for a in s["actions"] if a.startswith("ssm:GetParameter")}
+        and any(r == "*" or f"parameter{llm_path}" in r for r in s["resources"])
+    ]
+    assert reads_llm == [], "the remediator's role may read the LLM parameters"
+    assert [s for s in remediator if "kms:Decrypt" in s["actions"]] == []
+
+    planner = deployed_statements(aws, "planner")
+    assert [s for s in planner if f"parameter{llm_path}" in " ".join(s["resources"])], "the planner reads no setting"
+    acting_tables = {environment[f"HEALOPS_{name}_TABLE"] for name in ("FLEET", "REMEDIATIONS", "INCIDENTS")}
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+    written = {
+        resource.split(":table/", 1)[-1].split("/", 1)[0]
+        for s in planner
+        if writes & s["actions"] or "dynamodb:*" in s["actions"]
+        for resource in s["resources"]
+    }
+    assert written == {environment["HEALOPS_LLM_ACTIONS_TABLE"], environment["HEALOPS_AGENT_DECISIONS_TABLE"]}
+    assert not written & acting_tables
+    assert not [a for s in planner for a in s["actions"] if a.split(":")[0] in ("lambda", "sqs", "states", "sns")]
 
 
 def test_direct_invoke_answers_and_bad_input_is_a_function_error(aws: Any) -> None:

@@ -126,3 +126,25 @@ def test_the_key_policy_lets_in_only_this_account_and_cloudwatch_alarms():
     }
     assert principals == {"arn:${local.partition}:iam::${local.account_id}:root", "cloudwatch.amazonaws.com"}
     assert not [a for s in key_policy["statement"] for a in s["actions"] if "*" in a]
+
+
+WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def test_the_role_that_acts_never_reads_the_llm_settings_or_keys():
+    remediator = locals_of("iam.tf")["function_policy_statements"]["remediator"]
+    assert not [s["sid"] for s in remediator if "local.llm_parameter_arns" in str(s["resources"])]
+    assert not [s["sid"] for s in remediator if {"kms:Decrypt", "ssm:GetParametersByPath"} & set(s["actions"])]
+    assert not [s["sid"] for s in remediator if "llm_actions" in str(s["resources"])]
+
+
+def test_the_planner_writes_only_its_audit_and_acts_on_nothing():
+    planner = locals_of("iam.tf")["function_policy_statements"]["planner"]
+    writes = [s for s in planner if WRITE_ACTIONS & set(s["actions"])]
+    assert [resources_of(s) for s in writes] == [("local.table_arns.llm_actions", "local.table_arns.agent_decisions")]
+    assert {a for s in writes for a in s["actions"]} == {"dynamodb:PutItem", "dynamodb:Query"}
+    # Nothing that acts or tells: no Lambda invoke, no queue, no state machine, no SNS.
+    assert not [a for s in planner for a in s["actions"] if a.split(":")[0] in ("lambda", "sqs", "states", "sns", "s3")]
+    # The Plan state invokes the planner; the remediator runs the steps that act.
+    orchestration = (TERRAFORM_DIR / "orchestration.tf").read_text()
+    assert 'Resource       = name == "Plan" ? local.planner_arn : local.remediator_arn' in orchestration

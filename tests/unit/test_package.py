@@ -56,9 +56,11 @@ def test_only_what_the_handler_imports_from_healops_is_vendored(remediator_zip):
     assert not [n for n in vendored if n.startswith(("healops/local/", "healops/detection/", "healops/bench/"))]
 
 
-def test_only_the_remediator_carries_the_llm_sdks_and_every_zip_imports(remediator_zip, tmp_path):
-    with zipfile.ZipFile(remediator_zip) as archive:
-        assert {"openai", "google", "jsonschema"} <= {n.split("/")[0] for n in archive.namelist()}
+def test_only_the_planner_and_the_remediator_carry_the_llm_sdks_and_every_zip_imports(remediator_zip, tmp_path):
+    planner_zip = package.build("planner", tmp_path).path  # import-checked too
+    for built_zip in (planner_zip, remediator_zip):
+        with zipfile.ZipFile(built_zip) as archive:
+            assert {"openai", "google", "jsonschema"} <= {n.split("/")[0] for n in archive.namelist()}, built_zip
     for function in ("detector", "injector", "metrics_generator", "notifier"):
         built = package.build(function, tmp_path)  # import-checked with only the zip on the path
         with zipfile.ZipFile(built.path) as archive:

@@ -21,7 +21,7 @@ from healops.detection.schedule import DEFAULT_READ_EVERY_TICKS, MAX_READ_EVERY_
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
 TF_FILES = sorted(p for p in TERRAFORM_DIR.rglob("*.tf") if ".terraform" not in p.parts)
-FUNCTIONS = {"detector", "remediator", "injector", "metrics_generator", "notifier"}
+FUNCTIONS = {"detector", "remediator", "planner", "injector", "metrics_generator", "notifier"}
 # Actions with no resource-level permissions: the only ones allowed on Resource "*".
 WILDCARD_RESOURCE_ACTIONS = {
     "cloudwatch:GetMetricData",

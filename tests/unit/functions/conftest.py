@@ -43,3 +43,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     config.current.cache_clear()
     yield
     config.current.cache_clear()
+
+
+# The planner function's engine on moto (tests/unit/llm/deployed.py), for tests/unit/functions/test_planner.py.
+from tests.unit.llm.deployed import moto_stack  # noqa: E402, F401

@@ -6,8 +6,12 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto import mock_aws
-from pydantic import ValidationError
 
+from healops.deploy.tables import create_tables
+from healops.llm.types import IncidentContext
+from healops.models import IncidentMessage
+from healops.remediation.catalog import catalog_specs
+from healops.remediation.wiring import PlanningRefusedError
 from tests.unit.functions.conftest import load_handler
 
 remediator = load_handler("remediator")
@@ -18,6 +22,10 @@ POISON_ID = "22222222-2222-4222-8222-222222222222"
 def state_machine(monkeypatch):
     with mock_aws():
         remediator.stepfunctions.cache_clear()
+        remediator.incidents.cache_clear()
+        # The remediator records each incident before it starts its execution (the planner may not write it).
+        create_tables(boto3.client("dynamodb", region_name="us-east-1"), ["incidents"])
+        monkeypatch.setenv("HEALOPS_INCIDENTS_TABLE", "incidents")
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
         definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
         arn = sfn.create_state_machine(
@@ -28,6 +36,7 @@ def state_machine(monkeypatch):
         monkeypatch.setenv("HEALOPS_STATE_MACHINE_ARN", arn)
         yield sfn, arn
         remediator.stepfunctions.cache_clear()
+        remediator.incidents.cache_clear()
 
 
 def test_batch_starts_one_execution_per_incident_and_fails_only_the_poison_record(event, state_machine):
@@ -40,6 +49,8 @@ def test_batch_starts_one_execution_per_incident_and_fails_only_the_poison_recor
     assert [e["name"] for e in executions] == ["inc-checkout-error_rate-20261124T1203"]
     started = sfn.describe_execution(executionArn=executions[0]["executionArn"])
     assert json.loads(started["input"])["service"] == "checkout"
+    record = remediator.incidents().get("inc-checkout-error_rate-20261124T1203")
+    assert record is not None and (record.service, record.kind) == ("checkout", "error_rate")
 
 
 def test_redelivered_incident_counts_as_started(event, state_machine):
@@ -74,14 +85,33 @@ def test_batch_fails_as_a_whole_when_the_state_machine_is_not_configured(event, 
         remediator.handler(batch, None)
 
 
-def test_plan_task_with_a_malformed_incident_is_refused(event):
-    task = event("remediator_plan_task")
-    task = {"step": "plan", "state": {"incident": {**task["incident"], "incident_id": "no spaces allowed"}}}
-    with pytest.raises(ValidationError, match="incident_id"):
-        remediator.handler(task, None)
+def test_the_remediator_refuses_the_plan_step_the_planner_function_runs():
+    # The role that acts never calls a model: the Plan state invokes the planner function.
+    with pytest.raises(ValueError, match="planner function"):
+        remediator.handler({"step": "plan", "state": {"incident": load_incident()}}, None)
 
 
-def test_a_step_other_than_plan_needs_the_run():
+def test_the_remediators_engine_refuses_to_plan(monkeypatch):
+    for table in ("incidents", "fleet", "injections", "remediations", "agent_decisions"):
+        monkeypatch.setenv(f"HEALOPS_{table.upper()}_TABLE", table)  # named only: nothing is read or written
+    incident = IncidentMessage.model_validate(load_incident())
+    context = IncidentContext(
+        incident_id=incident.incident_id,
+        service=incident.service,
+        kind=incident.kind,
+        opened_at=incident.opened_at.isoformat(),
+        catalog=catalog_specs(),
+    )
+    with mock_aws():
+        remediator.engine.cache_clear()
+        try:
+            with pytest.raises(PlanningRefusedError, match="does not plan"):
+                remediator.engine().planner(context, None)
+        finally:
+            remediator.engine.cache_clear()
+
+
+def test_a_step_other_than_escalate_needs_the_run():
     task = {"step": "guard", "state": {"incident": load_incident()}}
     with pytest.raises(ValueError, match=r"needs the run"):
         remediator.handler(task, None)

@@ -47,5 +47,5 @@ def stub() -> Iterator[Callable[[Responder], StubLLMServer]]:
         server.__exit__(None, None, None)
 
 
-# The remediator's planner on moto (tests/unit/llm/deployed.py), for the tests that drive it.
+# The planner function's engine on moto (tests/unit/llm/deployed.py), for the tests that drive it.
 from tests.unit.llm.deployed import moto_stack  # noqa: E402, F401

@@ -1,5 +1,5 @@
-"""The remediator's planner as deployed, on moto: Terraform's tables, the fleet seeded, the services' log groups,
-and the engine from ``healops.remediation.wiring.build`` (the LLM settings from the environment, as a test sets
+"""The planner function as deployed, on moto: Terraform's tables, the fleet seeded, the services' log groups,
+and the engine from ``healops.remediation.wiring.build_planner`` (the LLM settings from the environment, as a test sets
 them). Metrics are left empty: the planner reads them through CloudWatch and finds none."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from healops.llm.providers import cached_provider
 from healops.llm.settings import ENV_NAMES, PARAMETERS_PATH_ENV
 from healops.models.incident import IncidentMessage
 from healops.remediation.engine import Remediation
-from healops.remediation.wiring import build
+from healops.remediation.wiring import build_planner
 from healops.store.fleet import FleetRepository
 from healops.store.incidents import IncidentRecord, IncidentsRepository
 from healops.store.llm_actions import LlmActionsRepository, LlmCallRecord
@@ -41,7 +41,7 @@ class MotoStack:
     settings: config.Settings
 
     def engine(self) -> Remediation:
-        return build(self.settings)
+        return build_planner(self.settings)
 
     def fleet(self) -> FleetRepository:
         return FleetRepository("fleet", self.dynamodb)

@@ -20,7 +20,7 @@ from tests.unit.llm.conftest import PROVIDERS, settings_for
 from tests.unit.llm.deployed import MotoStack, error_signals, use_stub
 
 Stub = Callable[[Callable[[StubRequest], StubReply]], StubLLMServer]
-remediator = load_handler("remediator")
+planner = load_handler("planner")
 HUNG = 30.0  # seconds the hung stub sits on a request: longer than any test waits
 
 
@@ -34,7 +34,7 @@ class LambdaContext:
     def __init__(self, timeout_s: float) -> None:
         self.deadline = time.time() + timeout_s
         self.aws_request_id = "unit-request"
-        self.function_name = "remediator"
+        self.function_name = "planner"
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.time()) * 1000))
@@ -133,11 +133,11 @@ def test_the_deployed_plan_step_answers_within_a_3_s_lambda_when_the_model_hangs
         use_stub(monkeypatch, "openai", server.url)
         monkeypatch.setenv("HEALOPS_LLM_TIMEOUT_S", "20")
         monkeypatch.setenv("HEALOPS_LLM_MAX_RETRIES", "2")
-        remediator.engine.cache_clear()
+        planner.engine.cache_clear()
         context = LambdaContext(3.0)
-        run = remediator.handler(plan_task(incident), context)
+        run = planner.handler(plan_task(incident), context)
         left = context.get_remaining_time_in_millis()
-    remediator.engine.cache_clear()
+    planner.engine.cache_clear()
     assert left > 0, "the plan step used the whole invocation"
     assert run["planner"] == "offline:rules-v1" and run["candidates"]
     error = next(c for c in moto_stack.llm_calls("inc-hung-1") if c.provider == "openai")
@@ -150,19 +150,19 @@ def test_a_retried_plan_step_reuses_the_recorded_plan_and_a_new_episode_plans_an
     incident = moto_stack.open_incident("inc-retry-1", "checkout", "error_rate", error_signals("checkout"))
     with StubLLMServer(planning_responder) as server:
         use_stub(monkeypatch, "gemini", server.url)
-        remediator.engine.cache_clear()
-        first = remediator.handler(plan_task(incident), LambdaContext(10.0))
-        again = remediator.handler(plan_task(incident), LambdaContext(10.0))
+        planner.engine.cache_clear()
+        first = planner.handler(plan_task(incident), LambdaContext(10.0))
+        again = planner.handler(plan_task(incident), LambdaContext(10.0))
         assert len(server.requests) == 1, "the retried plan step asked the model again"
         reopened = incident.model_copy(update={"episode": 1})
-        remediator.handler(plan_task(reopened), LambdaContext(10.0))
+        planner.handler(plan_task(reopened), LambdaContext(10.0))
         assert len(server.requests) == 2
-    remediator.engine.cache_clear()
+    planner.engine.cache_clear()
     assert first["planner"].startswith("gemini:") and again["candidates"] == first["candidates"]
     assert again["planner"] == first["planner"]
     calls = moto_stack.llm_calls("inc-retry-1")
     assert [(c.provider, c.episode) for c in calls] == [("gemini", 0), ("gemini", 1)]
-    steps = remediator.engine().decisions.for_incident("inc-retry-1")[0]
+    steps = planner.engine().decisions.for_incident("inc-retry-1")[0]
     assert any(s.phase == "concluded" and s.title.startswith("plan step ran again") for s in steps)
 
 

@@ -140,12 +140,12 @@ def test_the_graph_around_a_leaf_is_its_callers() -> None:
     assert graph_around(graph, "ledger-db") == {"ledger-db": [], "checkout": ["ledger-db"], "payments": ["ledger-db"]}
 
 
-def test_the_remediators_policy_reads_exactly_the_service_log_groups() -> None:
+def test_the_planners_policy_reads_exactly_the_service_log_groups() -> None:
     options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
     with (TERRAFORM_DIR / "iam.tf").open() as fp:
         parsed = hcl2.load(fp, serialization_options=options)
     catalogue = {k: v for entry in parsed["locals"] for k, v in entry.items()}["function_policy_statements"]
-    logs = [s for s in catalogue["remediator"] if any(a.startswith("logs:") for a in s["actions"])]
+    logs = [s for s in catalogue["planner"] if any(a.startswith("logs:") for a in s["actions"])]
     assert [(s["actions"], s["resources"]) for s in logs] == [
         (["logs:FilterLogEvents"], "${local.service_log_group_arns}")
     ]
