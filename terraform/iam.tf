@@ -18,8 +18,10 @@ locals {
 
   service_log_group_prefix     = "/${var.name_prefix}/services"
   remediation_policy_parameter = "/${var.name_prefix}/remediation/policy"
-  service_log_group_arns       = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.service_log_group_prefix}/*"]
-  service_log_stream_arns      = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.service_log_group_prefix}/*:log-stream:*"]
+  # Read by the remediator (the guard's limits) and the planner (attempts, reopens, dry run).
+  remediation_policy_parameter_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.remediation_policy_parameter}"
+  service_log_group_arns           = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.service_log_group_prefix}/*"]
+  service_log_stream_arns          = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.service_log_group_prefix}/*:log-stream:*"]
 
   function_policy_statements = {
     detector = [
@@ -107,7 +109,7 @@ locals {
       {
         sid       = "RemediationPolicyRead"
         actions   = ["ssm:GetParameter"]
-        resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.remediation_policy_parameter}"]
+        resources = [local.remediation_policy_parameter_arn]
       },
       {
         sid       = "Idempotency"
@@ -163,7 +165,7 @@ locals {
         # Attempts allowed, reopens and dry run come from the guard's limits.
         sid       = "PlanPolicyRead"
         actions   = ["ssm:GetParameter"]
-        resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.remediation_policy_parameter}"]
+        resources = [local.remediation_policy_parameter_arn]
       },
       {
         sid       = "LlmSettingsRead"
