@@ -83,7 +83,7 @@ def test_status_and_inject_work_outside_a_checkout_against_an_endpoint(
     assert main(["status", "--json", "--endpoint-url", stack.endpoint_url]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["endpoint_from"] == "--endpoint-url" and report["healthy"] is True
-    assert len(report["functions"]) == 5
+    assert len(report["functions"]) == 6
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint_url)
     assert main(["inject", "--list", "--json"]) == 0
