@@ -24,6 +24,7 @@ from healops.logs import function_logger, redact_errors
 from healops.models import AlarmStateChangeEvent, ScheduledEvent
 from healops.models.events import ALARM_STATE_CHANGE, SCHEDULED_EVENT
 from healops.notify.announce import announcer_for
+from healops.redaction import redact
 from healops.store.agent_decisions import AgentDecisionsRepository
 from healops.store.detector_state import DetectorStateRepository
 from healops.store.incidents import IncidentsRepository
@@ -69,7 +70,8 @@ def on_alarm_state_change(event: dict[str, Any]) -> dict[str, Any]:
         "alarm_name": detail.alarm_name,
         "new_state": detail.state.value,
         "old_state": detail.previous_state.value if detail.previous_state else None,
-        "reason": detail.state.reason,
+        # The reason is free text from whoever set the alarm state: the caller gets it masked, as the log does.
+        "reason": redact(detail.state.reason),
         "time": change.time.isoformat(),
     }
     logger.info("alarm state change", extra={k: v for k, v in summary.items() if k != "handled"})

@@ -43,16 +43,18 @@ def function_log(aws: Any, stack: StackInfo, function: str, marker: str) -> list
     return [e["message"] for e in events]
 
 
-def test_the_detector_logs_an_alarms_reason_masked(stack: StackInfo, aws: Any) -> None:
+def test_the_detector_logs_and_answers_an_alarms_reason_masked(stack: StackInfo, aws: Any) -> None:
     marker = f"e2e-redaction-{uuid.uuid4().hex[:8]}"  # an alarm of no service: no incident is opened
     cases = ONE_LINE[:20]
     event = json.loads((EVENTS / "alarm_state_change.json").read_text())
     event["detail"]["alarmName"] = marker
     event["detail"]["state"]["reason"] = "Threshold Crossed: " + " | ".join(c["text"] for c in cases)
-    invoke(aws, "detector", event)
+    answer = invoke(aws, "detector", event)
     lines = wait_for(lambda: function_log(aws, stack, "detector", marker), timeout=30, what="the detector's log line")
     assert MASK in lines[0] and json.loads(lines[0])["alarm_name"] == marker
     assert not leaked(lines, cases)
+    # Nor does the answer to its caller carry it.
+    assert MASK in answer["reason"] and not leaked([json.dumps(answer)], cases)
 
 
 def test_the_injector_refuses_a_fault_naming_a_secret_and_neither_its_log_nor_its_error_has_it(

@@ -8,6 +8,7 @@ import pytest
 from moto import mock_aws
 
 from healops.deploy.tables import create_tables
+from healops.redaction import MASK
 from tests.unit.functions.conftest import load_handler
 
 detector = load_handler("detector")
@@ -53,6 +54,18 @@ def test_alarm_state_change_is_logged_with_the_alarm_name_and_both_states(event,
     [line] = [x for x in log_lines() if x["message"] == "alarm state change"]
     assert line["alarm_name"] == "healops-checkout-error-rate"
     assert line["new_state"] == "ALARM"
+
+
+def test_an_alarm_reason_carrying_a_secret_is_masked_in_the_answer_and_the_log(event, log_lines):
+    secret = "ghp_" + "Zq8" * 12  # a GitHub token's shape
+    alarm = event("alarm_state_change")
+    alarm["detail"]["state"]["reason"] = f"Threshold Crossed: token={secret}"
+
+    summary = detector.handler(alarm, None)
+
+    assert summary["reason"].startswith("Threshold Crossed") and MASK in summary["reason"]
+    assert secret not in json.dumps(summary)
+    assert secret not in json.dumps(log_lines())
 
 
 def test_scheduled_event_is_a_tick(event, log_lines):
