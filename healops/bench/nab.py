@@ -18,6 +18,11 @@ results written and the last line stay those of the shipped detector (phase 0).
 is scored with them. It prints the folds, the same with the shipped setting only (threshold chosen per fold),
 and appends ``cv_standard=.. cv_reward_low_FP_rate=.. cv_reward_low_FN_rate=..`` (the mean over the held-out
 folds that have a window) to the last line. Settings are adopted when that mean rises, not the in-sample line.
+
+``--scorer`` picks the series scorer: ``ensemble`` (the default), ``bounded`` (the ensemble with the state bounds a
+per-series Lambda state needs, ``BOUNDED_CONFIG``; ``--cv`` then varies the same settings around it) or ``level``
+(the detector Lambda's level scorer). For the ensembles it also prints the state left after each series (compact
+JSON, median and largest) and what saving and restoring it costs.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ import csv
 import json
 import math
 import re
+import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -41,21 +47,27 @@ from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.bench.nab_cv import CrossValidation, cv_line, leave_one_category_out
 from healops.bench.nab_scoring import CostProfile, ProfileResult, ScoredFile, load_profiles, normalise, score_corpus
-from healops.detection.anomaly import DetectorConfig, StreamingAnomalyDetector
+from healops.detection.anomaly import BOUNDED_CONFIG, DetectorConfig, StreamingAnomalyDetector
 from healops.detection.service import LevelStreamScorer
 
 DETECTOR_NAME_PATTERN = re.compile(r"^[A-Za-z0-9]+$")
 SHIPPED = "shipped"
+
+
 # The candidates ``--cv`` chooses among, each with a reason other than its score: the ART block is the time scale
 # of the shapes the gate clusters, the one setting known to be peaky on these series (block 3 or 5 instead of 4
 # cost 6-8 points in-sample), so its neighbours are candidates; and the views without the ART gate, to see
 # whether the gate itself holds on a category it was not tuned on.
-CV_SETTINGS: dict[str, DetectorConfig] = {
-    SHIPPED: DetectorConfig(),
-    "art_block=3": DetectorConfig(art_block=3),
-    "art_block=5": DetectorConfig(art_block=5),
-    "no_art_gate": DetectorConfig(art=False),
-}
+def cv_settings(base: DetectorConfig) -> dict[str, DetectorConfig]:
+    return {
+        SHIPPED: base,
+        "art_block=3": replace(base, art_block=3),
+        "art_block=5": replace(base, art_block=5),
+        "no_art_gate": replace(base, art=False),
+    }
+
+
+CV_SETTINGS = cv_settings(DetectorConfig())
 
 
 @dataclass
@@ -112,12 +124,47 @@ class SeriesScorer(Protocol):
     def update(self, value: float) -> float: ...
 
 
-# what ``--scorer`` picks: the ensemble (healops.detection.anomaly) or the detector Lambda's level scorer
-SCORERS: dict[str, Callable[[], SeriesScorer]] = {"ensemble": StreamingAnomalyDetector, "level": LevelStreamScorer}
+# what ``--scorer`` picks: the ensemble (healops.detection.anomaly), unbounded or bounded, or the detector
+# Lambda's level scorer
+ENSEMBLES: dict[str, DetectorConfig] = {"ensemble": DetectorConfig(), "bounded": BOUNDED_CONFIG}
+SCORERS: dict[str, Callable[[], SeriesScorer]] = {
+    **{name: partial(StreamingAnomalyDetector, config) for name, config in ENSEMBLES.items()},
+    "level": LevelStreamScorer,
+}
+
+
+@dataclass(frozen=True)
+class StateCost:
+    """What one series' detector state costs a detector that persists it: its size and the time to save and load."""
+
+    size_bytes: int  # compact JSON
+    save_seconds: float  # to_state + json.dumps
+    load_seconds: float  # json.loads + from_state
+
+
+def state_cost(detector: StreamingAnomalyDetector) -> StateCost:
+    began = time.perf_counter()
+    text = json.dumps(detector.to_state(), separators=(",", ":"))
+    saved = time.perf_counter()
+    StreamingAnomalyDetector.from_state(json.loads(text), detector.config)
+    return StateCost(len(text.encode()), saved - began, time.perf_counter() - saved)
+
+
+def state_line(costs: list[StateCost]) -> str:
+    sizes = [cost.size_bytes for cost in costs]
+    save = statistics.median(cost.save_seconds for cost in costs) * 1e3
+    load = statistics.median(cost.load_seconds for cost in costs) * 1e3
+    return (
+        f"state after each series (compact JSON): median {statistics.median(sizes) / 1e3:.1f} KB, largest "
+        f"{max(sizes) / 1e3:.1f} KB; save {save:.2f} ms, restore {load:.2f} ms (median)"
+    )
 
 
 def run_detector(series: Series, make_detector: Callable[[], SeriesScorer]) -> list[float]:
-    detector = make_detector()
+    return score_series(series, make_detector())
+
+
+def score_series(series: Series, detector: SeriesScorer) -> list[float]:
     update = detector.update
     return [update(value) for value in series.values]
 
@@ -168,13 +215,13 @@ def scores_line(results: list[ProfileResult]) -> str:
 
 
 def score_phases(
-    corpus: list[Series], profiles: list[CostProfile], phases: range, console: Console
+    corpus: list[Series], profiles: list[CostProfile], phases: range, console: Console, base: DetectorConfig
 ) -> list[list[ProfileResult]]:
-    """Per ART phase, the corpus scored by every profile with the detector's blocks starting that late."""
+    """Per ART phase, the corpus scored by every profile with the detector's (``base``) blocks starting that late."""
     scored_phases = []
     for phase in phases:
         console.print(f"scoring ART phase {phase} of {phases.stop - 1}")
-        make = partial(StreamingAnomalyDetector, DetectorConfig(art_phase=phase))
+        make = partial(StreamingAnomalyDetector, replace(base, art_phase=phase))
         files = [ScoredFile(s.key, run_detector(s, make), s.windows, s.category) for s in corpus]
         scored_phases.append([score_corpus(files, profile) for profile in profiles])
     return scored_phases
@@ -239,12 +286,13 @@ def main(argv: list[str] | None = None) -> int:
         "--scorer",
         choices=sorted(SCORERS),
         default="ensemble",
-        help="ensemble: healops.detection.anomaly (the default); level: the series scorer the detector Lambda runs "
-        "(healops.detection.service.LevelStreamScorer)",
+        help="ensemble: healops.detection.anomaly (the default); bounded: the same with its state bounded for a "
+        "per-series detector state (healops.detection.anomaly.BOUNDED_CONFIG); level: the series scorer the "
+        "detector Lambda runs (healops.detection.service.LevelStreamScorer)",
     )
     args = parser.parse_args(argv)
-    if args.scorer != "ensemble" and args.art_phases > 1:
-        parser.error(f"--scorer {args.scorer}: --art-phases is for the ensemble's ART view")
+    if args.scorer not in ENSEMBLES and args.art_phases > 1:
+        parser.error(f"--scorer {args.scorer}: --art-phases is for the ensemble's ART view ({', '.join(ENSEMBLES)})")
     if not DETECTOR_NAME_PATTERN.match(args.detector):
         parser.error(f"--detector {args.detector!r}: use letters and digits only (NAB splits names on '_')")
     if not 1 <= args.art_phases <= block:
@@ -254,12 +302,16 @@ def main(argv: list[str] | None = None) -> int:
     profiles: list[CostProfile] = load_profiles(args.data / "config" / "profiles.json")
 
     scored: list[ScoredFile] = []
+    costs: list[StateCost] = []
     points = 0
     elapsed = 0.0
     for series in corpus:
         began = time.process_time()
-        scores = run_detector(series, SCORERS[args.scorer])
+        detector = SCORERS[args.scorer]()
+        scores = score_series(series, detector)
         elapsed += time.process_time() - began
+        if isinstance(detector, StreamingAnomalyDetector):  # measured apart from the detection CPU
+            costs.append(state_cost(detector))
         points += len(scores)
         write_results(args.out, args.detector, series, scores)
         scored.append(ScoredFile(series.key, scores, series.windows, series.category))
@@ -275,9 +327,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(corpus)} series, {points} points, detection CPU {elapsed:.2f} s: "
         f"{points / elapsed if elapsed else float('inf'):,.0f} points/s on one core"
     )
+    if costs:
+        console.print(state_line(costs))
     console.print(f"results: {args.out / args.detector}")
     if args.art_phases > 1:
-        phases = [results, *score_phases(corpus, profiles, range(1, args.art_phases), console)]
+        base = ENSEMBLES[args.scorer]
+        phases = [results, *score_phases(corpus, profiles, range(1, args.art_phases), console, base)]
         for phase, phase_results in enumerate(phases):
             console.print(f"ART phase {phase}: {scores_line(phase_results)}")
         means = " ".join(
@@ -286,8 +341,9 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"mean over {len(phases)} ART phases: {means}")
     if args.cv:
         settings: dict[str, Callable[[], SeriesScorer]] = {SHIPPED: SCORERS[args.scorer]}
-        if args.scorer == "ensemble":
-            settings = {name: partial(StreamingAnomalyDetector, config) for name, config in CV_SETTINGS.items()}
+        if args.scorer in ENSEMBLES:
+            configs = cv_settings(ENSEMBLES[args.scorer])
+            settings = {name: partial(StreamingAnomalyDetector, config) for name, config in configs.items()}
         cv = cross_validate(corpus, scored, profiles, settings, console)
         console.print(f"{scores_line(results)} {cv_line(cv)}", highlight=False)
         return 0

@@ -49,6 +49,7 @@ from typing import Any
 from healops.detection.art import ArtView
 
 STATE_VERSION = 3
+_SCORE_DECIMALS = 4  # compact_state: decimals a score is kept (and stored) with
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,10 @@ class DetectorConfig:
     art_chomp: float = 0.05  # block values within this share of the range of the tracked median are snapped to it
     art_warmup: int = 104  # blocks learned before the ART view fires; its vigilances start from their matches
     art_max_categories: int = 80  # ART categories kept, the least recently used evicted first (bounds the state)
+    # Keep what the state stores at the precision it is stored with, so a detector persisted every point continues
+    # exactly: the ART features on a grid of 1/255 (one byte each) and the scores and match statistics at 4 decimals.
+    # False: exact floats (a state of ~50 KB after a NAB series; True: a few KB, see BOUNDED_CONFIG).
+    compact_state: bool = False
     gate_points: int = 4  # the score counts in full this many points after a new cluster (a block, at block 4)
     gate_damping: float = 0.6  # factor on the score otherwise (range breaks excepted; 1: no gate)
     fire_penalty: float = 0.05  # per earlier new cluster of the series, divide by 1 + this * their count
@@ -111,6 +116,14 @@ class DetectorConfig:
             raise ValueError("0 <= art_chomp < 1, gate_points >= 0 and 0 < gate_damping <= 1 are required")
         if self.fire_penalty < 0 or self.fire_half_life <= 0:
             raise ValueError("fire_penalty >= 0 and fire_half_life > 0 are required")
+
+
+# The ensemble with its state bounded for a detector persisting it per series (issue 22, "one detector"). The budget
+# sets the bounds, not NAB: ~8 KB a series (1,000 services x 8 metrics in 64 MB a tick, a service's series well
+# under DynamoDB's 400 KB item). The ART categories stay at 80 (fewer cost 3-4 points cross-validated: the view
+# needs its memory of shapes) but are kept one byte a feature; the novelty views keep 32 contexts per length, the
+# largest power of two that fits the rest of the budget. docs/lab-notes.md has the table of bounds measured.
+BOUNDED_CONFIG = DetectorConfig(max_contexts=32, max_block_contexts=32, compact_state=True)
 
 
 class ContextNovelty:
@@ -168,7 +181,9 @@ class StreamingAnomalyDetector:
         self.blocks = ContextNovelty(c.levels, c.max_context, c.max_block_contexts)
         self.recent_scores: deque[float] = deque(maxlen=c.refractory)
         self.art = (
-            ArtView(c.art_block, c.art_levels, c.art_chomp, c.art_warmup, c.art_max_categories) if c.art else None
+            ArtView(c.art_block, c.art_levels, c.art_chomp, c.art_warmup, c.art_max_categories, c.compact_state)
+            if c.art
+            else None
         )
         self._fire_decay = 0.5 ** (1.0 / c.fire_half_life)
         self.fire_count = 0.0  # exponentially weighted count of the ART view's new clusters so far
@@ -207,6 +222,8 @@ class StreamingAnomalyDetector:
             raw = self._calibrate(raw)
         if self.art is not None:
             raw = self._gate(self.art, x, raw, range_break)
+        if c.compact_state:
+            raw = round(raw, _SCORE_DECIMALS)
         recent = self.recent_scores
         # Report only a score that beats everything in the refractory period: for any global threshold the
         # first crossing of an episode is reported and the rest of the episode is not (NAB counts each FP point).

@@ -15,10 +15,14 @@ An own, past-only implementation of the ideas of ARTime (adaptive resonance theo
   statistics, so a restless series needs a worse match to fire than a regular one.
 
 At most ``max_categories`` categories are kept, the least recently used evicted first, so the state is bounded.
+With ``compact``, the features (all in [0, 1]) are kept on a grid of 1/255, so a category is stored as one byte a
+feature (``to_state`` packs them as base64), and the match statistics at 4 decimals: the state a Lambda persists
+is then a few KB instead of ~50, and the view restored from it continues exactly as the one that never stopped.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 from typing import Any
 
@@ -30,6 +34,13 @@ _LOWER_VIGILANCE_GAIN = 0.19  # share of the gap to the recent worst match the l
 _MEDIAN_STEP = 0.005  # share of the range the tracked median moves per block
 _SPIKE_SHARE = 0.1  # a block extreme within this share of the block mean is replaced by the mean
 _LEVEL_WEIGHT = 1.5  # weight of the poor fit of the newest block in the confidence
+_BYTE = 255  # compact: feature steps (one byte a feature)
+_DECIMALS = 4  # compact: decimals kept of the match statistics
+
+
+def _on_byte_grid(value: float) -> float:
+    """``value`` clamped to [0, 1] and rounded to a multiple of 1/255 (exactly one byte when stored)."""
+    return min(_BYTE, max(0, round(value * _BYTE))) / _BYTE
 
 
 def _haar8(v: list[float]) -> list[float]:
@@ -52,8 +63,11 @@ def _unit(values: list[float]) -> list[float]:
 class ArtView:
     """One series' ART view: ``update(value)`` returns a new-cluster confidence in (0, 1], or 0 if no event."""
 
-    def __init__(self, block: int, levels: int, chomp: float, warmup: int, max_categories: int) -> None:
+    def __init__(
+        self, block: int, levels: int, chomp: float, warmup: int, max_categories: int, compact: bool = False
+    ) -> None:
         self.block = block
+        self.compact = compact
         self.levels = levels
         self.chomp = chomp
         self.warmup = warmup  # blocks learned before anything fires; the vigilances start from their matches
@@ -127,7 +141,8 @@ class ArtView:
         if self.stored_lo != lo or self.stored_hi != hi:
             self._rescale(lo, hi)
         levels = [(v - lo) / width for v in window] if width > 0 else [0.0] * WINDOW
-        return self._detect(_unit(_haar8(_unit(levels))) + levels)
+        features = _unit(_haar8(_unit(levels))) + levels
+        return self._detect([_on_byte_grid(v) for v in features] if self.compact else features)
 
     def _rescale(self, lo: float, hi: float) -> None:
         """Stored level features are in units of the old range: map them onto the new one."""
@@ -143,6 +158,8 @@ class ArtView:
             for j in range(WINDOW, 2 * WINDOW):
                 lower[j] = lower[j] * scale + shift
                 upper[j] = upper[j] * scale + shift
+                if self.compact:
+                    lower[j], upper[j] = _on_byte_grid(lower[j]), _on_byte_grid(upper[j])
         self.sizes = [self._size(lower, upper) for lower, upper in zip(self.lower, self.upper, strict=True)]
         self.stored_lo, self.stored_hi = lo, hi
 
@@ -210,6 +227,8 @@ class ArtView:
         i = self.blocks
         if i <= self.warmup:
             _, match, _ = self._learn(f)
+            if self.compact:
+                match = round(match, _DECIMALS)
             if i > self.warmup // 2:
                 self.warmup_matches.append(match)
             if i == self.warmup:
@@ -225,6 +244,8 @@ class ArtView:
         if self.mask_after_category and self.blocks_without_new >= mask:
             self.mask_after_category = False
         new_cluster, match, fit = self._learn(f)
+        if self.compact:
+            match = round(match, _DECIMALS)
         self.blocks_without_new = 0 if new_cluster else self.blocks_without_new + 1
         self._note(match)
         last = self.event_match_last
@@ -252,7 +273,8 @@ class ArtView:
         self.recent_matches.append(match)
         if len(self.recent_matches) > self.warmup // 2 + 1:
             del self.recent_matches[0]
-        self.recent_gaps.append(self.rho_upper - match)
+        gap = self.rho_upper - match
+        self.recent_gaps.append(round(gap, _DECIMALS) if self.compact else gap)
         if len(self.recent_gaps) > self.warmup + 1:
             del self.recent_gaps[0]
 
@@ -299,15 +321,26 @@ class ArtView:
         state.update({name: getattr(self, name) for name in self._LISTS})
         state["lo"] = self.lo if math.isfinite(self.lo) else None
         state["hi"] = self.hi if math.isfinite(self.hi) else None
+        if self.compact:  # every feature is on the byte grid: one byte each
+            for name in ("lower", "upper"):
+                packed = bytes(round(v * _BYTE) for box in getattr(self, name) for v in box)
+                state[name] = base64.b64encode(packed).decode("ascii")
         return json_copy(state)
 
     def restore(self, state: dict[str, Any]) -> None:
-        if len(state["lower"]) > self.max_categories or len(state["pending"]) >= self.block:
+        if len(state["used"]) > self.max_categories or len(state["pending"]) >= self.block:
             raise ValueError("ART state was saved with another block or max_categories than this config")
         for name in self._SCALARS:
             setattr(self, name, state[name])
         for name in self._LISTS:
             setattr(self, name, json_copy(state[name]))
+        if isinstance(state["lower"], str) != self.compact:
+            raise ValueError(f"ART state was saved with another compact setting than {self.compact}")
+        if self.compact:
+            for name in ("lower", "upper"):
+                packed = base64.b64decode(state[name])
+                features = [b / _BYTE for b in packed]
+                setattr(self, name, [features[k : k + 2 * WINDOW] for k in range(0, len(features), 2 * WINDOW)])
         self.lo = math.inf if state["lo"] is None else float(state["lo"])
         self.hi = -math.inf if state["hi"] is None else float(state["hi"])
         self.sizes = [self._size(lower, upper) for lower, upper in zip(self.lower, self.upper, strict=True)]

@@ -93,3 +93,21 @@ def test_scorer_level_scores_the_detector_lambdas_level_scorer(
     with pytest.raises(SystemExit):
         nab.main([*args, "--scorer", "level", "--art-phases", "2"])
     assert "--art-phases is for the ensemble" in capsys.readouterr().err
+
+
+def test_scorer_bounded_scores_the_bounded_ensemble_and_reports_its_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_corpus(tmp_path / "nab")
+    args = ["--data", str(tmp_path / "nab"), "--out", str(tmp_path / "out"), "--detector", "bounded"]
+    assert nab.main([*args, "--scorer", "bounded", "--art-phases", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert re.fullmatch(r"standard=-?\d+\.\d", lines[-1])
+    [state] = [line for line in lines if line.startswith("state after each series")]
+    size = re.search(r"median (\d+\.\d) KB, largest (\d+\.\d) KB; save \d+\.\d\d ms, restore \d+\.\d\d ms", state)
+    assert size is not None and 0 < float(size.group(1)) <= float(size.group(2)) < 10
+    with (tmp_path / "out" / "bounded" / "demo" / "bounded_one.csv").open() as handle:
+        scores = [float(row["anomaly_score"]) for row in csv.DictReader(handle)]
+    assert max(scores[300:311]) > 0.9  # the jump of 50 over a swing of 2 breaks the range seen so far
+    assert nab.main([*args, "--scorer", "level"]) == 0
+    assert not [line for line in capsys.readouterr().out.splitlines() if line.startswith("state after")]

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from healops.detection.anomaly import DetectorConfig, StreamingAnomalyDetector
+from healops.detection.anomaly import BOUNDED_CONFIG, DetectorConfig, StreamingAnomalyDetector
 
 
 def seasonal_series(n: int, seed: int = 7, period: int = 288) -> list[float]:
@@ -37,6 +37,41 @@ def test_detector_restored_mid_stream_scores_the_rest_identically(split: int) ->
     restored = StreamingAnomalyDetector.from_state(state)
     assert reference[:split] + run(restored, values[split:]) == reference
     assert any(score > 0 for score in reference[split:])  # the continuation has something to get wrong
+
+
+def test_bounded_detector_persisted_every_few_points_scores_as_one_that_never_stopped() -> None:
+    # as a Lambda runs it: the state saved as JSON and restored between every few points, the ART categories packed
+    # one byte a feature; shifts and a new shape make it learn, fire and (past 80 categories) evict
+    rng = random.Random(3)
+    values = seasonal_series(6000)
+    for start in range(1500, 6000, 500):
+        values[start : start + 60] = [v + rng.uniform(-40, 60) for v in values[start : start + 60]]
+    reference = run(StreamingAnomalyDetector(BOUNDED_CONFIG), values)
+    persisted: list[float] = []
+    state = StreamingAnomalyDetector(BOUNDED_CONFIG).to_state()
+    for start in range(0, len(values), 37):  # 37: restores land at every offset inside an ART block
+        detector = StreamingAnomalyDetector.from_state(json.loads(json.dumps(state)), BOUNDED_CONFIG)
+        persisted += run(detector, values[start : start + 37])
+        state = detector.to_state()
+    assert persisted == reference
+    art = state["art"]
+    assert isinstance(art["lower"], str) and len(art["used"]) > 40  # packed, and many categories to get wrong
+    assert sum(score > 0.8 for score in reference[1500:]) >= 5  # the continuation has alarms to get wrong
+
+
+@pytest.mark.parametrize("walk", [True, False], ids=["random-walk", "white-noise"])
+def test_bounded_state_fits_the_per_series_budget_on_a_long_series(walk: bool) -> None:
+    rng = random.Random(1)
+    detector = StreamingAnomalyDetector(BOUNDED_CONFIG)
+    level = 0.0
+    for _ in range(30_000):
+        level += rng.gauss(0, 1) if walk else 0.0
+        detector.update(level + rng.gauss(0, 3) if walk else rng.random())
+    state = detector.to_state()
+    assert len(state["art"]["used"]) == BOUNDED_CONFIG.art_max_categories  # every bound filled
+    assert len(json.dumps(state, separators=(",", ":"))) < 10_000  # ~8 KB a series (docs/lab-notes.md)
+    restored = StreamingAnomalyDetector.from_state(json.loads(json.dumps(state)), BOUNDED_CONFIG)
+    assert restored.to_state() == state
 
 
 def test_restored_art_view_keeps_its_categories_and_vigilance() -> None:
@@ -149,6 +184,9 @@ def test_bad_input_and_bad_state_are_refused() -> None:
     without_art = StreamingAnomalyDetector(DetectorConfig(art=False)).to_state()
     with pytest.raises(ValueError, match="art setting"):
         StreamingAnomalyDetector.from_state(without_art)
+    compact = StreamingAnomalyDetector(BOUNDED_CONFIG).to_state()
+    with pytest.raises(ValueError, match="another compact setting than False"):
+        StreamingAnomalyDetector.from_state(compact)
 
 
 @pytest.mark.parametrize(
