@@ -120,3 +120,17 @@ output "ssm_stack_parameter_name" {
   description = "Name of the SSM parameter holding the stack's discovery document (JSON)."
   value       = aws_ssm_parameter.stack.name
 }
+
+################################################################################
+# Targets
+################################################################################
+
+output "targets_parameter_name" {
+  description = "SSM parameter holding the targets (var.targets) as JSON."
+  value       = aws_ssm_parameter.targets.name
+}
+
+output "demo_fleet_targets" {
+  description = "The demo fleet's resources in var.targets' shape (empty lists when demo_fleet is off)."
+  value       = local.demo_targets
+}

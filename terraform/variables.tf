@@ -366,3 +366,58 @@ variable "detector_read_every_ticks" {
     error_message = "detector_read_every_ticks must be a whole number from 1 to 15 (a read catches up at most 30 ticks: two periods)."
   }
 }
+
+################################################################################
+# Targets: real ECS services and Lambda functions (targets.tf, demo_fleet.tf)
+################################################################################
+
+variable "targets" {
+  description = "Real workloads to watch and heal, written to SSM /<name_prefix>/targets. ecs_services: name (how incidents and the policy call it), cluster, service, target_group_arn (optional: the ALB target group in front of it), depends_on (names of other targets or fleet services it calls). lambda_functions: name, function_name, alias (the one serving traffic), depends_on. Names are unique across both lists."
+  type = object({
+    ecs_services = optional(list(object({
+      name             = string
+      cluster          = string
+      service          = string
+      target_group_arn = optional(string)
+      depends_on       = optional(list(string), [])
+    })), [])
+    lambda_functions = optional(list(object({
+      name          = string
+      function_name = string
+      alias         = string
+      depends_on    = optional(list(string), [])
+    })), [])
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for t in concat(var.targets.ecs_services, var.targets.lambda_functions) : can(regex("^[a-z0-9][a-z0-9-]{0,62}$", t.name))])
+    error_message = "Each target's name must be lower-case letters, digits and '-' (at most 63 characters), like a fleet service's."
+  }
+  validation {
+    condition     = length(distinct([for t in concat(var.targets.ecs_services, var.targets.lambda_functions) : t.name])) == length(concat(var.targets.ecs_services, var.targets.lambda_functions))
+    error_message = "Target names must be unique across ecs_services and lambda_functions."
+  }
+  validation {
+    condition     = alltrue([for t in var.targets.ecs_services : can(regex("^[A-Za-z0-9_-]{1,255}$", t.cluster)) && can(regex("^[A-Za-z0-9_-]{1,255}$", t.service))])
+    error_message = "Each ECS target's cluster and service must be names (1 to 255 letters, digits, '-' and '_'), not ARNs."
+  }
+  validation {
+    condition     = alltrue([for t in var.targets.ecs_services : t.target_group_arn == null ? true : can(regex("^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$", t.target_group_arn))])
+    error_message = "target_group_arn must be an ALB target group's ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>), or left out."
+  }
+  validation {
+    condition     = alltrue([for t in var.targets.lambda_functions : can(regex("^[A-Za-z0-9_-]{1,64}$", t.function_name)) && can(regex("^[A-Za-z0-9_-]{1,128}$", t.alias)) && !can(regex("^[0-9]+$", t.alias)) && t.alias != "$LATEST"])
+    error_message = "Each Lambda target needs a function_name (1 to 64 letters, digits, '-' and '_', not an ARN) and an alias's name (not a version number, not $LATEST: the alias is what a rollback moves)."
+  }
+  validation {
+    condition     = alltrue([for t in concat(var.targets.ecs_services, var.targets.lambda_functions) : !contains(t.depends_on, t.name)])
+    error_message = "A target cannot depend on itself."
+  }
+}
+
+variable "demo_fleet" {
+  description = "Whether Terraform creates the demo fleet as real resources: an ECS cluster with six services (edge, checkout, payments, ledger-db, inventory, search) and two Lambda functions (auth, notifications) with a published version and a live alias, all tagged healops:managed = true (demo_fleet.tf). `healops up` turns it on for the embedded cloud; off by default, so an existing account gets only the targets it lists."
+  type        = bool
+  default     = false
+}

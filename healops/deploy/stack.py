@@ -103,6 +103,8 @@ def terraform_runner(options: StackOptions) -> TerraformRunner:
         "fleet_definition_file": str(paths.FLEET_DEFINITION_FILE),
         "remediation_policy_defaults_file": str(paths.REMEDIATION_POLICY_FILE),
         "fleet_time_scale": options.time_scale,
+        # The embedded cloud gets the demo fleet as real ECS services and Lambda functions (terraform/demo_fleet.tf).
+        "demo_fleet": True,
         **llm_plain,
         **notify_plain,
         **options.variables,

@@ -23,6 +23,7 @@ OTHER_DOCUMENTS = {
     (MODULE_DIR / "main.tf", "assume"),
     (TERRAFORM_DIR / "iam.tf", "sfn_assume"),
     (TERRAFORM_DIR / "keys.tf", "key"),
+    (TERRAFORM_DIR / "demo_fleet.tf", "demo_lambda_assume"),
 }
 
 Statement = tuple[frozenset[str], tuple[str, ...]]

@@ -22,7 +22,9 @@ Supported:
   ``pendingCount`` of the service (and of its cluster) are the sums over its deployments.
 - The deployments and counts live on moto's service objects: a snapshot keeps a rollout in progress,
   and it goes on after the restore.
-- ``CreateService`` keeps ``deploymentConfiguration`` (AWS's defaults when none is given).
+- ``CreateService`` keeps ``deploymentConfiguration`` (AWS's defaults when none is given), and a
+  service without a ``networkConfiguration`` is answered without one (moto's empty object crashes
+  Terraform's AWS provider); ``availabilityZoneRebalancing`` is kept (ENABLED when not given).
 - Application Auto Scaling ``RegisterScalableTarget`` on ``ecs:service:DesiredCount`` brings the
   service's desired count inside the new [MinCapacity, MaxCapacity], as AWS does.
 

@@ -93,6 +93,12 @@ def _create_service_response(self: Any) -> Any:
             "minimumHealthyPercent": rollout.DEFAULT_MINIMUM_HEALTHY_PERCENT,
             **given,
         }
+        # moto answers `"networkConfiguration": {}` for a service without one, which AWS never does: Terraform's
+        # AWS provider (5.100) then dereferences the missing awsvpcConfiguration and crashes. None is left out.
+        if not service.network_configuration:
+            service.network_configuration = None
+        # moto drops it (Terraform's provider then plans to set it again on every plan); AWS's default on create.
+        service.availability_zone_rebalancing = self._get_param("availabilityZoneRebalancing") or "ENABLED"
     return result
 
 

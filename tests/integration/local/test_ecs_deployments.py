@@ -196,3 +196,28 @@ def test_a_rollout_in_progress_survives_a_restart_and_finishes(tmp_path: Path) -
         assert done["taskDefinition"].endswith("task-definition/kept:2")
     finally:
         server_process(tmp_path).stop()
+
+
+def test_a_service_without_a_network_configuration_is_answered_as_aws_answers_it(ecs: Any) -> None:
+    # moto answers `"networkConfiguration": {}`, on which Terraform's AWS provider 5.100 crashes (a nil
+    # awsvpcConfiguration), and drops availabilityZoneRebalancing, which the provider then plans again on every plan.
+    raw: list[str] = []
+
+    def keep(http_response: Any, **_: Any) -> None:
+        raw.append(http_response.text)
+
+    ecs.meta.events.register("after-call.ecs.DescribeServices", keep)
+    try:
+        ecs.create_service(cluster="prod", serviceName="no-network", taskDefinition="web:1", desiredCount=1)
+        ecs.create_service(
+            cluster="prod",
+            serviceName="no-rebalancing",
+            taskDefinition="web:1",
+            desiredCount=1,
+            availabilityZoneRebalancing="DISABLED",
+        )
+        found = ecs.describe_services(cluster="prod", services=["no-network", "no-rebalancing"])["services"]
+    finally:
+        ecs.meta.events.unregister("after-call.ecs.DescribeServices", keep)
+    assert "networkConfiguration" not in raw[-1]
+    assert [s["availabilityZoneRebalancing"] for s in found] == ["ENABLED", "DISABLED"]
