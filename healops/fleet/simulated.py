@@ -10,7 +10,7 @@ from healops.fleet.actions import ActionOutcome, FleetAction, apply_action
 from healops.fleet.adapter import ServiceView, UnknownServiceError
 from healops.fleet.clock import SimClock
 from healops.fleet.state import ServiceState
-from healops.store.base import ConditionFailedError
+from healops.store.base import ConditionFailedError, transact
 from healops.store.fleet import FleetRepository
 from healops.store.injections import InjectionsRepository
 
@@ -88,11 +88,8 @@ class SimulatedFleet:
             tick = self.clock.now_tick()
             new_state, outcome = apply_action(state, action, params, tick, now)
             new_state = new_state.model_copy(update={"last_operation_id": operation_id})
-            try:
-                self.fleet.replace(new_state, state.record_version)
-            except ConditionFailedError:
-                continue
             kept = {f.injection_id for f in new_state.faults}
+            ends = []
             if self.injections is not None:
                 for fault in state.faults:
                     if fault.injection_id in kept:
@@ -100,7 +97,15 @@ class SimulatedFleet:
                     # Removed by the action, or pruned because its duration had run out.
                     fixed = fault.active_at(tick) and fault.fault in outcome.ended_faults
                     status = "fixed" if fixed else "expired"
-                    self.injections.end(fault.injection_id, status, now, f"action:{action}" if fixed else "duration")
+                    by = f"action:{action}" if fixed else "duration"
+                    ends.append(self.injections.end_request(fault.injection_id, status, now, by))
+            try:
+                # The change and the ends of the faults it removed, both or neither: a remediator that timed out
+                # between two writes left a fault gone from the fleet and still active in its record, and the
+                # retried act finds the operation already applied and ends nothing.
+                transact(self.fleet.client, [self.fleet.replace_request(new_state, state.record_version), *ends])
+            except ConditionFailedError:
+                continue
             logger.info("fleet action", extra={"service": service, "action": action, "ended": outcome.ended_faults})
             return outcome
         raise ConcurrentUpdateError(f"{service}: state changed on every one of {MAX_ATTEMPTS} attempts")

@@ -80,3 +80,28 @@ def test_an_operation_retried_after_a_crash_is_not_applied_twice(injector, repos
     assert fleet.describe("search").replicas == replicas
     fleet.apply("search", "scale_out", {"replicas": 2}, operation_id="inc-1/0002-scale_out")
     assert fleet.describe("search").replicas == replicas + 2
+
+
+class Died(Exception):
+    """The remediator's worker killed at its timeout, right after a write reached the table."""
+
+
+def test_an_act_that_died_after_its_write_leaves_the_fault_ended_in_its_record(injector, repos, aws_env):
+    # The remediator timing out mid-action: the fleet's write went through, the function never got its answer.
+    _, injections = repos
+    injection_id = injector.inject("checkout", "service_crash", {})["injected"]["injection_id"]
+    fleet = adapter(repos)
+    events = aws_env["dynamodb"].meta.events
+
+    def die(**_: object) -> None:
+        raise Died
+
+    for operation in ("PutItem", "TransactWriteItems"):
+        events.register(f"after-call.dynamodb.{operation}", die, unique_id=f"die-{operation}")
+    with pytest.raises(Died):
+        fleet.apply("checkout", "restart", operation_id="inc-1/0001-restart")
+    for operation in ("PutItem", "TransactWriteItems"):
+        events.unregister(f"after-call.dynamodb.{operation}", unique_id=f"die-{operation}")
+    assert "already applied" in fleet.apply("checkout", "restart", operation_id="inc-1/0001-restart").message
+    record = injections.get(injection_id)
+    assert (record.status, record.ended_by) == ("fixed", "action:restart")
