@@ -14,7 +14,9 @@ Scenarios: every fault type on three services (dependency_failure, on a service 
 cascade, and the fault whose first candidate, a restart, does not fix it), two faults at once in one copy, and
 faults in Heal-Ops' own parts: the LLM provider down, slow and answering garbage (a local stub
 OpenAI-compatible server, :mod:`healops.bench.llm_stub`), a poison message on the incidents queue, the detector
-crashing for some ticks, the incidents queue delayed. Seeded: the same ``--seed`` picks the same services.
+crashing for some ticks, the remediator timing out mid-action (its fleet write made, the answer held past its
+timeout: :mod:`healops.bench.hold_proxy`), the incidents queue delayed.
+Seeded: the same ``--seed`` picks the same services.
 Writes ``reports/chaos/<timestamp>/`` (report.json, report.md, timeline and distribution PNGs).
 """
 
@@ -54,6 +56,7 @@ from healops.bench.chaos_scoring import (
 )
 from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
+from healops.bench.hold_proxy import HoldingProxy
 from healops.bench.llm_stub import StubLLMServer, StubReply, StubRequest, planning_responder
 from healops.deploy.errors import DeployError
 from healops.deploy.stack import StackInfo, StackOptions, down, up
@@ -85,6 +88,7 @@ SETTLE_S = 8.0  # after a wave: late incidents (a caller's symptoms) still land 
 DETECTOR_CRASH_S = 8.0  # ticks the detector crashes on every invocation, from the injection on
 QUEUE_DELAY_S = 10  # seconds (ticks) every incident message waits on the queue
 LLM_SLOW_S = 20.0  # beyond the plan step's deadline: the offline plan must step in
+HOLD_PAST_TIMEOUT_S = 5.0  # the remediator's fleet write answered this long after the function's timeout
 POISON = '{"incident_id": "not a valid id!", "service": "chaos-poison"}'
 REQUESTED_BY = "bench-chaos"
 
@@ -100,8 +104,9 @@ class Scenario:
     name: str
     category: Category
     faults: tuple[Fault, ...]
-    # A fault in Heal-Ops' own parts that this scenario carries: llm_down, llm_slow, llm_garbage, poison_message
-    # (local to it), or detector_crash, queue_delayed (the whole wave's: such a wave holds that scenario alone).
+    # A fault in Heal-Ops' own parts that this scenario carries: llm_down, llm_slow, llm_garbage, poison_message,
+    # remediator_timeout (local to it), or detector_crash, queue_delayed (the whole wave's: such a wave holds that
+    # scenario alone).
     condition: str | None = None
 
 
@@ -139,6 +144,9 @@ def plan_waves(seed: int, quick: bool, fault_copies: int = COPIES - 1) -> list[l
         for c, base in zip(("llm_down", "llm_slow", "llm_garbage"), ("notifications", "auth", "inventory"), strict=True)
     ]
     llm.append(Scenario("poison_message:payments", "self", (Fault("payments", "bad_deploy"),), "poison_message"))
+    llm.append(
+        Scenario("remediator_timeout:checkout", "self", (Fault("checkout", "service_crash"),), "remediator_timeout")
+    )
     alone = [
         [Scenario("detector_crash:search", "self", (Fault("search", "error_storm"),), "detector_crash")],
         [Scenario("queue_delayed:checkout", "self", (Fault("checkout", "service_crash"),), "queue_delayed")],
@@ -147,7 +155,24 @@ def plan_waves(seed: int, quick: bool, fault_copies: int = COPIES - 1) -> list[l
     def packed(scenarios: list[Scenario]) -> list[list[Scenario]]:
         return [scenarios[i : i + fault_copies] for i in range(0, len(scenarios), fault_copies)]
 
-    return [*packed(plain), *packed(llm), *alone]
+    # Heal-Ops' own faults first: the poison message then has the whole run to reach the dead-letter queue, at
+    # the deployed visibility timeout (six times the remediator's).
+    return [*packed(llm), *packed(plain), *alone]
+
+
+def only(waves: list[list[Scenario]], names: set[str], fault_copies: int) -> list[list[Scenario]]:
+    """The planned scenarios named in ``names`` (``fault:service``, ``condition:service``), packed again; an
+    unknown name is an error that lists the accepted ones."""
+    planned = [s for wave in waves for s in wave]
+    unknown = names - {s.name for s in planned}
+    if unknown:
+        raise ValueError(
+            f"unknown scenario(s): {', '.join(sorted(unknown))}; accepted: {', '.join(s.name for s in planned)}"
+        )
+    alone = {"detector_crash", "queue_delayed"}
+    kept = [s for s in planned if s.name in names and s.condition not in alone]
+    waves = [kept[i : i + fault_copies] for i in range(0, len(kept), fault_copies)]
+    return waves + [[s] for s in planned if s.name in names and s.condition in alone]
 
 
 @dataclass
@@ -189,6 +214,8 @@ class ChaosRun:
         self.started = time.time()
         self.lives: list[Live] = []
         self.windows: list[tuple[Live, float]] = []
+        self.poisoned: list[Live] = []
+        self.redelivered = 0
 
     # -- the injector ------------------------------------------------------------------------------------
 
@@ -290,7 +317,10 @@ class ChaosRun:
 
     @contextmanager
     def _wave_conditions(self, conditions: set[str | None], lives: list[Live]) -> Iterator[None]:
-        with self._llm_stub(lives) if conditions & LLM_CONDITIONS else _nothing():
+        with (
+            self._llm_stub(lives) if conditions & LLM_CONDITIONS else _nothing(),
+            self._remediator_held(lives) if "remediator_timeout" in conditions else _nothing(),
+        ):
             if "queue_delayed" in conditions:
                 queue = self.info.outputs["sqs_incidents_queue_url"]
                 self.sqs.set_queue_attributes(QueueUrl=queue, Attributes={"DelaySeconds": str(QUEUE_DELAY_S)})
@@ -302,9 +332,8 @@ class ChaosRun:
                 yield
         for live in lives:
             if live.scenario.condition == "poison_message":
-                # The poison message has had its receives (visibility timeout 3 s x 3) during the wave.
-                live.notes["dlq_after"] = self._dlq_depth()
-                live.notes["poison_in_dlq"] = live.notes["dlq_after"] > live.notes["dlq_before"]
+                live.notes["poison_sent_at"] = live.started_at
+                self.poisoned.append(live)
 
     def _detector_crash(self, live: Live) -> None:
         """The detector's incidents table unset for DETECTOR_CRASH_S: every invocation then fails (fresh
@@ -331,6 +360,63 @@ class ChaosRun:
         time.sleep(max(0.0, live.started_at + DETECTOR_CRASH_S - time.time()))
         self._configure("detector", original)
         live.notes["detector_crashed_s"] = round(time.time() - live.started_at, 1)
+
+    @contextmanager
+    def _remediator_held(self, lives: list[Live]) -> Iterator[None]:
+        """The remediator's DynamoDB calls through :class:`HoldingProxy`: the first fleet write of each
+        ``remediator_timeout`` scenario's service reaches the table and its answer comes back only after the
+        function's timeout. Afterwards: the held writes, and the timed-out invocations the runtime logged."""
+        held = {live.copy: set(live.services) for live in lives if live.scenario.condition == "remediator_timeout"}
+        function = self.lam.get_function_configuration(FunctionName="remediator")
+        original = function["Environment"]["Variables"]
+        fleet_table = self.info.outputs["dynamodb_table_names"]["fleet"]
+        services = set().union(*held.values())
+        since_ms = int(time.time() * 1000)
+        with HoldingProxy(
+            self.info.endpoint_url, fleet_table, services, function["Timeout"] + HOLD_PAST_TIMEOUT_S
+        ) as proxy:
+            self._configure("remediator", {**original, "AWS_ENDPOINT_URL_DYNAMODB": proxy.url})
+            try:
+                yield
+            finally:
+                self._configure("remediator", original)
+                timeouts = self._log_count("/aws/lambda/remediator", '"Task timed out"', since_ms)
+                for live in lives:
+                    if live.copy in held:
+                        live.notes["held_writes"] = [asdict(h) for h in proxy.held if h.service in held[live.copy]]
+                        live.notes["remediator_timeouts"] = timeouts
+
+    def _log_count(self, group: str, pattern: str, since_ms: int) -> int:
+        logs = aws.client("logs", endpoint_url=self.info.endpoint_url, region="us-east-1")
+        count, kwargs = 0, {"logGroupName": group, "filterPattern": pattern, "startTime": since_ms}
+        while True:
+            page = logs.filter_log_events(**kwargs)
+            count += len(page.get("events", []))
+            if not page.get("nextToken"):
+                return count
+            kwargs["nextToken"] = page["nextToken"]
+
+    def finish(self) -> None:
+        """After the last wave: the poison messages' fate (the dead-letter queue after the queue's receives, at
+        its visibility timeout each), and how often a valid incident message was processed again."""
+        if self.poisoned:
+            queue = self.info.outputs["sqs_incidents_queue_url"]
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=queue, AttributeNames=["VisibilityTimeout", "RedrivePolicy"]
+            )["Attributes"]
+            receives = int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"])
+            sent = max(live.started_at for live in self.poisoned)
+            deadline = sent + (receives + 1) * int(attributes["VisibilityTimeout"])
+            expected = min(live.notes["dlq_before"] for live in self.poisoned) + len(self.poisoned)
+            while self._dlq_depth() < expected and time.time() < deadline:
+                time.sleep(2.0)
+            for live in self.poisoned:
+                live.notes["dlq_after"] = self._dlq_depth()
+                live.notes["poison_in_dlq"] = live.notes["dlq_after"] > live.notes["dlq_before"]
+        # A redelivered incident message finds its execution started ("execution already exists").
+        self.redelivered = self._log_count(
+            "/aws/lambda/remediator", '"execution already exists"', int(self.started * 1000)
+        )
 
     def _configure(self, function: str, variables: dict[str, str]) -> None:
         """New environment variables for ``function``: the next invocations run in fresh workers."""
@@ -493,6 +579,8 @@ def run_plan(
         for k, wave in enumerate(waves, 1):
             status.update(f"wave {k} of {len(waves)}: {', '.join(s.name for s in wave)}")
             chaos.run_wave(wave, [1 + (i % (chaos.copies - 1)) for i in range(len(wave))], timeout)
+        status.update("the poison messages' receives, the remediator's log")
+        chaos.finish()
     return chaos
 
 
@@ -589,11 +677,16 @@ SCENARIO_COLUMNS = (
 )
 
 
+def _set_name(meta: dict[str, Any]) -> str:
+    chosen = f" (only {meta['only']})" if meta.get("only") else ""
+    return f"{'quick' if meta['quick'] else 'full'} set{chosen}"
+
+
 def _markdown(meta: dict[str, Any], results: list[ScenarioResult], agg: Aggregates, goals: dict[str, Any]) -> str:
     lines = [
         f"# Chaos benchmark, {meta['started_at']}",
         "",
-        f"Commit {meta['commit']}, seed {meta['seed']}, {'quick' if meta['quick'] else 'full'} set, "
+        f"Commit {meta['commit']}, seed {meta['seed']}, {_set_name(meta)}, "
         f"{len(results)} scenarios, {meta['fleet_size']} services, time scale {meta['time_scale']:g} "
         f"(1 tick = 60 simulated s = {60 / meta['time_scale']:g} real s), {meta['duration_s']:.0f} s.",
         "",
@@ -607,6 +700,8 @@ def _markdown(meta: dict[str, Any], results: list[ScenarioResult], agg: Aggregat
         f"| mttr_ticks_p50 / p90 | {_fmt(agg.mttr_ticks_p50)} / {_fmt(agg.mttr_ticks_p90)} | | |",
         f"| false remediations per control hour | {_fmt(agg.false_remediations_per_control_hour)} "
         f"({_fmt(agg.control_hours)} service-hours) | 0 | |",
+        f"| incident messages handled again (the execution already existed) | "
+        f"{meta.get('incident_messages_redelivered', '-')} | | |",
         "",
         "| " + " | ".join(c for c, _ in SCENARIO_COLUMNS) + " | actions tried | on healthy services |",
         "|" + "---|" * (len(SCENARIO_COLUMNS) + 2),
@@ -664,8 +759,23 @@ def main(argv: list[str] | None = None) -> int:
         "--time-scale", type=float, default=TIME_SCALE, help="the cloud's time scale (default 60: a tick a second)"
     )
     parser.add_argument("--wave-timeout", type=float, default=WAVE_TIMEOUT_S, help="real seconds a wave may take")
+    parser.add_argument(
+        "--visibility-timeout",
+        type=int,
+        default=None,
+        help="the incidents queue's visibility timeout in seconds (default: the deployed one, 6 x the remediator's)",
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated scenario names of the planned set (e.g. cpu_spike:search)"
+    )
     args = parser.parse_args(argv)
-    waves = plan_waves(args.seed, args.quick, args.fleet_size // len(BASE_SERVICES) - 1)
+    fault_copies = args.fleet_size // len(BASE_SERVICES) - 1
+    waves = plan_waves(args.seed, args.quick, fault_copies)
+    if args.only:
+        try:
+            waves = only(waves, {n.strip() for n in args.only.split(",") if n.strip()}, fault_copies)
+        except ValueError as exc:
+            parser.error(str(exc))
     started_at = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     measured_commit = commit()  # the code the stack's zips are built from, now
     begun = time.monotonic()
@@ -679,8 +789,10 @@ def main(argv: list[str] | None = None) -> int:
                 "fleet_size": args.fleet_size,
                 "fleet_seed": args.seed,
                 "remediation_policy": {"max_concurrent": 20},
-                # A poison message reaches the DLQ after 3 receives of 3 s, inside a wave.
-                "incidents_visibility_timeout_s": 3,
+                # The queue's visibility timeout is the deployed one (six times the remediator's timeout) unless
+                # given: at 3 s, below the remediator's, a message still being handled came back and was handled
+                # again.
+                **({"incidents_visibility_timeout_s": args.visibility_timeout} if args.visibility_timeout else {}),
             },
             dashboard_port=None,
         )
@@ -699,6 +811,8 @@ def main(argv: list[str] | None = None) -> int:
         "time_scale": args.time_scale,
         "fleet_size": args.fleet_size,
         "duration_s": round(time.monotonic() - begun, 1),
+        "only": args.only or None,
+        "incident_messages_redelivered": chaos.redelivered,
     }
     out = args.out / started_at
     report = write_report(out, meta, results, agg, chaos, attempts, incidents)
