@@ -23,6 +23,15 @@ locals {
   service_log_group_arns           = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.service_log_group_prefix}/*"]
   service_log_stream_arns          = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.service_log_group_prefix}/*:log-stream:*"]
 
+  # The targets (targets.tf): any ECS service, task definition, scalable target or Lambda function of the account
+  # and region by ARN, narrowed by the tag every write requires (healops:managed = true): the tag is what an
+  # operator sets to let Heal-Ops act on a resource, so adding a target needs no new policy.
+  targets_parameter_arn       = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.targets_parameter}"
+  target_ecs_service_arns     = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:service/*"]
+  target_task_definition_arns = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task-definition/*"]
+  target_scalable_target_arns = ["arn:${local.partition}:application-autoscaling:${local.region}:${local.account_id}:scalable-target/*"]
+  target_lambda_function_arns = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:*"]
+
   function_policy_statements = {
     detector = [
       {
@@ -121,6 +130,78 @@ locals {
         sid       = "RemediationNotifierInvoke"
         actions   = ["lambda:InvokeFunction"]
         resources = [local.notifier_function_arn]
+      },
+      # The actions on real resources (healops/targets): exactly the calls they make, each write only on a
+      # resource tagged healops:managed = true. tests/unit/test_targets_iam.py holds both to the code.
+      {
+        sid       = "TargetsRead"
+        actions   = ["ssm:GetParameter"]
+        resources = [local.targets_parameter_arn]
+      },
+      {
+        # Before and after every action, and verify: the service's deployments and counts.
+        sid       = "EcsTargetsRead"
+        actions   = ["ecs:DescribeServices"]
+        resources = local.target_ecs_service_arns
+      },
+      {
+        # The revisions a rollback chooses between and raise_memory copies; the service's scalable target.
+        sid       = "EcsTargetsReadRevisions"
+        actions   = ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "application-autoscaling:DescribeScalableTargets"]
+        resources = ["*"]
+      },
+      {
+        # restart (forceNewDeployment), scale (desiredCount), rollback and raise_memory (taskDefinition).
+        sid       = "EcsTargetsAct"
+        actions   = ["ecs:UpdateService"]
+        resources = local.target_ecs_service_arns
+        conditions = [
+          { test = "StringEquals", variable = "aws:ResourceTag/healops:managed", values = ["true"] },
+        ]
+      },
+      {
+        # raise_memory's new revision: only one that carries the tag (it copies the current revision's tags).
+        sid       = "EcsTargetsRegisterRevision"
+        actions   = ["ecs:RegisterTaskDefinition"]
+        resources = ["*"]
+        conditions = [
+          { test = "StringEquals", variable = "aws:RequestTag/healops:managed", values = ["true"] },
+        ]
+      },
+      {
+        # ECS authorises the tags of a RegisterTaskDefinition as a TagResource, on creation only.
+        sid       = "EcsTargetsTagRevision"
+        actions   = ["ecs:TagResource"]
+        resources = local.target_task_definition_arns
+        conditions = [
+          { test = "StringEquals", variable = "ecs:CreateAction", values = ["RegisterTaskDefinition"] },
+          { test = "StringEquals", variable = "aws:RequestTag/healops:managed", values = ["true"] },
+        ]
+      },
+      {
+        # scale on a service under Application Auto Scaling moves its bounds first (its scalable target is tagged too).
+        sid       = "EcsTargetsScaleBounds"
+        actions   = ["application-autoscaling:RegisterScalableTarget"]
+        resources = local.target_scalable_target_arns
+        conditions = [
+          { test = "StringEquals", variable = "aws:ResourceTag/healops:managed", values = ["true"] },
+        ]
+      },
+      {
+        # The alias, its versions, memory and reserved concurrency; GetFunction is the update waiter's poll (on a
+        # tagged function it needs ListTags too).
+        sid       = "LambdaTargetsRead"
+        actions   = ["lambda:GetAlias", "lambda:GetFunction", "lambda:ListTags", "lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency", "lambda:ListVersionsByFunction"]
+        resources = local.target_lambda_function_arns
+      },
+      {
+        # rollback (UpdateAlias), throttle and its undo (Put/DeleteFunctionConcurrency), raise_memory (update, publish, move).
+        sid       = "LambdaTargetsAct"
+        actions   = ["lambda:UpdateAlias", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion"]
+        resources = local.target_lambda_function_arns
+        conditions = [
+          { test = "StringEquals", variable = "aws:ResourceTag/healops:managed", values = ["true"] },
+        ]
       },
     ]
     # The Plan state: reads what planning needs and writes only its audit. No write on the fleet, remediations or

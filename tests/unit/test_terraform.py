@@ -30,6 +30,11 @@ WILDCARD_RESOURCE_ACTIONS = {
     "xray:PutTelemetryRecords",
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
+    # Target actions (healops/targets): reads, and a new task definition revision whose request must carry the tag.
+    "ecs:DescribeTaskDefinition",
+    "ecs:ListTaskDefinitions",
+    "ecs:RegisterTaskDefinition",
+    "application-autoscaling:DescribeScalableTargets",
 }
 # A key policy's Resource "*" means the key it is attached to (tests/unit/test_iam_table.py checks its principals).
 KEY_POLICY_DOCUMENTS = {("keys.tf", "key")}
