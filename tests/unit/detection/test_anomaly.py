@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,18 @@ def seasonal_series(n: int, seed: int = 7, period: int = 288) -> list[float]:
 
 def run(detector: StreamingAnomalyDetector, values: list[float]) -> list[float]:
     return [detector.update(v) for v in values]
+
+
+def long_series_state(config: DetectorConfig, walk: bool) -> dict[str, Any]:
+    """The state after 30,000 points of a random walk with noise, or of white noise over a fixed range (which
+    revisits every quantised context: it fills every bound)."""
+    rng = random.Random(1)
+    detector = StreamingAnomalyDetector(config)
+    level = 0.0
+    for _ in range(30_000):
+        level += rng.gauss(0, 1) if walk else 0.0
+        detector.update(level + rng.gauss(0, 3) if walk else rng.random())
+    return detector.to_state()
 
 
 def test_scores_are_deterministic_and_in_unit_interval() -> None:
@@ -61,13 +74,7 @@ def test_bounded_detector_persisted_every_few_points_scores_as_one_that_never_st
 
 @pytest.mark.parametrize("walk", [True, False], ids=["random-walk", "white-noise"])
 def test_bounded_state_fits_the_per_series_budget_on_a_long_series(walk: bool) -> None:
-    rng = random.Random(1)
-    detector = StreamingAnomalyDetector(BOUNDED_CONFIG)
-    level = 0.0
-    for _ in range(30_000):
-        level += rng.gauss(0, 1) if walk else 0.0
-        detector.update(level + rng.gauss(0, 3) if walk else rng.random())
-    state = detector.to_state()
+    state = long_series_state(BOUNDED_CONFIG, walk)
     assert len(state["art"]["used"]) == BOUNDED_CONFIG.art_max_categories  # every bound filled
     assert len(json.dumps(state, separators=(",", ":"))) < 10_000  # ~8 KB a series (docs/lab-notes.md)
     restored = StreamingAnomalyDetector.from_state(json.loads(json.dumps(state)), BOUNDED_CONFIG)
@@ -86,15 +93,8 @@ def test_restored_art_view_keeps_its_categories_and_vigilance() -> None:
 
 @pytest.mark.parametrize("walk", [True, False], ids=["random-walk", "white-noise"])
 def test_state_size_is_bounded_on_a_long_series(walk: bool) -> None:
-    # white noise over a fixed range revisits every quantised context: it fills every bound
     config = DetectorConfig()
-    rng = random.Random(1)
-    detector = StreamingAnomalyDetector(config)
-    level = 0.0
-    for _ in range(30_000):
-        level += rng.gauss(0, 1) if walk else 0.0
-        detector.update(level + rng.gauss(0, 3) if walk else rng.random())
-    state = detector.to_state()
+    state = long_series_state(config, walk)
     assert len(state["points"]) == config.grids
     assert all(len(keys) <= config.max_contexts for grid in state["points"] for keys in grid["seen"])
     assert all(len(keys) <= config.max_block_contexts for keys in state["blocks"]["seen"])
