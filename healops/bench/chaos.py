@@ -62,6 +62,7 @@ from healops.deploy.errors import DeployError
 from healops.deploy.stack import StackInfo, StackOptions, down, up
 from healops.fleet.definition import dependency_graph
 from healops.fleet.faults import FAULTS as FAULT_CATALOG
+from healops.fleet.faults import FaultKind
 from healops.local.server import free_port
 from healops.store.incidents import IncidentsRepository
 from healops.store.injections import InjectionsRepository
@@ -78,9 +79,9 @@ FAULTS = tuple(FAULT_CATALOG)  # every fault type the fleet simulates
 CASCADE_ROOTS = ("ledger-db", "inventory", "auth")
 # Parameters that make each fault unmistakable at any hour (healops/bench/remediation.py says why).
 PARAMS: dict[str, dict[str, Any]] = {
-    "cpu_saturation": {"load_multiplier": 6.0},
-    "cpu_spike": {"extra_cpu_pct": 70.0},
-    "network_latency": {"added_ms": 1500.0},
+    FaultKind.CPU_SATURATION: {"load_multiplier": 6.0},
+    FaultKind.CPU_SPIKE: {"extra_cpu_pct": 70.0},
+    FaultKind.NETWORK_LATENCY: {"added_ms": 1500.0},
 }
 FAULT_DURATION_S = 86_400  # a simulated day: the faults that end by themselves outlast the wave
 WAVE_TIMEOUT_S = 180.0
@@ -129,27 +130,31 @@ def plan_waves(seed: int, quick: bool, fault_copies: int = COPIES - 1) -> list[l
     per_fault = 1 if quick else 3
     plain: list[Scenario] = []
     for fault in FAULTS:
-        bases = CASCADE_ROOTS if fault == "dependency_failure" else BASE_SERVICES
+        bases = CASCADE_ROOTS if fault == FaultKind.DEPENDENCY_FAILURE else BASE_SERVICES
         for base in rng.sample(bases, per_fault):
-            category: Category = "cascade" if fault == "dependency_failure" else "fault"
+            category: Category = "cascade" if fault == FaultKind.DEPENDENCY_FAILURE else "fault"
             plain.append(Scenario(f"{fault}:{base}", category, (Fault(base, fault),)))
-    pairs = [(("inventory", "error_storm"), ("notifications", "disk_exhaustion"))]
+    pairs = [(("inventory", FaultKind.ERROR_STORM), ("notifications", FaultKind.DISK_EXHAUSTION))]
     if not quick:
-        pairs.append((("auth", "cpu_saturation"), ("search", "service_crash")))
+        pairs.append((("auth", FaultKind.CPU_SATURATION), ("search", FaultKind.SERVICE_CRASH)))
     for a, b in pairs:
         plain.append(Scenario(f"concurrent:{a[1]}+{b[1]}", "concurrent", (Fault(*a), Fault(*b))))
     rng.shuffle(plain)
     llm = [
-        Scenario(f"{c}:{base}", "self", (Fault(base, "error_storm"),), c)
+        Scenario(f"{c}:{base}", "self", (Fault(base, FaultKind.ERROR_STORM),), c)
         for c, base in zip(("llm_down", "llm_slow", "llm_garbage"), ("notifications", "auth", "inventory"), strict=True)
     ]
-    llm.append(Scenario("poison_message:payments", "self", (Fault("payments", "bad_deploy"),), "poison_message"))
     llm.append(
-        Scenario("remediator_timeout:checkout", "self", (Fault("checkout", "service_crash"),), "remediator_timeout")
+        Scenario("poison_message:payments", "self", (Fault("payments", FaultKind.BAD_DEPLOY),), "poison_message")
+    )
+    llm.append(
+        Scenario(
+            "remediator_timeout:checkout", "self", (Fault("checkout", FaultKind.SERVICE_CRASH),), "remediator_timeout"
+        )
     )
     alone = [
-        [Scenario("detector_crash:search", "self", (Fault("search", "error_storm"),), "detector_crash")],
-        [Scenario("queue_delayed:checkout", "self", (Fault("checkout", "service_crash"),), "queue_delayed")],
+        [Scenario("detector_crash:search", "self", (Fault("search", FaultKind.ERROR_STORM),), "detector_crash")],
+        [Scenario("queue_delayed:checkout", "self", (Fault("checkout", FaultKind.SERVICE_CRASH),), "queue_delayed")],
     ]
 
     def packed(scenarios: list[Scenario]) -> list[list[Scenario]]:

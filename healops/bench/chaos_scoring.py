@@ -17,22 +17,32 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from healops.fleet.faults import FaultKind
+
 Category = Literal["fault", "cascade", "concurrent", "second_candidate", "control", "self"]
 # Faults the detector should see coming: how long before exhaustion the incident opened is the prediction lead.
-PREDICTED_FAULTS = frozenset({"memory_leak", "disk_exhaustion"})
+PREDICTED_FAULTS = frozenset({FaultKind.MEMORY_LEAK, FaultKind.DISK_EXHAUSTION})
 # Faults that arrive at once (a step): the MTTD goal of 2 ticks is for these.
-STEP_FAULTS = frozenset({"cpu_spike", "service_crash", "error_storm", "bad_deploy", "dependency_failure"})
+STEP_FAULTS = frozenset(
+    {
+        FaultKind.CPU_SPIKE,
+        FaultKind.SERVICE_CRASH,
+        FaultKind.ERROR_STORM,
+        FaultKind.BAD_DEPLOY,
+        FaultKind.DEPENDENCY_FAILURE,
+    }
+)
 # The fleet metric that shows each fault (ground truth: the fleet's own telemetry); the timelines plot it.
 METRIC = {
-    "cpu_saturation": "CPUUtilization",
-    "cpu_spike": "CPUUtilization",
-    "memory_leak": "MemoryUtilization",
-    "disk_exhaustion": "DiskUtilization",
-    "service_crash": "Heartbeat",
-    "network_latency": "LatencyP99",
-    "error_storm": "ErrorRate",
-    "bad_deploy": "ErrorRate",
-    "dependency_failure": "ErrorRate",
+    FaultKind.CPU_SATURATION: "CPUUtilization",
+    FaultKind.CPU_SPIKE: "CPUUtilization",
+    FaultKind.MEMORY_LEAK: "MemoryUtilization",
+    FaultKind.DISK_EXHAUSTION: "DiskUtilization",
+    FaultKind.SERVICE_CRASH: "Heartbeat",
+    FaultKind.NETWORK_LATENCY: "LatencyP99",
+    FaultKind.ERROR_STORM: "ErrorRate",
+    FaultKind.BAD_DEPLOY: "ErrorRate",
+    FaultKind.DEPENDENCY_FAILURE: "ErrorRate",
 }
 
 

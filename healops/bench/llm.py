@@ -29,6 +29,7 @@ from healops.bench.llm_stub import (
     planning_responder,
     sample_context,
 )
+from healops.fleet.faults import FaultKind
 from healops.llm import MemoryAuditTrail, Reasoner
 from healops.llm.prompt import build_prompt
 from healops.llm.redaction import Redactor
@@ -124,7 +125,7 @@ def _hung(deadline_s: float) -> Table:
             reasoner = Reasoner.from_settings(_settings(provider, server.url), MemoryAuditTrail())
             before = len(server.requests)
             started = time.monotonic()
-            outcome = reasoner.plan(sample_context("error_storm", n=999), started + deadline_s)
+            outcome = reasoner.plan(sample_context(FaultKind.ERROR_STORM, n=999), started + deadline_s)
             table.add_row(
                 provider,
                 f"{time.monotonic() - started:.2f}",

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from healops.fleet.logtemplates import ERRORS, error_record
+from healops.fleet.faults import FaultKind, fault_type
+from healops.fleet.logtemplates import error_record
 from healops.llm.prompt import estimate_tokens
 from healops.llm.providers.offline import fill_parameters
 from healops.llm.types import IncidentContext, LogExcerpt, MetricSummary, RecentDeploy, SignalSummary
@@ -158,7 +159,9 @@ class StubLLMServer:
 # ---- responders ------------------------------------------------------------------------------------
 
 
-def answer(plan: list[dict[str, Any]], fault_kind: str = "error_storm", services: list[str] | None = None) -> str:
+def answer(
+    plan: list[dict[str, Any]], fault_kind: str = FaultKind.ERROR_STORM, services: list[str] | None = None
+) -> str:
     """A model answer in the wire shape (parameters as JSON strings)."""
     return json.dumps(
         {
@@ -254,15 +257,15 @@ SAMPLE_GRAPH = {
     "notifications": [],
 }
 FAULT_KINDS = (
-    "cpu_saturation",
-    "cpu_spike",
-    "memory_leak",
-    "disk_exhaustion",
-    "service_crash",
-    "network_latency",
-    "error_storm",
-    "bad_deploy",
-    "dependency_failure",
+    FaultKind.CPU_SATURATION,
+    FaultKind.CPU_SPIKE,
+    FaultKind.MEMORY_LEAK,
+    FaultKind.DISK_EXHAUSTION,
+    FaultKind.SERVICE_CRASH,
+    FaultKind.NETWORK_LATENCY,
+    FaultKind.ERROR_STORM,
+    FaultKind.BAD_DEPLOY,
+    FaultKind.DEPENDENCY_FAILURE,
 )
 _HEALTHY = {
     "CPUUtilization": 35.0,
@@ -276,23 +279,43 @@ _HEALTHY = {
 }
 # fault kind -> (metric -> (last, mean, max, slope per minute)), incident kind, a log line
 _FAULTS: dict[str, tuple[dict[str, tuple[float, float, float, float]], str, str]] = {
-    "cpu_saturation": ({"CPUUtilization": (97, 94, 99, 0.5)}, "cpu_high", "request queue growing, workers busy"),
-    "cpu_spike": ({"CPUUtilization": (92, 55, 98, 4)}, "cpu_high", "GC pause 800ms"),
-    "memory_leak": ({"MemoryUtilization": (91, 80, 91, 1.5)}, "memory_high", "java.lang.OutOfMemoryError: heap"),
-    "disk_exhaustion": (
+    FaultKind.CPU_SATURATION: (
+        {"CPUUtilization": (97, 94, 99, 0.5)},
+        "cpu_high",
+        "request queue growing, workers busy",
+    ),
+    FaultKind.CPU_SPIKE: ({"CPUUtilization": (92, 55, 98, 4)}, "cpu_high", "GC pause 800ms"),
+    FaultKind.MEMORY_LEAK: (
+        {"MemoryUtilization": (91, 80, 91, 1.5)},
+        "memory_high",
+        "java.lang.OutOfMemoryError: heap",
+    ),
+    FaultKind.DISK_EXHAUSTION: (
         {"DiskUtilization": (93, 88, 93, 0.8)},
         "disk_exhaustion_predicted",
         "write failed: No space left",
     ),
-    "service_crash": ({"Heartbeat": (0, 0.4, 1, -0.2)}, "heartbeat_missing", "process exited with code 137 (SIGKILL)"),
-    "network_latency": ({"LatencyP99": (1900, 1400, 2100, 30)}, "latency_high", "upstream call timed out after 2000ms"),
-    "error_storm": ({"ErrorRate": (35, 22, 40, 2)}, "error_rate", "HTTP 503 Service Unavailable: exception in handler"),
-    "bad_deploy": (
+    FaultKind.SERVICE_CRASH: (
+        {"Heartbeat": (0, 0.4, 1, -0.2)},
+        "heartbeat_missing",
+        "process exited with code 137 (SIGKILL)",
+    ),
+    FaultKind.NETWORK_LATENCY: (
+        {"LatencyP99": (1900, 1400, 2100, 30)},
+        "latency_high",
+        "upstream call timed out after 2000ms",
+    ),
+    FaultKind.ERROR_STORM: (
+        {"ErrorRate": (35, 22, 40, 2)},
+        "error_rate",
+        "HTTP 503 Service Unavailable: exception in handler",
+    ),
+    FaultKind.BAD_DEPLOY: (
         {"ErrorRate": (28, 20, 30, 3)},
         "error_rate_after_deploy",
         "deploy v2.4.1 complete; NullPointerException",
     ),
-    "dependency_failure": ({"ErrorRate": (18, 12, 20, 1)}, "error_rate", "connection refused to payments:8443"),
+    FaultKind.DEPENDENCY_FAILURE: ({"ErrorRate": (18, 12, 20, 1)}, "error_rate", "connection refused to payments:8443"),
 }
 # The detector's signal kind for the metric that moved (healops/detection/signals.py).
 _SIGNAL_KINDS = {
@@ -318,7 +341,7 @@ def _signals(fault: str, service: str, metric: str, value: float) -> list[Signal
             detail=f"{kind}: {metric} at {value:g} against a normal {_HEALTHY[metric]:g} (z=8.4)",
         )
     ]
-    if metric == "ErrorRate" or fault in ("service_crash", "dependency_failure"):
+    if metric == "ErrorRate" or fault in (FaultKind.SERVICE_CRASH, FaultKind.DEPENDENCY_FAILURE):
         signals += [
             SignalSummary(
                 name="burn_rate",
@@ -327,7 +350,7 @@ def _signals(fault: str, service: str, metric: str, value: float) -> list[Signal
                 detail="burn_rate: error budget burning 14.9x over 1h/5m (SLO 99.5%)",
             ),
             SignalSummary(
-                name="error_storm",
+                name="error_storm",  # the detector's signal of that name
                 service=service,
                 score=6.1,
                 value=12,
@@ -337,7 +360,7 @@ def _signals(fault: str, service: str, metric: str, value: float) -> list[Signal
                 name="new_exception", service=service, score=1.0, detail="new_exception: new exception signature(s)"
             ),
         ]
-    if fault == "dependency_failure":
+    if fault == FaultKind.DEPENDENCY_FAILURE:
         signals.append(
             SignalSummary(
                 name="Heartbeat", service="payments", score=9.0, value=0, detail="heartbeat: 0 of 3 replicas (all down)"
@@ -359,10 +382,11 @@ def _log_events(fault: str, service: str, line: str) -> list[dict[str, Any]]:
 
     for i in range(4):
         event("INFO", "GET /v1/cart 200", status=200, latency_ms=41.0 + i)
-    cause = fault if fault in ERRORS else "error_storm"
+    # A fault whose lines carry no exception of its own (a spike, a crash) logs the storm's.
+    templates = fault_type(fault).error_templates or fault_type(FaultKind.ERROR_STORM).error_templates
     values = {"service": service, "version": "v2.4.1", "dep": "payments", "ms": "2000"}
     for i in range(10):
-        exception = error_record(cause, i, **values)
+        exception = error_record(templates, i, **values)
         event("ERROR", f"POST /v1/checkout failed: {exception['type']}: {exception['message']}", exception=exception)
     event("WARNING", line)
     return events
@@ -378,7 +402,7 @@ def sample_context(fault: str, service: str = "checkout", logs: list[str] | None
         faulty = name == service
         for metric, healthy in _HEALTHY.items():
             last, mean, high, slope = (changes if faulty else {}).get(metric, (healthy, healthy, healthy * 1.1, 0.0))
-            if fault == "dependency_failure" and name == "payments" and metric in ("Heartbeat", "ErrorRate"):
+            if fault == FaultKind.DEPENDENCY_FAILURE and name == "payments" and metric in ("Heartbeat", "ErrorRate"):
                 last, mean, high, slope = (0, 0.3, 1, -0.2) if metric == "Heartbeat" else (60, 40, 70, 4)
             metrics.append(
                 MetricSummary(
@@ -403,9 +427,9 @@ def sample_context(fault: str, service: str = "checkout", logs: list[str] | None
         logs=excerpts,
         graph=graph,
         # A failing dependency counts only when the detector linked it to this incident (its signal is here).
-        linked=["payments"] if fault == "dependency_failure" else [],
+        linked=["payments"] if fault == FaultKind.DEPENDENCY_FAILURE else [],
         catalog=catalog_specs(),
         deploys=[RecentDeploy(service=service, version="v2.4.1", previous_version="v2.4.0", minutes_before=4)]
-        if fault == "bad_deploy"
+        if fault == FaultKind.BAD_DEPLOY
         else [],
     )

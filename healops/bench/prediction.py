@@ -36,15 +36,16 @@ from healops.detection.schedule import (
     ScheduledDetection,
 )
 from healops.detection.service import ServiceDetectorConfig
+from healops.fleet.faults import FaultKind
 from healops.fleet.simulator import MORNING_TICK, Simulator
 
 console = bench_console()
 SERVICES = ("checkout", "search", "ledger-db", "auth")
 RATES = {
-    "memory_leak": ("leak_mb_per_tick", (15.0, 25.0, 40.0, 60.0, 120.0, 250.0)),
-    "disk_exhaustion": ("fill_pct_per_tick", (0.5, 1.0, 1.5, 3.0, 4.0, 5.0)),
+    FaultKind.MEMORY_LEAK: ("leak_mb_per_tick", (15.0, 25.0, 40.0, 60.0, 120.0, 250.0)),
+    FaultKind.DISK_EXHAUSTION: ("fill_pct_per_tick", (0.5, 1.0, 1.5, 3.0, 4.0, 5.0)),
 }
-METRIC = {"memory_leak": "MemoryUtilization", "disk_exhaustion": "DiskUtilization"}
+METRIC = {FaultKind.MEMORY_LEAK: "MemoryUtilization", FaultKind.DISK_EXHAUSTION: "DiskUtilization"}
 MIN_LEAD_TICKS = 10
 MAX_ETA_ERROR = 0.25
 MIN_FEASIBLE_TICKS = 8 + MIN_LEAD_TICKS  # a full short window of the fill, then the lead

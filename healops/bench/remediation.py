@@ -24,6 +24,7 @@ from healops import aws
 from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.deploy.stack import StackInfo, StackOptions, down, up
+from healops.fleet.faults import FaultKind
 from healops.local.server import free_port
 from healops.store.incidents import IncidentsRepository
 from healops.store.remediations import RemediationsRepository, attempt_result
@@ -37,17 +38,17 @@ TICK_SECONDS = 60.0
 # lasts SPIKE_DURATION_S (its default, 5 ticks, can end before a busy detector has seen two ticks of it).
 SPIKE_DURATION_S = 900
 TARGETS: dict[str, tuple[str, dict[str, Any]]] = {
-    "cpu_saturation": ("inventory-2", {"load_multiplier": 6.0}),
-    "cpu_spike": ("inventory-1", {"extra_cpu_pct": 70.0}),
-    "memory_leak": ("auth-2", {}),
-    "disk_exhaustion": ("auth-1", {}),
-    "service_crash": ("notifications-1", {}),
+    FaultKind.CPU_SATURATION: ("inventory-2", {"load_multiplier": 6.0}),
+    FaultKind.CPU_SPIKE: ("inventory-1", {"extra_cpu_pct": 70.0}),
+    FaultKind.MEMORY_LEAK: ("auth-2", {}),
+    FaultKind.DISK_EXHAUSTION: ("auth-1", {}),
+    FaultKind.SERVICE_CRASH: ("notifications-1", {}),
     # 1,500 ms: the default 400 ms on a database path is detected unreliably when a benign traffic
     # burst coincides (a latency rise during a burst is only a weak signal): a known detector limit.
-    "network_latency": ("ledger-db-2", {"added_ms": 1500.0}),
-    "error_storm": ("notifications-2", {}),
-    "bad_deploy": ("auth", {}),
-    "dependency_failure": ("ledger-db-1", {}),
+    FaultKind.NETWORK_LATENCY: ("ledger-db-2", {"added_ms": 1500.0}),
+    FaultKind.ERROR_STORM: ("notifications-2", {}),
+    FaultKind.BAD_DEPLOY: ("auth", {}),
+    FaultKind.DEPENDENCY_FAILURE: ("ledger-db-1", {}),
 }
 
 
@@ -84,7 +85,7 @@ def run(info: StackInfo, timeout: float) -> list[Episode]:
     episodes = []
     for fault, (service, params) in TARGETS.items():
         payload = {"action": "inject", "service": service, "fault": fault, "params": params, "requested_by": "bench"}
-        if fault == "cpu_spike":
+        if fault == FaultKind.CPU_SPIKE:
             payload["duration_s"] = SPIKE_DURATION_S
         lam.invoke(FunctionName="injector", Payload=json.dumps(payload))
         episodes.append(Episode(fault, service, time.time()))

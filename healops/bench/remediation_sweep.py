@@ -44,6 +44,7 @@ from healops.bench.fleet_cases import (
     run_cases,
 )
 from healops.bench.step_faults import SLOW_FAULTS
+from healops.fleet.faults import FaultKind
 from healops.remediation.policy import RemediationLimits
 from healops.remediation.simulated import TABLES, SimulatedRemediation, incident_message
 from healops.store.remediations import attempt_result
@@ -52,15 +53,15 @@ console = bench_console()
 QUIET_TICKS = 5
 # fault -> the incident kind the detector names it by (its first anomalous metric)
 DETECTED_AS = {
-    "cpu_saturation": "latency",
-    "cpu_spike": "cpu",
-    "memory_leak": "memory",
-    "disk_exhaustion": "disk",
-    "service_crash": "heartbeat",
-    "network_latency": "latency",
-    "error_storm": "errors",
-    "bad_deploy": "errors",
-    "dependency_failure": "errors",
+    FaultKind.CPU_SATURATION: "latency",
+    FaultKind.CPU_SPIKE: "cpu",
+    FaultKind.MEMORY_LEAK: "memory",
+    FaultKind.DISK_EXHAUSTION: "disk",
+    FaultKind.SERVICE_CRASH: "heartbeat",
+    FaultKind.NETWORK_LATENCY: "latency",
+    FaultKind.ERROR_STORM: "errors",
+    FaultKind.BAD_DEPLOY: "errors",
+    FaultKind.DEPENDENCY_FAILURE: "errors",
 }
 
 

@@ -28,11 +28,11 @@ from healops.bench.cli import bench_parser
 from healops.bench.console import bench_console
 from healops.bench.fleet_cases import DAY_TICKS, SIZE, fleet_cases, run_cases
 from healops.bench.prediction import ReadOptions, add_read_options, read_options, scheduled_for, step
-from healops.fleet.faults import FAULTS
+from healops.fleet.faults import FAULTS, FaultKind
 from healops.fleet.simulator import Simulator
 
 console = bench_console()
-SLOW_FAULTS = ("memory_leak", "disk_exhaustion")  # predicted ahead: healops bench prediction
+SLOW_FAULTS = (FaultKind.MEMORY_LEAK, FaultKind.DISK_EXHAUSTION)  # predicted ahead: healops bench prediction
 STEP_FAULTS = tuple(f for f in FAULTS if f not in SLOW_FAULTS)
 BOUND_TICKS = 1  # opened on the injection tick or the next: within 2 ticks
 WATCH_TICKS = 8

@@ -13,6 +13,7 @@ from rich.console import Console
 from healops.deploy.errors import DeployError
 from healops.deploy.processes import server_process
 from healops.deploy.stack import StackInfo, StackOptions, down, state_not_saved, up
+from healops.fleet.faults import FaultKind
 from healops.local.local_only import RemoteBindError, check_bind_host, is_loopback, remote_exposure
 
 console = Console()
@@ -28,7 +29,7 @@ def dashboard_lines(info: StackInfo) -> str:
 
 
 # The fault the printed example injects, with a parameter, on a service every fleet size has.
-EXAMPLE_FAULT = "error_storm"
+EXAMPLE_FAULT = FaultKind.ERROR_STORM
 EXAMPLE_PARAMS = {"error_pct": 50}
 EXAMPLE_SERVICES = ("checkout", "edge")
 

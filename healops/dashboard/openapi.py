@@ -62,6 +62,15 @@ def _type_schemas(kind: Any, name: str) -> dict[str, Schema]:
     return {name: schema, **nested}
 
 
+def _record_schema(kind: Any, name: str, schemas: dict[str, Schema]) -> Schema:
+    """``kind``'s schema; the types it nests (its enums: Severity, GuardDecision, ...) join the components."""
+    found = _type_schemas(kind, name)
+    for nested_name, nested in found.items():
+        if nested_name != name:
+            schemas.setdefault(nested_name, nested)
+    return found[name]
+
+
 def _all_required(schema: Schema, closed: bool) -> Schema:
     """Every property is required (``asdict`` / ``model_dump`` write each field, ``None`` included);
     ``closed``: no other property may appear."""
@@ -119,16 +128,16 @@ def _generated_schemas() -> dict[str, Schema]:
 
     # Stored records from the store's models. The detail serves each through its model (every field);
     # an attempt, and an incident in a list, are served as read (a record older than a field lacks it).
-    incident = _type_schemas(IncidentRecord, "Incident")["Incident"]
+    incident = _record_schema(IncidentRecord, "Incident", schemas)
     schemas["Incident"] = _all_required(incident, closed=False)
     stored = copy.deepcopy(incident)
     stored["required"] = sorted({*IncidentRecord.model_json_schema()["required"], *INCIDENT_INDEX_KEYS})
     stored["description"] = "An incident as stored (a timeline or overview item)."
     schemas["StoredIncident"] = stored
-    schemas["DecisionStep"] = _all_required(_type_schemas(DecisionRecord, "DecisionStep")["DecisionStep"], True)
-    schemas["LlmCall"] = _all_required(_type_schemas(LlmCallRecord, "LlmCall")["LlmCall"], closed=True)
-    schemas["Delivery"] = _all_required(_type_schemas(DeliveryRecord, "Delivery")["Delivery"], closed=True)
-    attempt = _type_schemas(RemediationAttempt, "Attempt")["Attempt"]
+    schemas["DecisionStep"] = _all_required(_record_schema(DecisionRecord, "DecisionStep", schemas), True)
+    schemas["LlmCall"] = _all_required(_record_schema(LlmCallRecord, "LlmCall", schemas), closed=True)
+    schemas["Delivery"] = _all_required(_record_schema(DeliveryRecord, "Delivery", schemas), closed=True)
+    attempt = _record_schema(RemediationAttempt, "Attempt", schemas)
     attempt["properties"].update(
         {
             **APPROVAL_FIELDS,

@@ -4,7 +4,7 @@ The simulated adapter (:mod:`healops.store.fleet`) reads a state, calls :func:`a
 and writes the result conditionally; a real target would implement the same actions on ECS,
 Auto Scaling or SSM instead.
 
-Semantics (the ground truth in :mod:`healops.fleet.faults` follows from them):
+Semantics (each fault type in :mod:`healops.fleet.faults` says which actions end it, ``ended_by``):
 
 - ``restart``: every replica restarts: clears service_crash and error_storm, and a memory leak's
   accumulated memory (the leak itself goes on); a bad deploy is still deployed.
@@ -26,6 +26,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from healops.fleet.faults import FAULTS, fault_type
 from healops.fleet.state import ServiceState
 from healops.models.errors import describe_validation_error
 
@@ -59,12 +60,9 @@ ACTION_PARAMS: dict[str, type[ActionParams]] = {
     "raise_memory_limit": FleetMemoryLimitParams,
 }
 
+# Which faults each action takes off a service's state: the fault types' own ``ended_by``.
 ENDED_BY: dict[str, frozenset[str]] = {
-    "restart": frozenset({"service_crash", "error_storm"}),
-    "scale_out": frozenset({"cpu_spike"}),
-    "rollback": frozenset({"bad_deploy", "memory_leak"}),
-    "clear_disk": frozenset({"disk_exhaustion"}),
-    "failover": frozenset({"dependency_failure", "network_latency", "service_crash"}),
+    action: frozenset(kind for kind, fault in FAULTS.items() if action in fault.ended_by) for action in FLEET_ACTIONS
 }
 
 
@@ -99,7 +97,7 @@ def apply_action(
     update: dict[str, Any] = {}
     faults = list(state.faults)
     if action == "restart":
-        faults = [f.model_copy(update={"anchor_tick": tick}) if f.fault == "memory_leak" else f for f in faults]
+        faults = [fault_type(f.fault).after_restart(f, tick) for f in faults]
     elif action == "scale_out":
         assert isinstance(params, ScaleParams)
         update["replicas"] = min(MAX_REPLICAS, state.replicas + (params.replicas or state.replicas))

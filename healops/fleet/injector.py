@@ -197,7 +197,7 @@ class Injector:
                 "health": "degraded",
                 "updated_at": _now(),
             }
-            if fault == "bad_deploy":
+            if kind.deploys_version:
                 # The fault is a deploy: the bad version goes out, the old one becomes the rollback target.
                 update["previous_version"] = state.version
                 update["version"] = params.get("version") or next_version(state.version)
@@ -250,7 +250,7 @@ class Injector:
             update: dict[str, Any] = {"faults": kept, "updated_at": _now(), "health": "healthy" if not kept else None}
             if update["health"] is None:
                 del update["health"]
-            if any(f.fault == "bad_deploy" for f in removed) and state.previous_version:
+            if any(fault_type(f.fault).deploys_version for f in removed) and state.previous_version:
                 update["version"], update["previous_version"] = state.previous_version, state.version
             now = _now()
             try:

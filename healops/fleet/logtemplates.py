@@ -1,6 +1,7 @@
-"""What a service's error logs say during each fault: realistic exception types, messages, traces.
+"""What a service's logs are made of: request paths, the exception a failing dependency's callers log, traces.
 
-Templates only; :mod:`healops.fleet.telemetry` picks among them deterministically. ``{dep}``,
+Templates only (each fault's own exceptions are on its type in :mod:`healops.fleet.faults`);
+:mod:`healops.fleet.telemetry` picks among them deterministically. ``{dep}``,
 ``{service}``, ``{version}``, ``{limit}``, ``{code}`` and ``{ms}`` are filled in per record.
 """
 
@@ -38,125 +39,31 @@ def _trace(frames: list[tuple[str, int, str, str]], exc: str) -> str:
     return "\n".join(lines)
 
 
-# fault -> list of (logger, exception type, message, trace frames)
-ERRORS: dict[str, tuple[tuple[str, str, str, list[tuple[str, int, str, str]]], ...]] = {
-    "error_storm": (
-        (
-            "app.cache",
-            "redis.exceptions.ConnectionError",
-            "Error 111 connecting to cache.{service}.internal:6379. Connection refused.",
-            [
-                ("/app/{service}/handlers.py", 88, "handle", "cached = self.cache.get(key)"),
-                (f"{SITE}/redis/client.py", 1266, "get", "return self.execute_command('GET', name)"),
-                (f"{SITE}/redis/connection.py", 707, "connect", "raise ConnectionError(self._error_message(e))"),
-            ],
-        ),
-        (
-            "app.http",
-            "sqlalchemy.exc.TimeoutError",
-            "QueuePool limit of size 20 overflow 10 reached, connection timed out, timeout 30.00",
-            [
-                ("/app/{service}/repository.py", 41, "load", "with self.engine.connect() as conn:"),
-                (f"{SITE}/sqlalchemy/pool/impl.py", 168, "_do_get", "raise exc.TimeoutError("),
-            ],
-        ),
+# One exception an error line may carry: (logger, exception type, message, trace frames (path, line, function, code)).
+ErrorTemplate = tuple[str, str, str, list[tuple[str, int, str, str]]]
+
+# What a caller's error lines say when a service it depends on fails (each fault's own are on its type in
+# healops.fleet.faults).
+UPSTREAM_ERRORS: tuple[ErrorTemplate, ...] = (
+    (
+        "app.client",
+        "httpx.HTTPStatusError",
+        "Server error '503 Service Unavailable' for url 'http://{dep}.internal/' after 3 retries",
+        [
+            ("/app/{service}/client.py", 58, "call", "response.raise_for_status()"),
+            (
+                f"{SITE}/httpx/_models.py",
+                829,
+                "raise_for_status",
+                "raise HTTPStatusError(message, request=request, response=self)",
+            ),
+        ],
     ),
-    "bad_deploy": (
-        (
-            "app.handlers",
-            "KeyError",
-            "'currency_code'",
-            [
-                ("/app/{service}/handlers.py", 132, "handle", "amount = Money(body['amount'], body['currency_code'])"),
-            ],
-        ),
-        (
-            "app.handlers",
-            "AttributeError",
-            "'NoneType' object has no attribute 'tenant_id'",
-            [
-                ("/app/{service}/middleware.py", 57, "__call__", "scope['tenant'] = request.user.tenant_id"),
-            ],
-        ),
-    ),
-    "memory_leak": (
-        (
-            "app.worker",
-            "MemoryError",
-            "",
-            [
-                ("/app/{service}/cache.py", 73, "remember", "self._entries[key] = value"),
-            ],
-        ),
-    ),
-    "disk_exhaustion": (
-        (
-            "app.storage",
-            "OSError",
-            "[Errno 28] No space left on device: '/var/lib/{service}/spool/batch-0042.tmp'",
-            [
-                ("/app/{service}/spool.py", 64, "append", "with open(path, 'ab') as fh:"),
-            ],
-        ),
-    ),
-    "dependency_failure": (
-        (
-            "app.db",
-            "psycopg.OperationalError",
-            "connection failed: FATAL:  remaining connection slots are reserved for non-replication "
-            "superuser connections",
-            [
-                ("/app/{service}/db.py", 29, "connect", "return psycopg.connect(self.dsn, connect_timeout=3)"),
-                (f"{SITE}/psycopg/connection.py", 748, "connect", "raise last_ex.with_traceback(None)"),
-            ],
-        ),
-    ),
-    "cpu_saturation": (
-        (
-            "app.http",
-            "asyncio.exceptions.TimeoutError",
-            "request handler exceeded its 5.0 s deadline",
-            [("/app/{service}/server.py", 210, "dispatch", "return await asyncio.wait_for(handler(request), 5.0)")],
-        ),
-    ),
-    "network_latency": (
-        (
-            "app.client",
-            "httpx.ReadTimeout",
-            "timed out after {ms} ms",
-            [
-                ("/app/{service}/client.py", 51, "call", "response = await self.http.post(url, json=payload)"),
-                (
-                    f"{SITE}/httpx/_transports/default.py",
-                    86,
-                    "map_httpcore_exceptions",
-                    "raise mapped_exc(message) from exc",
-                ),
-            ],
-        ),
-    ),
-    "upstream": (
-        (
-            "app.client",
-            "httpx.HTTPStatusError",
-            "Server error '503 Service Unavailable' for url 'http://{dep}.internal/' after 3 retries",
-            [
-                ("/app/{service}/client.py", 58, "call", "response.raise_for_status()"),
-                (
-                    f"{SITE}/httpx/_models.py",
-                    829,
-                    "raise_for_status",
-                    "raise HTTPStatusError(message, request=request, response=self)",
-                ),
-            ],
-        ),
-    ),
-}
+)
 
 
-def error_record(fault: str, choice: int, **values: str) -> dict[str, str]:
-    """One exception for ``fault``: its logger, type, message and a formatted trace."""
-    options = ERRORS[fault]
+def error_record(options: tuple[ErrorTemplate, ...], choice: int, **values: str) -> dict[str, str]:
+    """One exception of ``options`` (the ``choice``-th, cyclically): its logger, type, message and a formatted trace."""
     logger, exc_type, message, frames = options[choice % len(options)]
     message = message.format(**values)
     filled = [(p.format(**values), line, func, code) for p, line, func, code in frames]

@@ -10,7 +10,7 @@ from typing import Any
 
 from healops.fleet.actions import apply_action, next_version
 from healops.fleet.definition import expand, load_definition
-from healops.fleet.faults import FAULTS
+from healops.fleet.faults import fault_type
 from healops.fleet.state import ActiveFault, ServiceState
 from healops.fleet.telemetry import ServiceTick, fleet_tick
 
@@ -29,7 +29,8 @@ class Simulator:
 
     def inject(self, service: str, fault: str, duration_ticks: int | None = None, **params: Any) -> None:
         state = self.states[service]
-        parsed = FAULTS[fault].parse_params(params).model_dump(mode="json")
+        kind = fault_type(fault)
+        parsed = kind.parse_params(params).model_dump(mode="json")
         active = ActiveFault(
             injection_id=f"inj-{fault}",
             fault=fault,
@@ -39,7 +40,7 @@ class Simulator:
             anchor_tick=self.tick,
         )
         update: dict[str, Any] = {"faults": (*state.faults, active)}
-        if fault == "bad_deploy":
+        if kind.deploys_version:
             update.update(previous_version=state.version, version=next_version(state.version))
         self.states[service] = state.model_copy(update=update)
 

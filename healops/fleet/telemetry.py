@@ -23,7 +23,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from healops.fleet.actions import next_version
-from healops.fleet.faults import FAULTS
+from healops.fleet.faults import (
+    FAULTS,
+    ErrorCause,
+    EventLine,
+    FaultKind,
+    TickDraft,
+    fault_type,
+    status_of,
+    templates_of,
+)
 from healops.fleet.logtemplates import DEFAULT_PATHS, PATHS, base_name, error_record
 from healops.fleet.state import ActiveFault, ServiceState
 
@@ -87,16 +96,8 @@ def benign_deploy_at(seed: int, service: str, tick: int) -> bool:
 
 def outbound_effect(fault: ActiveFault) -> tuple[float, float, float] | None:
     """(error %, added ms, decay per hop) that a fault inflicts on callers, if it propagates."""
-    if not FAULTS[fault.fault].propagates:
-        return None
-    p = fault.params
-    if fault.fault == "service_crash":
-        return 100.0, 0.0, 0.5
-    if fault.fault == "dependency_failure":
-        return float(p.get("severity_pct", 80.0)), 150.0, float(p.get("decay", 0.5))
-    if fault.fault == "network_latency":
-        return 0.0, float(p.get("added_ms", 400.0)), float(p.get("decay", 0.5))
-    return None
+    outbound = fault_type(fault.fault).outbound(fault)
+    return None if outbound is None else (outbound.error_pct, outbound.added_ms, outbound.decay)
 
 
 def propagated_effects(states: Mapping[str, ServiceState], tick: int) -> dict[str, list[Inbound]]:
@@ -150,115 +151,81 @@ def service_tick(
     inbound: list[Inbound] | None = None,
     at_ms: int = 0,
 ) -> ServiceTick:
-    """One service's eight metrics and its log records for ``tick``."""
+    """One service's eight metrics and its log records for ``tick``.
+
+    The normal band is computed here; each active fault's type shapes it in the phases it acts in
+    (:class:`healops.fleet.faults.FaultType`), the faults taken in the catalog's order.
+    """
     spec, base = state.spec, state.spec.baseline
     name = state.service
     rng = _rng(seed, name, tick)
-    faults = {f.fault: f for f in state.active_faults(tick)}
+    by_kind = {f.fault: f for f in state.active_faults(tick)}
+    faults = [(kind, by_kind[name]) for name, kind in FAULTS.items() if name in by_kind]
     inbound = inbound or []
-    notes: list[tuple[str, str, dict[str, Any]]] = []  # (level, message, extra) event lines
+    draft = TickDraft(state, tick, rng)
 
     # Load: daily cycle x noise x benign burst x surge, less what the throttle sheds.
-    load = diurnal(tick, tick_seconds) * (1.0 + rng.gauss(0.0, 0.04))
+    draft.load = diurnal(tick, tick_seconds) * (1.0 + rng.gauss(0.0, 0.04))
     spike = in_benign_spike(seed, name, tick)
     if spike:
-        load *= 1.4
-    if "cpu_saturation" in faults:
-        load *= float(faults["cpu_saturation"].params.get("load_multiplier", 4.0))
-    load *= 1.0 - state.throttle_pct / 100.0
+        draft.load *= 1.4
+    for kind, active in faults:
+        kind.shape_load(draft, active)
+    load = draft.load * (1.0 - state.throttle_pct / 100.0)
     load = max(load, 0.05)
     requests = base.rps * tick_seconds * load
 
     # CPU: load per replica and per core, relative to the spec's operating point.
     per_replica = load * (spec.replicas / state.replicas) * (spec.cpu_cores / state.cpu_cores)
-    cpu_demand = base.cpu_pct * per_replica + rng.gauss(0.0, 1.5)
+    draft.cpu_demand = base.cpu_pct * per_replica + rng.gauss(0.0, 1.5)
     if spike:
-        cpu_demand += 8.0
-    if "cpu_spike" in faults:
-        cpu_demand += float(faults["cpu_spike"].params.get("extra_cpu_pct", 40.0)) * spec.replicas / state.replicas
-    cpu = min(100.0, max(0.5, cpu_demand))
+        draft.cpu_demand += 8.0
+    for kind, active in faults:
+        kind.shape_cpu(draft, active)
+    cpu_demand = draft.cpu_demand
+    draft.cpu = min(100.0, max(0.5, cpu_demand))
 
-    latency_factor = 1.0 + rng.gauss(0.0, 0.05)
+    draft.latency_factor = 1.0 + rng.gauss(0.0, 0.05)
     # Each replica queues its own share: latency follows the load per replica, so replicas added
     # for a surge bring it back, and a scale-in raises it.
-    latency_factor *= 1.0 + 0.25 * max(0.0, per_replica - 1.0)
+    draft.latency_factor *= 1.0 + 0.25 * max(0.0, per_replica - 1.0)
     if cpu_demand > 90.0:
         # Queueing: latency climbs steeply as the CPU nears saturation.
-        latency_factor *= 1.0 + (cpu_demand - 90.0) / 8.0
-    added_ms = 0.0
-    error_pct = base.error_pct * max(0.2, 1.0 + rng.gauss(0.0, 0.3))
-    error_causes: list[tuple[str, float, dict[str, str]]] = []  # (template, share %, values)
+        draft.latency_factor *= 1.0 + (cpu_demand - 90.0) / 8.0
+    draft.error_pct = base.error_pct * max(0.2, 1.0 + rng.gauss(0.0, 0.3))
     if cpu_demand > 100.0:
         timeouts = min(60.0, (cpu_demand - 100.0) / cpu_demand * 100.0)
-        error_pct += timeouts
-        error_causes.append(("cpu_saturation", timeouts, {}))
+        draft.error_pct += timeouts
+        draft.error_causes.append((FaultKind.CPU_SATURATION, timeouts, {}))
 
-    # Memory: resident set per replica against its limit; a leak grows from its anchor tick.
-    memory_mb = base.memory_mb * (1.0 + 0.05 * (load - 1.0)) * (1.0 + rng.gauss(0.0, 0.01))
-    alive = state.replicas
-    if "memory_leak" in faults:
-        leak = faults["memory_leak"]
-        rate = float(leak.params.get("leak_mb_per_tick", 60.0))
-        headroom = max(1.0, state.memory_limit_mb - memory_mb)
-        cycle = math.ceil(headroom / rate) + 1  # ticks from a (re)start to the OOM kill, plus the restart
-        phase = (tick - leak.anchor_tick) % cycle
-        memory_mb = min(state.memory_limit_mb, memory_mb + rate * phase)
-        if phase == cycle - 1:
-            memory_mb = state.memory_limit_mb * 0.995
-            alive = max(0, state.replicas - max(1, state.replicas // 2))
-            error_pct += 40.0
-            error_causes.append(("memory_leak", 40.0, {}))
-            notes.append(
-                (
-                    "ERROR",
-                    f"container {name} OOMKilled: memory usage reached the {state.memory_limit_mb} MiB limit; "
-                    "exit code 137, restarting",
-                    {"event": "oom_kill", "exit_code": 137, "memory_limit_mb": state.memory_limit_mb},
-                )
-            )
-    memory_pct = min(100.0, 100.0 * memory_mb / state.memory_limit_mb)
+    # Memory: resident set per replica against its limit.
+    draft.memory_mb = base.memory_mb * (1.0 + 0.05 * (load - 1.0)) * (1.0 + rng.gauss(0.0, 0.01))
+    draft.alive = state.replicas
+    for kind, active in faults:
+        kind.shape_memory(draft, active)
+    draft.memory_pct = min(100.0, 100.0 * draft.memory_mb / state.memory_limit_mb)
 
-    # Disk: the level at rest, plus a fill that runs from the fault's start.
-    disk_pct = state.disk_used_pct + rng.gauss(0.0, 0.05)
-    if "disk_exhaustion" in faults:
-        fill = faults["disk_exhaustion"]
-        disk_pct += float(fill.params.get("fill_pct_per_tick", 3.0)) * (tick - fill.started_tick + 1)
-    disk_pct = min(100.0, max(0.0, disk_pct))
-    if disk_pct >= 99.9:
-        error_pct += 45.0
-        error_causes.append(("disk_exhaustion", 45.0, {}))
+    # Disk: the level at rest, plus what the faults fill.
+    draft.disk_pct = state.disk_used_pct + rng.gauss(0.0, 0.05)
+    for kind, active in faults:
+        kind.shape_disk(draft, active)
+    draft.disk_pct = min(100.0, max(0.0, draft.disk_pct))
+    if draft.disk_pct >= 99.9:
+        draft.error_pct += 45.0
+        draft.error_causes.append((FaultKind.DISK_EXHAUSTION, 45.0, {}))
 
-    if "network_latency" in faults:
-        p = faults["network_latency"].params
-        added_ms += float(p.get("added_ms", 400.0)) * (1.0 + abs(rng.gauss(0.0, 0.1)))
-        if added_ms > 1000.0:
-            timeouts = min(30.0, (added_ms - 1000.0) / 100.0)
-            error_pct += timeouts
-            error_causes.append(("network_latency", timeouts, {"ms": f"{added_ms:.0f}"}))
-    if "error_storm" in faults:
-        share = float(faults["error_storm"].params.get("error_pct", 35.0)) * (1.0 + rng.gauss(0.0, 0.05))
-        error_pct += share
-        error_causes.append(("error_storm", share, {}))
-    if "bad_deploy" in faults:
-        p = faults["bad_deploy"].params
-        share = float(p.get("error_pct", 25.0)) * (1.0 + rng.gauss(0.0, 0.05))
-        error_pct += share
-        latency_factor *= float(p.get("latency_factor", 1.6))
-        error_causes.append(("bad_deploy", share, {}))
-    if "dependency_failure" in faults:
-        share = float(faults["dependency_failure"].params.get("severity_pct", 80.0))
-        error_pct += share
-        error_causes.append(("dependency_failure", share, {}))
+    for kind, active in faults:
+        kind.shape_errors(draft, active)
     for effect in inbound:
-        error_pct += effect.error_pct
-        added_ms += effect.added_ms
+        draft.error_pct += effect.error_pct
+        draft.added_ms += effect.added_ms
         if effect.error_pct >= MIN_PROPAGATED_PCT:
-            error_causes.append(("upstream", effect.error_pct, {"dep": effect.source}))
+            draft.error_causes.append(("upstream", effect.error_pct, {"dep": effect.source}))
 
     deployed_version = None
     if not faults and benign_deploy_at(seed, name, tick):
         deployed_version = next_version(state.version)
-        notes.append(
+        draft.notes.append(
             (
                 "INFO",
                 f"deployment started: {state.version} -> {deployed_version} (rolling, {state.replicas} replicas)",
@@ -266,46 +233,26 @@ def service_tick(
             )
         )
     if any(benign_deploy_at(seed, name, tick - k) for k in range(1, DEPLOY_EFFECT_TICKS + 1)):
-        latency_factor *= 1.3  # replicas warming up after a rolling deploy
+        draft.latency_factor *= 1.3  # replicas warming up after a rolling deploy
 
-    p50 = base.latency_p50_ms * latency_factor + added_ms
-    p99 = base.latency_p99_ms * latency_factor * (1.0 + abs(rng.gauss(0.0, 0.08))) + 2.5 * added_ms
+    draft.p50 = base.latency_p50_ms * draft.latency_factor + draft.added_ms
+    draft.p99 = base.latency_p99_ms * draft.latency_factor * (1.0 + abs(rng.gauss(0.0, 0.08))) + 2.5 * draft.added_ms
+    for kind, active in faults:
+        kind.shape_outcome(draft, active)
 
-    if "service_crash" in faults:
-        crash = faults["service_crash"]
-        alive, cpu, memory_pct, error_pct = 0, 0.0, 0.0, 100.0
-        p50, p99 = 1.5, 4.0  # the load balancer answers 503 at once
-        error_causes = [("upstream", 100.0, {"dep": name})]
-        if tick == crash.started_tick:
-            code = int(crash.params.get("exit_code", 139))
-            notes.append(
-                (
-                    "ERROR",
-                    f"process exited with status {code}; all {state.replicas} replicas of {name} are down",
-                    {"event": "crash", "exit_code": code},
-                )
-            )
-        notes.append(
-            (
-                "ERROR",
-                f"upstream connect error or disconnect/reset before headers: {name}.internal connection refused",
-                {"event": "lb_no_healthy_upstream"},
-            )
-        )
-
-    error_pct = min(100.0, max(0.0, error_pct))
+    error_pct = min(100.0, max(0.0, draft.error_pct))
     metrics = {
-        "CPUUtilization": round(cpu, 3),
-        "MemoryUtilization": round(memory_pct, 3),
-        "DiskUtilization": round(disk_pct, 3),
-        "LatencyP50": round(max(0.1, p50), 3),
-        "LatencyP99": round(max(0.1, p99, p50), 3),
+        "CPUUtilization": round(draft.cpu, 3),
+        "MemoryUtilization": round(draft.memory_pct, 3),
+        "DiskUtilization": round(draft.disk_pct, 3),
+        "LatencyP50": round(max(0.1, draft.p50), 3),
+        "LatencyP99": round(max(0.1, draft.p99, draft.p50), 3),
         "ErrorRate": round(error_pct, 3),
         "RequestCount": float(round(requests)),
-        "Heartbeat": float(alive),
+        "Heartbeat": float(draft.alive),
     }
     health = _health(metrics, base.latency_p99_ms)
-    logs = _logs(state, seed, tick, at_ms, rng, metrics, error_causes, notes)
+    logs = _logs(state, seed, tick, at_ms, rng, metrics, draft.error_causes, draft.notes)
     return ServiceTick(name, tick, state.version, health, metrics, logs, deployed_version)
 
 
@@ -327,8 +274,8 @@ def _logs(
     at_ms: int,
     rng: random.Random,
     metrics: Mapping[str, float],
-    error_causes: list[tuple[str, float, dict[str, str]]],
-    notes: list[tuple[str, str, dict[str, Any]]],
+    error_causes: list[ErrorCause],
+    notes: list[EventLine],
 ) -> list[dict[str, Any]]:
     """Structured JSON-ready records: a few request samples, the tick's errors (bounded), events."""
     name, version = state.service, state.version
@@ -388,7 +335,7 @@ def _logs(
             "request_id": f"{rng.getrandbits(64):016x}",
             "method": method,
             "path": route,
-            "status": 500 if cause not in {"upstream", "cpu_saturation", "network_latency"} else 503,
+            "status": status_of(cause),
             "latency_ms": round(metrics["LatencyP99"] * (0.5 + rng.random()), 1),
         }
         if i == lines - 1 and failed > lines:
@@ -397,7 +344,7 @@ def _logs(
             record("WARNING", f"{method} {route} {common['status']}: client closed request", **common)
             continue
         values = {"service": name, "version": version, "dep": values.get("dep", ""), "ms": values.get("ms", "")}
-        exception = error_record(cause, rng.randrange(8), **values)
+        exception = error_record(templates_of(cause), rng.randrange(8), **values)
         summary = f"{method} {route} failed: {exception['type']}: {exception['message']}"
         record("ERROR", summary, exception=exception, **common)
     return records

@@ -98,7 +98,7 @@ class IncidentContext(_Model):
         description="services the detector linked to this incident (their symptoms are this root's fault)",
     )
     kind: str = Field(max_length=64, description="what the detector saw, e.g. error_rate, disk_exhaustion")
-    severity: Severity = "medium"
+    severity: Severity = Severity.MEDIUM
     opened_at: str
     summary: str = Field(default="", max_length=2000)
     signals: list[SignalSummary] = Field(default_factory=list)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,8 +15,13 @@ INCIDENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,80}$"
 SERVICE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
 
-# How bad an incident is, lowest first.
-Severity = Literal["low", "medium", "high", "critical"]
+class Severity(StrEnum):
+    """How bad an incident is, lowest first (the values are the stored and wire strings)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
 
 
 class IncidentMessage(BaseModel):
@@ -27,7 +33,7 @@ class IncidentMessage(BaseModel):
     service: str = Field(pattern=SERVICE_NAME_PATTERN, description="The affected fleet service")
     kind: str = Field(min_length=1, max_length=64, description="What was detected, e.g. error_rate")
     opened_at: datetime = Field(description="When the incident was opened (ISO-8601, with a time zone)")
-    severity: Severity = "medium"
+    severity: Severity = Severity.MEDIUM
     summary: str = Field(default="", max_length=2000, description="One human-readable line")
     episode: int = Field(default=0, ge=0, description="0 when first opened, n after the n-th reopen")
 

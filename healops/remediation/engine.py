@@ -23,6 +23,7 @@ from healops.fleet.clock import SimClock
 from healops.llm.types import IncidentContext, MetricSummary, PastRemediation, PlanOutcome, RecentDeploy
 from healops.models.incident import IncidentMessage
 from healops.models.metrics import SERVICE_METRICS
+from healops.models.remediation import AttemptOutcome, GuardDecision, Route
 from healops.notify.announce import Announcer, no_announcer
 from healops.notify.models import Notification, NotificationEvent
 from healops.redaction import Redactor
@@ -53,12 +54,18 @@ logger = logging.getLogger(__name__)
 ACTOR = "remediator"
 CONTEXT_TICKS = 10  # ticks of metrics the planner sees
 LOG_LEAD_TICKS = 5  # ticks before the incident opened whose log lines the planner may see
-ACTED_OUTCOMES = frozenset({"acted", "verified", "not_recovered"})
+ACTED_OUTCOMES = frozenset({AttemptOutcome.ACTED, AttemptOutcome.VERIFIED, AttemptOutcome.NOT_RECOVERED})
 # The step a failed execution was in, from the route the last successful step set ($.run keeps it).
-FAILED_STEP = {"guard": "guard", "next": "guard", "act": "act", "await_approval": "approval", "wait": "verify"}
+FAILED_STEP = {
+    Route.GUARD: "guard",
+    Route.NEXT: "guard",
+    Route.ACT: "act",
+    Route.AWAIT_APPROVAL: "approval",
+    Route.WAIT: "verify",
+}
 TIMEOUT_ERRORS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
 # Outcomes of an attempt that may still act: guarded, waiting for a human, or acted already (a retried act step).
-PENDING_OUTCOMES = frozenset({"started", "awaiting_approval", "acted"})
+PENDING_OUTCOMES = frozenset({AttemptOutcome.STARTED, AttemptOutcome.AWAITING_APPROVAL, AttemptOutcome.ACTED})
 
 
 def _busy_reason(service: str, holder: str) -> str:
@@ -327,7 +334,7 @@ class Remediation:
             dry_run=limits.dry_run,
             wait_s=int(self.clock.tick_seconds),
         )
-        run.route = "guard" if run.candidates else "escalate"
+        run.route = Route.GUARD if run.candidates else Route.ESCALATE
         if not run.candidates:
             spent = sorted({f"{p.action} on {p.service}" for p in context.history if p.this_incident})
             held = f": what it tried before it reopened ({', '.join(spent)}) did not hold" if spent else ""
@@ -342,7 +349,7 @@ class Remediation:
             max_attempts=limits.max_attempts,
             first_attempt=first_attempt,
         )
-        run.route = "escalate"
+        run.route = Route.ESCALATE
         run.tried.append(
             f"reopened {incident.episode} times after fixes that verified and did not hold (the limit is "
             f"{limits.max_reopens}): it needs a fix the catalog does not have"
@@ -362,7 +369,7 @@ class Remediation:
             at = _epoch(item.get("ended_at") or item["started_at"]) * self.clock.time_scale
             if item.get("outcome") in ACTED_OUTCOMES:
                 last = at if last is None else max(last, at)
-            if item.get("verification") == "not_recovered" or item.get("outcome") == "failed":
+            if item.get("verification") == "not_recovered" or item.get("outcome") == AttemptOutcome.FAILED:
                 failures.append(at)
         return GuardSnapshot(
             now=self._sim_now(),
@@ -383,7 +390,7 @@ class Remediation:
         run.index += 1
         run.current = None
         exhausted = run.index >= len(run.candidates) or run.attempts >= run.max_attempts
-        run.route = "escalate" if exhausted else "next"
+        run.route = Route.ESCALATE if exhausted else Route.NEXT
         # Backoff between candidates: one tick, doubling with each attempt.
         run.wait_s = int(self.clock.tick_seconds * (2 ** max(0, run.attempts - 1))) if backoff else 0
         return run
@@ -391,7 +398,7 @@ class Remediation:
     def guard(self, run: RunState) -> RunState:
         incident_id = run.incident.incident_id
         if run.index >= len(run.candidates) or run.attempts >= run.max_attempts:
-            run.route = "escalate"
+            run.route = Route.ESCALATE
             return run
         candidate = run.candidates[run.index]
         run.attempts += 1
@@ -408,7 +415,7 @@ class Remediation:
             params=candidate.parameters,
             planner=run.planner,
             rationale=candidate.rationale,
-            guard_decision="deny",
+            guard_decision=GuardDecision.DENY,
             dry_run=limits.dry_run or run.dry_run,
             started_at=_iso(self.now()),
             incident_kind=run.incident.kind,
@@ -425,7 +432,7 @@ class Remediation:
             unmet = [str(exc)]
         if unmet:
             record = record.model_copy(
-                update={"guard_reasons": unmet, "outcome": "skipped", "ended_at": record.started_at}
+                update={"guard_reasons": unmet, "outcome": AttemptOutcome.SKIPPED, "ended_at": record.started_at}
             )
             self.remediations.record(record)
             self._step(
@@ -447,8 +454,8 @@ class Remediation:
         snapshot = self.snapshot(run, candidate.service)
         verdict = decide(policy, snapshot, candidate.service, candidate.action, blast, cooldown_s, own, left)
         if busy_with is not None:
-            verdict = GuardVerdict("deny", (_busy_reason(candidate.service, busy_with),), policy.dry_run)
-        if verdict.decision != "deny" and not verdict.dry_run:
+            verdict = GuardVerdict(GuardDecision.DENY, (_busy_reason(candidate.service, busy_with),), policy.dry_run)
+        if verdict.decision != GuardDecision.DENY and not verdict.dry_run:
             # Counting in-flight incidents and then acting lets two guards both see room: take a slot instead.
             slot = self.slots.acquire(incident_id, policy.max_concurrent, self.now())
             if not slot.acquired:
@@ -463,21 +470,21 @@ class Remediation:
             dry_run=verdict.dry_run,
         )
         run.current = CurrentAttempt(attempt_id=record.attempt_id, action=candidate.action, service=candidate.service)
-        if verdict.decision == "deny":
-            record = record.model_copy(update={"outcome": "refused", "ended_at": record.started_at})
+        if verdict.decision == GuardDecision.DENY:
+            record = record.model_copy(update={"outcome": AttemptOutcome.REFUSED, "ended_at": record.started_at})
             self.remediations.record(record)
             return self._next(
                 run, f"{candidate.action} on {candidate.service}: refused ({'; '.join(verdict.reasons)})", backoff=False
             )
         if verdict.dry_run:
             record = record.model_copy(
-                update={"outcome": "dry_run", "verification": "skipped", "ended_at": record.started_at}
+                update={"outcome": AttemptOutcome.DRY_RUN, "verification": "skipped", "ended_at": record.started_at}
             )
             self.remediations.record(record)
             return self._next(run, f"{candidate.action} on {candidate.service}: dry run, not executed", backoff=False)
         self.remediations.record(record)
         self._move(incident_id, "remediating")
-        run.route = "await_approval" if verdict.decision == "needs_approval" else "act"
+        run.route = Route.AWAIT_APPROVAL if verdict.decision == GuardDecision.NEEDS_APPROVAL else Route.ACT
         return run
 
     def _resume(self, run: RunState, recorded: RemediationAttempt) -> RunState:
@@ -490,20 +497,24 @@ class Remediation:
         run.current = CurrentAttempt(attempt_id=recorded.attempt_id, action=recorded.action, service=recorded.service)
         approval = getattr(recorded, "approval", None)
         what = f"{recorded.action} on {recorded.service}"
-        if recorded.outcome == "verified":
+        if recorded.outcome == AttemptOutcome.VERIFIED:
             run.tried.append(f"{what}: recovered")
             self._move(incident_id, "resolved")
             self.release_holds(run.incident, run)
-            run.route = "resolved"
+            run.route = Route.RESOLVED
             return run
         if recorded.outcome not in PENDING_OUTCOMES:
             return self._next(run, f"{what}: {recorded.outcome}", backoff=False)
-        if approval == "denied" and recorded.outcome != "acted":
+        if approval == "denied" and recorded.outcome != AttemptOutcome.ACTED:
             return self.approval_denied(run, f"denied by {getattr(recorded, 'approval_by', None) or 'a human'}")
-        if recorded.outcome == "acted" or recorded.guard_decision == "allow" or approval == "approved":
-            run.route = "act"
+        if (
+            recorded.outcome == AttemptOutcome.ACTED
+            or recorded.guard_decision == GuardDecision.ALLOW
+            or approval == "approved"
+        ):
+            run.route = Route.ACT
         else:
-            run.route = "await_approval"
+            run.route = Route.AWAIT_APPROVAL
         self._step(
             incident_id,
             "guarded",
@@ -517,7 +528,7 @@ class Remediation:
         """Store the token on the attempt: a human (the dashboard) answers SendTaskSuccess/Failure with it."""
         assert run.current is not None
         attempt = self._attempt(run)
-        self.remediations.update(attempt, outcome="awaiting_approval", task_token=task_token)
+        self.remediations.update(attempt, outcome=AttemptOutcome.AWAITING_APPROVAL, task_token=task_token)
         self._step(
             run.incident.incident_id,
             "awaiting_approval",
@@ -537,7 +548,7 @@ class Remediation:
         attempt = self._attempt(run)
         cause = self.redact(cause)  # a human's words: redacted before they are cut
         self.remediations.update(
-            attempt, outcome="denied", task_token=None, ended_at=_iso(self.now()), error=cause[:500]
+            attempt, outcome=AttemptOutcome.DENIED, task_token=None, ended_at=_iso(self.now()), error=cause[:500]
         )
         self._step(run.incident.incident_id, "denied", f"{attempt.action} on {attempt.service}: approval denied", cause)
         return self._next(
@@ -560,7 +571,10 @@ class Remediation:
         approval = getattr(attempt, "approval", None)
         if attempt.outcome not in PENDING_OUTCOMES:
             return [f"the attempt is already over (outcome {attempt.outcome})"]
-        if not (attempt.guard_decision == "allow" or (attempt.guard_decision == "needs_approval" and approval)):
+        if not (
+            attempt.guard_decision == GuardDecision.ALLOW
+            or (attempt.guard_decision == GuardDecision.NEEDS_APPROVAL and approval)
+        ):
             return [
                 f"{attempt.action} on {attempt.service} was never allowed or approved "
                 f"(guard decision {attempt.guard_decision}, approval {approval or 'none'})"
@@ -589,9 +603,9 @@ class Remediation:
             run.incident.service,
             left,
         )
-        if verdict.decision == "deny":
+        if verdict.decision == GuardDecision.DENY:
             return list(verdict.reasons)
-        if verdict.decision == "needs_approval" and approval != "approved":
+        if verdict.decision == GuardDecision.NEEDS_APPROVAL and approval != "approved":
             return [f"the policy now asks a human to approve it: {verdict.reasons[-1]}"]
         slot = self.slots.acquire(incident_id, policy.max_concurrent, now)
         if not slot.acquired:
@@ -605,16 +619,20 @@ class Remediation:
         refused = self._refusal_at_act(run, attempt)
         if refused:
             why = "; ".join(refused)
-            if attempt.outcome in PENDING_OUTCOMES and attempt.outcome != "acted":
+            if attempt.outcome in PENDING_OUTCOMES and attempt.outcome != AttemptOutcome.ACTED:
                 self.remediations.update(
-                    attempt, outcome="refused_at_act", error=why[:500], ended_at=_iso(self.now()), task_token=None
+                    attempt,
+                    outcome=AttemptOutcome.REFUSED_AT_ACT,
+                    error=why[:500],
+                    ended_at=_iso(self.now()),
+                    task_token=None,
                 )
             self._step(
                 run.incident.incident_id, "guarded", f"guard at act: refused {attempt.action} on {attempt.service}", why
             )
             return self._next(run, f"{attempt.action} on {attempt.service}: refused when acting ({why})", False)
         before = self._latest(attempt.service)
-        if attempt.outcome == "awaiting_approval":
+        if attempt.outcome == AttemptOutcome.AWAITING_APPROVAL:
             self._step(run.incident.incident_id, "approved", f"{attempt.action} on {attempt.service} approved")
         try:
             if entry.fleet_action is None:
@@ -635,7 +653,7 @@ class Remediation:
         except (InvalidActionError, UnknownServiceError) as exc:
             self.remediations.update(
                 attempt,
-                outcome="failed",
+                outcome=AttemptOutcome.FAILED,
                 error=self.redact(str(exc))[:500],
                 ended_at=_iso(self.now()),
                 metrics_before=before,
@@ -645,7 +663,7 @@ class Remediation:
             return self._next(run, f"{attempt.action} on {attempt.service}: failed ({exc})")
         acted_at = self.now()
         self.remediations.update(
-            attempt, outcome="acted", metrics_before=before, acted_at=_iso(acted_at), task_token=None
+            attempt, outcome=AttemptOutcome.ACTED, metrics_before=before, acted_at=_iso(acted_at), task_token=None
         )
         self._step(run.incident.incident_id, "acted", message, data_before=before)  # type: ignore[arg-type]
         self._announce("action_taken", run.incident, f"{attempt.action} on {attempt.service}: {message}", run.tried)
@@ -656,7 +674,7 @@ class Remediation:
             acted_at=acted_at,
             acted_tick=self.clock.tick_at(acted_at),
         )
-        run.route = "wait"
+        run.route = Route.WAIT
         rule = entry.verification_for(request.params)
         run.wait_s = int(self.clock.tick_seconds * (rule.settle_ticks + rule.stable_ticks))
         return run
@@ -677,7 +695,7 @@ class Remediation:
         baseline = self.fleet.describe(attempt.service).extra.get("latency_p99_baseline_ms")
         result = verify(rule, series, ticks, baseline, headroom)
         if result.status == "pending":
-            run.route = "wait"
+            run.route = Route.WAIT
             run.wait_s = int(self.clock.tick_seconds)
             return run
         ended = _iso(self.now())
@@ -685,7 +703,7 @@ class Remediation:
         attempt = self.remediations.update(
             attempt,
             verification=result.status,
-            outcome="verified" if recovered else "not_recovered",
+            outcome=AttemptOutcome.VERIFIED if recovered else AttemptOutcome.NOT_RECOVERED,
             metrics_after=result.last,
             ended_at=ended,
             verification_detail=result.detail,
@@ -712,7 +730,7 @@ class Remediation:
         )
         self._step(run.incident.incident_id, "resolved", f"resolved by {attempt.action} on {attempt.service}", kept)
         self._announce("resolved", run.incident, f"resolved by {attempt.action} on {attempt.service}", run.tried)
-        run.route = "resolved"
+        run.route = Route.RESOLVED
         return run
 
     def _compensate(self, run: RunState, attempt: RemediationAttempt) -> str | None:
@@ -835,10 +853,11 @@ class Remediation:
         if attempt.ended_at is not None:
             return
         fields: dict[str, Any] = {"ended_at": _iso(self.now()), "error": reason[:500], "task_token": None}
-        if attempt.outcome == "awaiting_approval":
-            fields["outcome"] = "approval_timed_out" if reason.startswith("nobody approved") else "interrupted"
-        elif attempt.outcome == "started":
-            fields["outcome"] = "interrupted"
+        if attempt.outcome == AttemptOutcome.AWAITING_APPROVAL:
+            timed_out = reason.startswith("nobody approved")
+            fields["outcome"] = AttemptOutcome.APPROVAL_TIMED_OUT if timed_out else AttemptOutcome.INTERRUPTED
+        elif attempt.outcome == AttemptOutcome.STARTED:
+            fields["outcome"] = AttemptOutcome.INTERRUPTED
         self.remediations.update(attempt, **fields)
 
 

@@ -24,9 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Literal
 
-Decision = Literal["allow", "needs_approval", "deny"]
+from healops.models.remediation import GuardDecision
 
 
 class BlastRadius(IntEnum):
@@ -86,14 +85,14 @@ class GuardSnapshot:
 
 @dataclass(frozen=True)
 class GuardVerdict:
-    decision: Decision
+    decision: GuardDecision
     reasons: tuple[str, ...]
     dry_run: bool = False
 
     @property
     def may_act(self) -> bool:
         """True only when the action may change the fleet now."""
-        return self.decision == "allow" and not self.dry_run
+        return self.decision == GuardDecision.ALLOW and not self.dry_run
 
 
 def breaker_open(policy: GuardPolicy, snapshot: GuardSnapshot, service: str) -> bool:
@@ -116,10 +115,10 @@ def decide(
     ``incident_service``: the service of the incident being remediated, when known; ``replicas_left``: the
     replicas a scale-in would leave."""
     if not policy.allows(service, action):
-        return GuardVerdict("deny", (f"{action} is not on the allow-list for {service}",), policy.dry_run)
+        return GuardVerdict(GuardDecision.DENY, (f"{action} is not on the allow-list for {service}",), policy.dry_run)
     if breaker_open(policy, snapshot, service):
         return GuardVerdict(
-            "deny",
+            GuardDecision.DENY,
             (
                 f"circuit breaker open for {service}: {policy.breaker_failures} or more failed remediations "
                 f"in the last {policy.breaker_window_s:g} s; escalating instead of acting",
@@ -132,7 +131,7 @@ def decide(
         wait = cooldown_s - (snapshot.now - last)
         whose = f"{action}'s own" if action_cooldown_s > policy.cooldown_s else "the policy's"
         return GuardVerdict(
-            "deny",
+            GuardDecision.DENY,
             (
                 f"{service} is cooling down: last action {snapshot.now - last:.0f} s ago, {wait:.0f} s to go "
                 f"(cooldown {cooldown_s:g} s, {whose})",
@@ -141,17 +140,17 @@ def decide(
         )
     if snapshot.in_flight >= policy.max_concurrent:
         return GuardVerdict(
-            "deny",
+            GuardDecision.DENY,
             (f"{snapshot.in_flight} remediations in flight, at most {policy.max_concurrent} at once",),
             policy.dry_run,
         )
     reasons = [f"{action} is allowed for {service}", "circuit breaker closed", "no cooldown in force"]
     human = approval_reasons(policy, service, action, blast_radius, incident_service, replicas_left)
     if human:
-        return GuardVerdict("needs_approval", tuple(reasons + human), policy.dry_run)
+        return GuardVerdict(GuardDecision.NEEDS_APPROVAL, tuple(reasons + human), policy.dry_run)
     if policy.dry_run:
         reasons.append("dry-run mode: planned and audited, not executed")
-    return GuardVerdict("allow", tuple(reasons), policy.dry_run)
+    return GuardVerdict(GuardDecision.ALLOW, tuple(reasons), policy.dry_run)
 
 
 def approval_reasons(

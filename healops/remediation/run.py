@@ -7,13 +7,12 @@ stays a thin loop: plan → guard → (approval) → act → wait → verify →
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from healops.models.incident import IncidentMessage
-
-Route = Literal["guard", "act", "await_approval", "wait", "verify", "next", "resolved", "escalate"]
+from healops.models.remediation import Route
 
 
 class Candidate(BaseModel):
@@ -48,6 +47,6 @@ class RunState(BaseModel):
     max_attempts: int = 3
     dry_run: bool = False
     current: CurrentAttempt | None = None
-    route: Route = "guard"
+    route: Route = Route.GUARD
     wait_s: int = Field(default=60, description="simulated seconds for the next Wait state")
     tried: list[str] = Field(default_factory=list, description="one line per attempt, for the escalation")

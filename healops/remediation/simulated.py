@@ -16,6 +16,7 @@ from typing import Any
 from healops.fleet.actions import ActionOutcome, apply_action, next_version
 from healops.fleet.adapter import ServiceView, UnknownServiceError
 from healops.fleet.clock import SimClock
+from healops.fleet.faults import fault_type
 from healops.fleet.simulated import view_of
 from healops.fleet.simulator import MORNING_TICK, Simulator
 from healops.fleet.telemetry import ServiceTick
@@ -157,7 +158,7 @@ class SimulatedRemediation:
     def inject(self, service: str, fault: str, **params: Any) -> None:
         """``fault`` on ``service`` from now, as the injector does it: a bad deploy is a deploy, stamped now."""
         self.sim.inject(service, fault, **params)
-        if fault == "bad_deploy":
+        if fault_type(fault).deploys_version:
             self.sim.states[service] = self.sim.states[service].model_copy(update={"deployed_at": self._iso(0)})
 
     def _iso(self, minutes_ago: float) -> str:

@@ -44,7 +44,7 @@ class IncidentRecord(BaseModel):
     service: str = Field(description="The root service the incident is attributed to")
     kind: str = Field(description="What was detected, e.g. error_rate, memory_exhaustion_predicted")
     status: IncidentStatus = "open"
-    severity: Severity = "medium"
+    severity: Severity = Severity.MEDIUM
     opened_at: str = Field(default_factory=utc_now, description="ISO-8601 UTC; the GSIs' range key")
     updated_at: str = Field(default_factory=utc_now)
     summary: str = ""

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from healops.models.remediation import AttemptOutcome, GuardDecision
 from healops.store.base import ConditionFailedError, DynamoRepository, Page
 from healops.store.incidents import utc_now
 
@@ -41,7 +42,7 @@ class RemediationAttempt(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     planner: str = Field(description="offline, or the LLM provider and model that proposed it")
     rationale: str = ""
-    guard_decision: str = Field(description="allow, needs_approval or deny")
+    guard_decision: GuardDecision
     guard_reasons: list[str] = Field(default_factory=list)
     dry_run: bool = False
     started_at: str = Field(default_factory=utc_now)
@@ -49,7 +50,7 @@ class RemediationAttempt(BaseModel):
     metrics_before: dict[str, float] = Field(default_factory=dict)
     metrics_after: dict[str, float] = Field(default_factory=dict)
     verification: Verification = "pending"
-    outcome: str = Field(default="started", description="started, acted, refused, failed, verified, ...")
+    outcome: AttemptOutcome = AttemptOutcome.STARTED
     error: str | None = None
     view_before: dict[str, Any] | None = Field(
         default=None, description="the service's undoable fields before the action (catalog.UNDOABLE)"

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from healops.fleet.faults import FaultKind
 from healops.llm.types import MAX_PLAN_ACTIONS, Diagnosis, IncidentContext, MetricSummary, ProposedAction, ReasonerPlan
 from healops.llm.validation import check_action, root_first
 
@@ -37,51 +38,51 @@ SURGE_LATENCY_FACTOR = 1.25
 
 # fault kind -> ranked actions (on the faulty service unless the rule says otherwise).
 PLAYBOOK: dict[str, tuple[str, ...]] = {
-    "cpu_saturation": ("scale_out", "throttle_traffic"),
-    "cpu_spike": ("scale_out", "no_op_observe"),
+    FaultKind.CPU_SATURATION: ("scale_out", "throttle_traffic"),
+    FaultKind.CPU_SPIKE: ("scale_out", "no_op_observe"),
     # A leak ships with a version: roll it back when there is one to go back to; a restart buys time.
-    "memory_leak": ("rollback_deploy", "restart_service", "raise_memory_limit"),
-    "disk_exhaustion": ("clear_disk",),
-    "service_crash": ("restart_service", "failover"),
-    "network_latency": ("failover", "throttle_traffic"),
+    FaultKind.MEMORY_LEAK: ("rollback_deploy", "restart_service", "raise_memory_limit"),
+    FaultKind.DISK_EXHAUSTION: ("clear_disk",),
+    FaultKind.SERVICE_CRASH: ("restart_service", "failover"),
+    FaultKind.NETWORK_LATENCY: ("failover", "throttle_traffic"),
     # Errors a restart does not clear point past the process (a failing instance set, its storage or
     # network): fail over to the standby; shedding load is the last resort.
-    "error_storm": ("restart_service", "failover", "throttle_traffic"),
-    "bad_deploy": ("rollback_deploy", "restart_service"),
+    FaultKind.ERROR_STORM: ("restart_service", "failover", "throttle_traffic"),
+    FaultKind.BAD_DEPLOY: ("rollback_deploy", "restart_service"),
     # The cheap fix first; failover to the dependency's standby if a restart does not help.
-    "dependency_failure": ("restart_service", "failover", "throttle_traffic"),
+    FaultKind.DEPENDENCY_FAILURE: ("restart_service", "failover", "throttle_traffic"),
 }
 # Words in the detector's incident kind that point at a fault kind.
 KIND_HINTS: dict[str, tuple[str, ...]] = {
-    "cpu_saturation": ("cpu", "surge"),
-    "memory_leak": ("memory", "oom"),
-    "disk_exhaustion": ("disk",),
-    "service_crash": ("heartbeat", "crash", "down"),
-    "network_latency": ("latency",),
-    "error_storm": ("error",),
-    "bad_deploy": ("deploy",),
-    "dependency_failure": ("dependency",),
+    FaultKind.CPU_SATURATION: ("cpu", "surge"),
+    FaultKind.MEMORY_LEAK: ("memory", "oom"),
+    FaultKind.DISK_EXHAUSTION: ("disk",),
+    FaultKind.SERVICE_CRASH: ("heartbeat", "crash", "down"),
+    FaultKind.NETWORK_LATENCY: ("latency",),
+    FaultKind.ERROR_STORM: ("error",),
+    FaultKind.BAD_DEPLOY: ("deploy",),
+    FaultKind.DEPENDENCY_FAILURE: ("dependency",),
 }
 LOG_HINTS: dict[str, re.Pattern[str]] = {
-    "memory_leak": re.compile(r"(?i)out ?of ?memory|\boom\b|memoryerror|heap"),
-    "disk_exhaustion": re.compile(r"(?i)no space left|disk (?:is )?full|enospc"),
-    "service_crash": re.compile(r"(?i)\bcrash|segfault|exited with|sigkill|killed"),
-    "network_latency": re.compile(r"(?i)timed? ?out|slow response|latency"),
-    "error_storm": re.compile(r"(?i)\b5\d\d\b|exception|traceback"),
-    "bad_deploy": re.compile(r"(?i)deploy|release|version"),
-    "dependency_failure": re.compile(r"(?i)connection refused|upstream|dependency"),
+    FaultKind.MEMORY_LEAK: re.compile(r"(?i)out ?of ?memory|\boom\b|memoryerror|heap"),
+    FaultKind.DISK_EXHAUSTION: re.compile(r"(?i)no space left|disk (?:is )?full|enospc"),
+    FaultKind.SERVICE_CRASH: re.compile(r"(?i)\bcrash|segfault|exited with|sigkill|killed"),
+    FaultKind.NETWORK_LATENCY: re.compile(r"(?i)timed? ?out|slow response|latency"),
+    FaultKind.ERROR_STORM: re.compile(r"(?i)\b5\d\d\b|exception|traceback"),
+    FaultKind.BAD_DEPLOY: re.compile(r"(?i)deploy|release|version"),
+    FaultKind.DEPENDENCY_FAILURE: re.compile(r"(?i)connection refused|upstream|dependency"),
 }
 # Signals are named by their metric (the detector's kind when it has none, e.g. burn_rate).
 SIGNAL_HINTS: dict[str, tuple[str, ...]] = {
-    "CPUUtilization": ("cpu_saturation", "cpu_spike"),
-    "CPUPerRequest": ("cpu_saturation", "cpu_spike"),
-    "RequestCount": ("cpu_saturation",),
-    "MemoryUtilization": ("memory_leak",),
-    "DiskUtilization": ("disk_exhaustion",),
-    "Heartbeat": ("service_crash",),
-    "LatencyP99": ("network_latency",),
-    "LatencyP50": ("network_latency",),
-    "ErrorRate": ("error_storm", "bad_deploy"),
+    "CPUUtilization": (FaultKind.CPU_SATURATION, FaultKind.CPU_SPIKE),
+    "CPUPerRequest": (FaultKind.CPU_SATURATION, FaultKind.CPU_SPIKE),
+    "RequestCount": (FaultKind.CPU_SATURATION,),
+    "MemoryUtilization": (FaultKind.MEMORY_LEAK,),
+    "DiskUtilization": (FaultKind.DISK_EXHAUSTION,),
+    "Heartbeat": (FaultKind.SERVICE_CRASH,),
+    "LatencyP99": (FaultKind.NETWORK_LATENCY,),
+    "LatencyP50": (FaultKind.NETWORK_LATENCY,),
+    "ErrorRate": (FaultKind.ERROR_STORM, FaultKind.BAD_DEPLOY),
 }
 
 
@@ -106,7 +107,7 @@ def _saturation(findings: dict[str, _Finding], metrics: dict[str, MetricSummary]
     cpu = metrics.get("CPUUtilization")
     if cpu and cpu.max >= SATURATED_PCT:
         sustained = cpu.mean >= SATURATED_PCT * 0.9
-        kind = "cpu_saturation" if sustained else "cpu_spike"
+        kind = FaultKind.CPU_SATURATION if sustained else FaultKind.CPU_SPIKE
         findings[kind].add(
             0.6, f"CPUUtilization on {service}: last {cpu.last:.0f}%, max {cpu.max:.0f}%", cpu.max / SATURATED_PCT
         )
@@ -121,21 +122,21 @@ def _saturation(findings: dict[str, _Finding], metrics: dict[str, MetricSummary]
             stress = ""
         if stress:
             # More than a spike's 0.6: a pegged CPU under that much traffic is the traffic's, not a passing spike.
-            findings["cpu_saturation"].add(
+            findings[FaultKind.CPU_SATURATION].add(
                 0.7, f"RequestCount on {service}: {surge:.1f}x the planned rate, {stress}", surge / SURGE_FACTOR
             )
     memory = metrics.get("MemoryUtilization")
     if memory and (memory.last >= SATURATED_PCT or (memory.slope_per_min or 0) > 0.5):
         score = 0.6 if memory.last >= SATURATED_PCT else 0.35
         trend = f", rising {memory.slope_per_min:.1f}/min" if memory.slope_per_min else ""
-        findings["memory_leak"].add(
+        findings[FaultKind.MEMORY_LEAK].add(
             score, f"MemoryUtilization on {service}: {memory.last:.0f}%{trend}", memory.last / SATURATED_PCT
         )
     disk = metrics.get("DiskUtilization")
     if disk and (disk.last >= SATURATED_PCT or (disk.slope_per_min or 0) > 0.5):
         score = 0.7 if disk.last >= SATURATED_PCT else 0.4
         evidence = f"DiskUtilization on {service}: {disk.last:.0f}%"
-        findings["disk_exhaustion"].add(score, evidence, disk.last / SATURATED_PCT)
+        findings[FaultKind.DISK_EXHAUSTION].add(score, evidence, disk.last / SATURATED_PCT)
 
 
 def _surge(metrics: dict[str, MetricSummary]) -> float:
@@ -150,12 +151,12 @@ def _surge(metrics: dict[str, MetricSummary]) -> float:
 def _availability(findings: dict[str, _Finding], metrics: dict[str, MetricSummary], service: str) -> None:
     heartbeat = metrics.get("Heartbeat")
     if heartbeat and heartbeat.last < 0.5:
-        findings["service_crash"].add(0.8, f"Heartbeat on {service} stopped (last {heartbeat.last:g})")
+        findings[FaultKind.SERVICE_CRASH].add(0.8, f"Heartbeat on {service} stopped (last {heartbeat.last:g})")
     latency = metrics.get("LatencyP99")
     if latency:
         reference = latency.baseline if latency.baseline else LATENCY_FLOOR_MS / LATENCY_FACTOR
         if latency.last >= reference * LATENCY_FACTOR:
-            findings["network_latency"].add(
+            findings[FaultKind.NETWORK_LATENCY].add(
                 0.5,
                 f"LatencyP99 on {service}: {latency.last:.0f} ms vs {reference:.0f}",
                 latency.last / (reference * LATENCY_FACTOR),
@@ -163,8 +164,8 @@ def _availability(findings: dict[str, _Finding], metrics: dict[str, MetricSummar
     errors = metrics.get("ErrorRate")
     if errors and errors.last >= ERROR_RATE_PCT:
         excess = errors.last / ERROR_RATE_PCT
-        findings["error_storm"].add(0.5, f"ErrorRate on {service}: {errors.last:.1f}%", excess)
-        findings["bad_deploy"].add(0.2, f"ErrorRate on {service}: {errors.last:.1f}%", excess)
+        findings[FaultKind.ERROR_STORM].add(0.5, f"ErrorRate on {service}: {errors.last:.1f}%", excess)
+        findings[FaultKind.BAD_DEPLOY].add(0.2, f"ErrorRate on {service}: {errors.last:.1f}%", excess)
 
 
 # Symptoms the CPU explains count for at most this share of the saturation's own score.
@@ -180,8 +181,12 @@ def _explained_by_cpu(findings: dict[str, _Finding], metrics: dict[str, MetricSu
     restate it)."""
     cpu = metrics.get("CPUUtilization")
     if cpu and cpu.last >= SATURATED_PCT:
-        saturation = max(findings["cpu_saturation"].score, findings["cpu_spike"].score)
-        symptoms = ("network_latency", "error_storm") if cpu.last >= PEGGED_PCT else ("network_latency",)
+        saturation = max(findings[FaultKind.CPU_SATURATION].score, findings[FaultKind.CPU_SPIKE].score)
+        symptoms = (
+            (FaultKind.NETWORK_LATENCY, FaultKind.ERROR_STORM)
+            if cpu.last >= PEGGED_PCT
+            else (FaultKind.NETWORK_LATENCY,)
+        )
         for symptom in symptoms:
             if findings[symptom].score:
                 findings[symptom].score = min(findings[symptom].score * 0.5, saturation * EXPLAINED_SHARE)
@@ -192,11 +197,11 @@ def _explained_by_traffic(findings: dict[str, _Finding], metrics: dict[str, Metr
     """A surge the service is visibly struggling with explains slow answers and a memory that grows without
     reaching its limit (requests in flight): they count for half, and never for as much as the surge."""
     surge = _surge(metrics)
-    saturation = findings["cpu_saturation"].score
+    saturation = findings[FaultKind.CPU_SATURATION].score
     if not surge or not saturation:
         return
     memory = metrics.get("MemoryUtilization")
-    symptoms = ["network_latency"] + (["memory_leak"] if memory and memory.last < SATURATED_PCT else [])
+    symptoms = [FaultKind.NETWORK_LATENCY] + ([FaultKind.MEMORY_LEAK] if memory and memory.last < SATURATED_PCT else [])
     for symptom in symptoms:
         if findings[symptom].score:
             findings[symptom].score = min(findings[symptom].score * 0.5, saturation * EXPLAINED_SHARE)
@@ -211,14 +216,20 @@ def _deploys(findings: dict[str, _Finding], context: IncidentContext) -> None:
     for deploy in context.deploys:
         if deploy.service == context.service and deploy.minutes_before <= DEPLOY_WINDOW_MIN:
             before = f" (from {deploy.previous_version})" if deploy.previous_version else ""
-            findings["bad_deploy"].add(
+            findings[FaultKind.BAD_DEPLOY].add(
                 0.8, f"{deploy.service} deployed {deploy.version}{before} {deploy.minutes_before:.0f} min before"
             )
 
 
 # Faults a dependency's failure cannot cause in its callers: only errors and added latency travel up the call
 # graph (the detector's LOCAL_FAMILIES, in the reasoner's words).
-LOCAL_FAULTS = ("cpu_saturation", "cpu_spike", "memory_leak", "disk_exhaustion", "service_crash")
+LOCAL_FAULTS = (
+    FaultKind.CPU_SATURATION,
+    FaultKind.CPU_SPIKE,
+    FaultKind.MEMORY_LEAK,
+    FaultKind.DISK_EXHAUSTION,
+    FaultKind.SERVICE_CRASH,
+)
 
 
 def _dependencies(
@@ -239,9 +250,9 @@ def _dependencies(
         failing = dep.get("ErrorRate") is not None and dep["ErrorRate"].last >= ERROR_RATE_PCT
         signalled = any(s.service == dependency and s.score >= 1.0 for s in context.signals)
         if down or failing or signalled:
-            finding = findings["dependency_failure"]
+            finding = findings[FaultKind.DEPENDENCY_FAILURE]
             if explain:
-                findings["error_storm"].score *= 0.5
+                findings[FaultKind.ERROR_STORM].score *= 0.5
             finding.add(1.2, f"dependency {dependency} of {context.service} is {'down' if down else 'failing'}")
             finding.target = finding.target or dependency
 
@@ -373,7 +384,7 @@ class OfflineReasoner:
         # Runners-up from the metrics and deploys alone (the hints restate them and must not add a fix), none
         # explained away: if the diagnosis was wrong, so may be its explanation of the other symptoms.
         evidence = _findings(context, hints=False, explain=False)
-        if fault == "bad_deploy" and actions and actions[0].action == "rollback_deploy":
+        if fault == FaultKind.BAD_DEPLOY and actions and actions[0].action == "rollback_deploy":
             # A deploy is a suspect, not a symptom: once its rollback has been tried, the faults the metrics show
             # come before the rest of the deploy's playbook (a disk filling since a deploy is cleared second, not
             # restarted first and cleared at the attempt limit).
@@ -408,7 +419,9 @@ class OfflineReasoner:
             if parameters is None:
                 continue
             # Throttling a dependency failure's caller protects it while the dependency heals.
-            service = context.service if (fault == "dependency_failure" and name == "throttle_traffic") else target
+            service = (
+                context.service if (fault == FaultKind.DEPENDENCY_FAILURE and name == "throttle_traffic") else target
+            )
             proposal = ProposedAction(
                 action=name,
                 service=service,
