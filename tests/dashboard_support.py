@@ -14,12 +14,12 @@ from typing import Any
 from healops.dashboard.resources import StackResources
 from healops.deploy.tables import create_tables, table_specs
 from healops.fleet.definition import load_definition
-from healops.fleet.state import ServiceState
 from healops.local.cloudwatch import CloudWatchExtension
 from healops.local.context import EmbeddedContext
 from healops.local.dynamodb import IndexedGlobalSecondaryIndexes
 from healops.local.server import EmbeddedCloud
 from healops.local.stepfunctions import StepFunctionsExtras
+from healops.models.fleet import ServiceState
 from healops.store.agent_decisions import DecisionStep
 from healops.store.incidents import IncidentRecord
 from healops.store.llm_actions import LlmCallRecord

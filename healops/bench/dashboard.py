@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
 def _measure(endpoint: str, args: argparse.Namespace, create_app: Any, resources_cls: Any, make_server: Any) -> dict:
     from healops.deploy.tables import create_tables, table_specs
     from healops.fleet.definition import load_definition
-    from healops.fleet.state import ServiceState
+    from healops.models.fleet import ServiceState
 
     def client(service: str) -> Any:
         return _make_client(endpoint, service)

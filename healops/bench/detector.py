@@ -29,8 +29,8 @@ from healops.fleet.clock import SimClock
 from healops.fleet.definition import expand, load_definition
 from healops.fleet.faults import FAULTS
 from healops.fleet.generator import metric_datums
-from healops.fleet.state import ActiveFault, ServiceState
 from healops.fleet.telemetry import fleet_tick
+from healops.models.fleet import ActiveFault, ServiceState
 from healops.store.agent_decisions import AgentDecisionsRepository
 from healops.store.detector_state import DetectorStateRepository
 from healops.store.incidents import IncidentsRepository

@@ -27,8 +27,8 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from healops.fleet.faults import FAULTS, fault_type
-from healops.fleet.state import ServiceState
 from healops.models.errors import describe_validation_error
+from healops.models.fleet import ServiceState
 
 FleetAction = Literal[
     "restart", "scale_out", "scale_in", "rollback", "clear_disk", "failover", "throttle", "raise_memory_limit"

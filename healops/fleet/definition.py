@@ -16,49 +16,13 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from healops.models.incident import SERVICE_NAME_PATTERN
+from healops.models.fleet import ServiceSpec
 
 MAX_FLEET_SIZE = 5000
-
-
-class Baseline(BaseModel):
-    """A service's normal operating point at the daily mean load, on its initial replica count."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    rps: float = Field(gt=0, le=100_000, description="requests per second")
-    cpu_pct: float = Field(gt=0, lt=100)
-    memory_mb: float = Field(gt=0)
-    disk_pct: float = Field(ge=0, lt=100)
-    latency_p50_ms: float = Field(gt=0)
-    latency_p99_ms: float = Field(gt=0)
-    error_pct: float = Field(ge=0, lt=100)
-
-
-class ServiceSpec(BaseModel):
-    """What a service is (from the definition file); its run-time state lives in the fleet table."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(pattern=SERVICE_NAME_PATTERN)
-    tier: Literal["edge", "app", "data"]
-    depends_on: tuple[str, ...] = ()
-    replicas: int = Field(ge=1, le=1000)
-    version: str = Field(min_length=1, max_length=64)
-    cpu_cores: float = Field(gt=0, le=128)
-    memory_limit_mb: int = Field(ge=64, le=1_048_576)
-    disk_gb: float = Field(gt=0, le=100_000)
-    baseline: Baseline
-
-    @model_validator(mode="after")
-    def _memory_fits(self) -> ServiceSpec:
-        if self.baseline.memory_mb >= self.memory_limit_mb:
-            raise ValueError(f"{self.name}: baseline.memory_mb must be below memory_limit_mb")
-        return self
 
 
 class FleetDefinition(BaseModel):

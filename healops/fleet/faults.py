@@ -28,7 +28,7 @@ from healops.fleet.logtemplates import SITE, UPSTREAM_ERRORS, ErrorTemplate
 from healops.models.errors import describe_validation_error
 
 if TYPE_CHECKING:
-    from healops.fleet.state import ActiveFault, ServiceState
+    from healops.models.fleet import ActiveFault, ServiceState
 
 
 class FaultKind(StrEnum):

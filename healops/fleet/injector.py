@@ -19,8 +19,8 @@ from healops.fleet.actions import FLEET_ACTIONS, next_version
 from healops.fleet.clock import SimClock
 from healops.fleet.definition import expand, parse_definition
 from healops.fleet.faults import FAULTS, InvalidFaultParamsError, UnknownFaultError, conflicting, fault_type
-from healops.fleet.state import ActiveFault, ServiceState
 from healops.fleet.telemetry import chance, fleet_tick
+from healops.models.fleet import ActiveFault, ServiceState
 from healops.models.injector import INJECTOR_ACTIONS, InjectorRequest
 from healops.store.base import ConditionFailedError, transact
 from healops.store.fleet import FleetRepository

@@ -9,7 +9,7 @@ from typing import Any
 from healops.fleet.actions import ActionOutcome, FleetAction, apply_action
 from healops.fleet.adapter import ServiceView, UnknownServiceError
 from healops.fleet.clock import SimClock
-from healops.fleet.state import ServiceState
+from healops.models.fleet import ServiceState
 from healops.store.base import ConditionFailedError, transact
 from healops.store.fleet import FleetRepository
 from healops.store.injections import InjectionsRepository

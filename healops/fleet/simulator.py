@@ -11,8 +11,8 @@ from typing import Any
 from healops.fleet.actions import apply_action, next_version
 from healops.fleet.definition import expand, load_definition
 from healops.fleet.faults import fault_type
-from healops.fleet.state import ActiveFault, ServiceState
 from healops.fleet.telemetry import ServiceTick, fleet_tick
+from healops.models.fleet import ActiveFault, ServiceState
 
 # 07:20 simulated UTC on some day (tick % 1440 is the minute of the day): morning load, 0.85 of the daily mean,
 # and no benign burst on the fleet's first services then.

@@ -34,7 +34,7 @@ from healops.fleet.faults import (
     templates_of,
 )
 from healops.fleet.logtemplates import DEFAULT_PATHS, PATHS, base_name, error_record
-from healops.fleet.state import ActiveFault, ServiceState
+from healops.models.fleet import ActiveFault, ServiceState
 
 DAY_S = 86_400
 DIURNAL_AMPLITUDE = 0.35

@@ -1,10 +1,13 @@
-"""Pydantic models of the messages the Lambda handlers exchange.
+"""The models more than one package shares: the messages the Lambda handlers exchange, and the fleet's records.
 
 - :mod:`.incident`: the incident message on the SQS queue, and the plan step of the
   remediation state machine (its input and its result).
 - :mod:`.events`: the EventBridge events the detector receives (schedule ticks, alarm state
   changes).
 - :mod:`.injector`: the injector's request.
+- :mod:`.fleet`: a service's spec and its fleet-table state (the fleet model and the store both use them, so
+  neither imports the other for them).
+- :mod:`.remediation`: the remediation's words (guard decisions, attempt outcomes, routes).
 """
 
 from __future__ import annotations

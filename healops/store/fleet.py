@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from healops.fleet.state import ServiceState
+from healops.models.fleet import ServiceState
 from healops.store.base import ConditionFailedError, DynamoRepository, deserialize, serialize
 
 __all__ = ["ConditionFailedError", "FleetRepository"]

@@ -18,9 +18,9 @@ from moto import mock_aws
 from healops import config
 from healops.deploy.tables import create_tables
 from healops.fleet.definition import expand, load_definition
-from healops.fleet.state import ServiceState
 from healops.llm.providers import cached_provider
 from healops.llm.settings import ENV_NAMES, PARAMETERS_PATH_ENV
+from healops.models.fleet import ServiceState
 from healops.models.incident import IncidentMessage
 from healops.remediation.engine import Remediation
 from healops.remediation.wiring import build_planner

@@ -1,18 +1,56 @@
-"""A service's run-time state, as the fleet table stores it (one item per service).
+"""The fleet's records, shared by the fleet model, the store and the remediation: what a service is, and its state.
 
-``record_version`` is the optimistic-concurrency counter: every write is conditional on the
-version read and increments it. ``faults`` carries what the telemetry model needs to render a
-fault (type, parameters, start tick, expiry); which action fixes it is *not* here (that ground
-truth stays in the injections table).
+``ServiceSpec`` is a service as the definition file (``healops/fleet/fleet.json``) describes it; ``ServiceState`` is
+one fleet-table item: the spec it was seeded from plus what changes at run time. ``record_version`` is the
+optimistic-concurrency counter: every write is conditional on the version read and increments it. ``faults`` carries
+what the telemetry model needs to render a fault (type, parameters, start tick, expiry); which action fixes it is
+*not* here (that ground truth stays in the injections table).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from healops.fleet.definition import ServiceSpec
+from healops.models.incident import SERVICE_NAME_PATTERN
+
+
+class Baseline(BaseModel):
+    """A service's normal operating point at the daily mean load, on its initial replica count."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rps: float = Field(gt=0, le=100_000, description="requests per second")
+    cpu_pct: float = Field(gt=0, lt=100)
+    memory_mb: float = Field(gt=0)
+    disk_pct: float = Field(ge=0, lt=100)
+    latency_p50_ms: float = Field(gt=0)
+    latency_p99_ms: float = Field(gt=0)
+    error_pct: float = Field(ge=0, lt=100)
+
+
+class ServiceSpec(BaseModel):
+    """What a service is (from the definition file); its run-time state lives in the fleet table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=SERVICE_NAME_PATTERN)
+    tier: Literal["edge", "app", "data"]
+    depends_on: tuple[str, ...] = ()
+    replicas: int = Field(ge=1, le=1000)
+    version: str = Field(min_length=1, max_length=64)
+    cpu_cores: float = Field(gt=0, le=128)
+    memory_limit_mb: int = Field(ge=64, le=1_048_576)
+    disk_gb: float = Field(gt=0, le=100_000)
+    baseline: Baseline
+
+    @model_validator(mode="after")
+    def _memory_fits(self) -> ServiceSpec:
+        if self.baseline.memory_mb >= self.memory_limit_mb:
+            raise ValueError(f"{self.name}: baseline.memory_mb must be below memory_limit_mb")
+        return self
+
 
 Health = Literal["healthy", "degraded", "down"]
 
