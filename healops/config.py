@@ -59,6 +59,8 @@ class Settings(BaseModel):
     fleet_size: int = Field(default=8, ge=1, description="a whole number >= 1")
     # The SSM parameter holding the remediation limits (healops/remediation/policy.py).
     remediation_policy_parameter: str | None = None
+    # SSM document of the real ECS services and Lambda functions to act on (terraform/targets.tf); unset: none.
+    targets_parameter: str | None = None
     # The state machine's execution timeout: a remediation slot held longer was abandoned (store/slots.py).
     remediation_execution_timeout_s: float = Field(default=86400.0, gt=0, description="a number of seconds > 0")
     # Services whose log group the detector reads per run (FilterLogEvents: about 5 calls a second per account).

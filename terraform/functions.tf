@@ -32,6 +32,7 @@ locals {
       HEALOPS_FLEET_SIZE                      = tostring(var.fleet_size)
       HEALOPS_LLM_PARAMETERS_PATH             = local.llm_parameters_path
       HEALOPS_REMEDIATION_POLICY_PARAMETER    = local.remediation_policy_parameter
+      HEALOPS_TARGETS_PARAMETER               = local.targets_parameter
       HEALOPS_REMEDIATION_EXECUTION_TIMEOUT_S = tostring(var.remediation_execution_timeout_s)
       HEALOPS_DETECTOR_LOG_READS_PER_RUN      = tostring(var.detector_log_reads_per_run)
       HEALOPS_NOTIFIER_FUNCTION               = local.notifier_function_name

@@ -48,6 +48,8 @@ from healops.store.base import ConditionFailedError
 from healops.store.incidents import IncidentRecord, IncidentsRepository, InvalidTransitionError
 from healops.store.remediations import RemediationAttempt, RemediationsRepository, attempt_id
 from healops.store.slots import RemediationSlots
+from healops.targets.fleet import KindAwareFleet
+from healops.targets.model import VerdictStatus
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,10 @@ FAILED_STEP = {
 TIMEOUT_ERRORS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
 # Outcomes of an attempt that may still act: guarded, waiting for a human, or acted already (a retried act step).
 PENDING_OUTCOMES = frozenset({AttemptOutcome.STARTED, AttemptOutcome.AWAITING_APPROVAL, AttemptOutcome.ACTED})
+
+
+# Ticks past the verification window that a real target's rollout may still take before it counts as not taken.
+READ_BACK_GRACE_TICKS = 10
 
 
 def _busy_reason(service: str, holder: str) -> str:
@@ -455,6 +461,10 @@ class Remediation:
         verdict = decide(policy, snapshot, candidate.service, candidate.action, blast, cooldown_s, own, left)
         if busy_with is not None:
             verdict = GuardVerdict(GuardDecision.DENY, (_busy_reason(candidate.service, busy_with),), policy.dry_run)
+        kind_refusal = self._kind_refusal(candidate.service, request.entry.fleet_action)
+        if kind_refusal is not None:
+            # A real target of a kind the action means nothing to (healops/targets/fleet.py): no policy allows it.
+            verdict = GuardVerdict(GuardDecision.DENY, (kind_refusal,), policy.dry_run)
         if verdict.decision != GuardDecision.DENY and not verdict.dry_run:
             # Counting in-flight incidents and then acting lets two guards both see room: take a slot instead.
             slot = self.slots.acquire(incident_id, policy.max_concurrent, self.now())
@@ -486,6 +496,11 @@ class Remediation:
         self._move(incident_id, "remediating")
         run.route = Route.AWAIT_APPROVAL if verdict.decision == GuardDecision.NEEDS_APPROVAL else Route.ACT
         return run
+
+    def _kind_refusal(self, service: str, fleet_action: str | None) -> str | None:
+        if fleet_action is None or not isinstance(self.fleet, KindAwareFleet):
+            return None
+        return self.fleet.refuses(service, fleet_action)
 
     def _resume(self, run: RunState, recorded: RemediationAttempt) -> RunState:
         """Go on from what ``recorded`` says, instead of guarding it afresh: the execution is running this
@@ -634,6 +649,8 @@ class Remediation:
         before = self._latest(attempt.service)
         if attempt.outcome == AttemptOutcome.AWAITING_APPROVAL:
             self._step(run.incident.incident_id, "approved", f"{attempt.action} on {attempt.service} approved")
+        # What a real target's action asked for (healops/targets): verify reads the resource back against it.
+        target_record: dict[str, Any] | None = None
         try:
             if entry.fleet_action is None:
                 message = f"observing {attempt.service}, no change"
@@ -650,6 +667,8 @@ class Remediation:
                     operation_id=f"{attempt.incident_id}/{attempt.attempt_id}",
                 )
                 message = outcome.message
+                if isinstance(self.fleet, KindAwareFleet) and "expected" in outcome.changed:
+                    target_record = outcome.changed
         except (InvalidActionError, UnknownServiceError) as exc:
             self.remediations.update(
                 attempt,
@@ -663,7 +682,12 @@ class Remediation:
             return self._next(run, f"{attempt.action} on {attempt.service}: failed ({exc})")
         acted_at = self.now()
         self.remediations.update(
-            attempt, outcome=AttemptOutcome.ACTED, metrics_before=before, acted_at=_iso(acted_at), task_token=None
+            attempt,
+            outcome=AttemptOutcome.ACTED,
+            metrics_before=before,
+            acted_at=_iso(acted_at),
+            task_token=None,
+            **({"target_record": target_record} if target_record is not None else {}),
         )
         self._step(run.incident.incident_id, "acted", message, data_before=before)  # type: ignore[arg-type]
         self._announce("action_taken", run.incident, f"{attempt.action} on {attempt.service}: {message}", run.tried)
@@ -686,14 +710,22 @@ class Remediation:
         attempt = self._attempt(run)
         request = validate_proposal(attempt.action, attempt.service, attempt.params)
         rule = request.entry.verification_for(request.params)
+        ticks = self.clock.now_tick() - (run.current.acted_tick or 0)
+        read_back = self._read_back(attempt, ticks, rule.settle_ticks + rule.stable_ticks + READ_BACK_GRACE_TICKS)
+        if read_back == "wait":
+            run.route = Route.WAIT
+            run.wait_s = int(self.clock.tick_seconds)
+            return run
         start = run.current.acted_at + rule.settle_ticks * self.tick_real_s
         headroom = _headroom(run.incident, attempt)
         series = self.metrics.series(
             attempt.service, tuple(dict.fromkeys((*rule.metrics, *headroom))), start, self.now()
         )
-        ticks = self.clock.now_tick() - (run.current.acted_tick or 0)
         baseline = self.fleet.describe(attempt.service).extra.get("latency_p99_baseline_ms")
         result = verify(rule, series, ticks, baseline, headroom)
+        if read_back is not None:
+            # The resource does not show what the action asked for: whatever the metrics say, not a recovery.
+            result = replace(result, status="not_recovered", detail=f"{read_back}; {result.detail}")
         if result.status == "pending":
             run.route = Route.WAIT
             run.wait_s = int(self.clock.tick_seconds)
@@ -732,6 +764,21 @@ class Remediation:
         self._announce("resolved", run.incident, f"resolved by {attempt.action} on {attempt.service}", run.tried)
         run.route = Route.RESOLVED
         return run
+
+    def _read_back(self, attempt: RemediationAttempt, ticks: int, patience_ticks: int) -> str | None:
+        """A real target's resource read back (healops/targets): None when it shows what the action asked for
+        (or the service is simulated), "wait" while it rolls out, else why the action did not take."""
+        record = getattr(attempt, "target_record", None)
+        if not record or not isinstance(self.fleet, KindAwareFleet):
+            return None
+        verdict = self.fleet.confirm(attempt.service, record)
+        if verdict is None or verdict.status is VerdictStatus.TAKEN:
+            return None
+        if verdict.status is VerdictStatus.IN_PROGRESS:
+            if ticks <= patience_ticks:
+                return "wait"
+            return f"read back after {ticks} ticks, still rolling out: {verdict.reason}"
+        return f"read back, the action did not take: {verdict.reason}"
 
     def _compensate(self, run: RunState, attempt: RemediationAttempt) -> str | None:
         """Undo an action that did not help where the catalog says how (added replicas removed, removed ones

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 
 from healops.config import Settings
+from healops.fleet.adapter import FleetAdapter
 from healops.fleet.definition import dependency_graph
 from healops.fleet.simulated import SimulatedFleet
 from healops.llm import DynamoAuditTrail, IncidentContext, PlanOutcome, plan_incident
@@ -30,6 +31,7 @@ from healops.store.incidents import IncidentsRepository
 from healops.store.injections import InjectionsRepository
 from healops.store.remediations import RemediationsRepository
 from healops.store.slots import RemediationSlots
+from healops.targets.fleet import TargetFleet, load_targets
 
 
 class PlanningRefusedError(RuntimeError):
@@ -51,11 +53,15 @@ def build_planner(settings: Settings, session: Any | None = None) -> Remediation
     def planner(context: IncidentContext, deadline: float | None = None) -> PlanOutcome:
         return plan_incident(context, audit=audit, deadline=deadline, reuse_recorded=True)
 
-    return build(settings, session, planner=planner)
+    # The planner's role reads no target (terraform/iam.tf): it plans from the fleet model's view.
+    return build(settings, session, planner=planner, targets=False)
 
 
-def build(settings: Settings, session: Any | None = None, *, planner: Planner = _refuse_to_plan) -> Remediation:
-    """The engine as the remediator runs it (``planner`` refuses unless given: see ``build_planner``)."""
+def build(
+    settings: Settings, session: Any | None = None, *, planner: Planner = _refuse_to_plan, targets: bool = True
+) -> Remediation:
+    """The engine as the remediator runs it (``planner`` refuses unless given: see ``build_planner``); with
+    ``targets``, the configured real targets (read once, at a cold start) are acted on through their own APIs."""
     client = (session or boto3).client
     dynamodb, ssm = client("dynamodb"), client("ssm")
     clock = settings.clock()
@@ -69,13 +75,21 @@ def build(settings: Settings, session: Any | None = None, *, planner: Planner = 
         record = incidents.get(incident_id)
         return record.status if record else None
 
+    # The injections table is only written (a fault the action ended is marked fixed), never read.
+    simulated = SimulatedFleet(
+        FleetRepository(settings.require("fleet_table"), dynamodb),
+        InjectionsRepository(settings.require("injections_table"), dynamodb),
+        clock,
+    )
+    # Configured targets are acted on through their own APIs; every other service stays simulated.
+    configured = load_targets(ssm, settings.targets_parameter) if targets else {}
+    fleet: FleetAdapter = (
+        TargetFleet(simulated, configured, client("ecs"), client("application-autoscaling"), client("lambda"))
+        if configured
+        else simulated
+    )
     return Remediation(
-        # The injections table is only written (a fault the action ended is marked fixed), never read.
-        fleet=SimulatedFleet(
-            FleetRepository(settings.require("fleet_table"), dynamodb),
-            InjectionsRepository(settings.require("injections_table"), dynamodb),
-            clock,
-        ),
+        fleet=fleet,
         remediations=RemediationsRepository(settings.require("remediations_table"), dynamodb),
         decisions=AgentDecisionsRepository(settings.require("agent_decisions_table"), dynamodb),
         incidents=incidents,

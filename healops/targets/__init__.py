@@ -23,8 +23,9 @@ Lambda function and its serving alias (:class:`LambdaFunctionActions`, client ``
   refused when $LATEST's code is not the served version's.
 Alias moves carry the alias's ``RevisionId``: a concurrent move makes the action fail, not undo it.
 
-Not wired into the engine yet: the catalog, the guard and the Step Functions machine still act on the
-simulated fleet (issue 21 continues after issue 20 separates the core from its AWS adapters).
+The engine reaches them through :class:`~healops.targets.fleet.TargetFleet`, the fleet adapter over the configured
+targets (every other service stays simulated); :mod:`healops.targets.telemetry` is the least of a telemetry model
+over real resources (an ECS bad deploy that lasts while its revision serves).
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ TARGETS_DIR = REPO_ROOT / "healops" / "targets"
 CLIENTS = {
     "ecs.py": {"ecs": "ecs", "autoscaling": "application-autoscaling"},
     "lambda_function.py": {"client": "lambda"},
+    # The engine's adapter over the targets reads through the same clients.
+    "fleet.py": {"ecs": "ecs", "autoscaling": "application-autoscaling", "lambda_client": "lambda"},
 }
 IAM_PREFIXES = {"ecs", "application-autoscaling", "lambda"}
 # Rights a call needs beyond its own name (AWS's Service Authorization Reference, "Dependent actions").
