@@ -44,6 +44,11 @@ def revision_of(task_definition_arn: str) -> tuple[str, int]:
     return family, int(revision)
 
 
+def registration_of(task_definition: dict[str, Any]) -> dict[str, Any]:
+    """RegisterTaskDefinition's arguments for a copy of ``task_definition`` (DescribeTaskDefinition's answer)."""
+    return {key: task_definition[key] for key in REGISTER_FIELDS if task_definition.get(key) not in (None, [], {})}
+
+
 def with_more_memory(task_definition: dict[str, Any], factor: float) -> dict[str, Any]:
     """RegisterTaskDefinition's arguments for a copy of ``task_definition`` with its memory limits times ``factor``.
 
@@ -52,7 +57,7 @@ def with_more_memory(task_definition: dict[str, Any], factor: float) -> dict[str
     """
     if factor <= 1:
         raise TargetActionError(f"a memory factor must be above 1 to raise the limit, got {factor!r}")
-    copied = {key: task_definition[key] for key in REGISTER_FIELDS if task_definition.get(key) not in (None, [], {})}
+    copied = registration_of(task_definition)
     raised = False
     if copied.get("memory"):
         copied["memory"] = str(math.ceil(int(copied["memory"]) * factor))

@@ -19,21 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healops.fleet.simulator import Simulator
-from healops.targets.ecs import EcsServiceActions
+from healops.targets.ecs import EcsServiceActions, registration_of
 
 BAD_DEPLOY = "bad_deploy"
-REGISTER_FIELDS = (
-    "family",
-    "taskRoleArn",
-    "executionRoleArn",
-    "networkMode",
-    "containerDefinitions",
-    "volumes",
-    "placementConstraints",
-    "requiresCompatibilities",
-    "cpu",
-    "memory",
-)
 
 
 @dataclass
@@ -49,7 +37,7 @@ class EcsBadDeploys:
         current = actions.state().task_definition
         described = actions.ecs.describe_task_definition(taskDefinition=current, include=["TAGS"])
         definition: dict[str, Any] = described["taskDefinition"]
-        register = {key: definition[key] for key in REGISTER_FIELDS if definition.get(key) not in (None, [], "")}
+        register = registration_of(definition)
         if described.get("tags"):
             register["tags"] = described["tags"]
         new_arn = actions.ecs.register_task_definition(**register)["taskDefinition"]["taskDefinitionArn"]
