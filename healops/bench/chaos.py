@@ -549,6 +549,7 @@ class ChaosRun:
                             ended_at=_epoch(a["ended_at"]) if a.get("ended_at") else None,
                             verification=a.get("verification", "pending"),
                             outcome=a.get("outcome", ""),
+                            detail=str(a.get("verification_detail") or ""),
                         )
                     )
                 records = self.llm_actions.all_for_incident(item["incident_id"])

@@ -87,6 +87,7 @@ class Tried:
     ended_at: float | None
     verification: str
     outcome: str
+    detail: str = ""  # the verification's reason, as the engine recorded it (verification_detail)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ class ScenarioResult:
     incident_statuses: list[str]
     llm_calls: int
     llm_fallbacks: int
+    # Why a miss is a miss, from the records: each injection's end (ground truth), each failed verification's reason.
+    injection_ends: list[str] = field(default_factory=list)
+    not_recovered_because: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -202,6 +206,12 @@ def score_scenario(
         "incident_statuses": [i.status for i in mine],
         "llm_calls": calls,
         "llm_fallbacks": fallbacks,
+        "injection_ends": [
+            f"{inj.fault}@{inj.service}: {inj.status} ({inj.ended_by or '-'})" for inj in run.injections
+        ],
+        "not_recovered_because": [
+            f"{a.action}@{a.service}: {a.detail}"[:400] for a in tried if a.verification == "not_recovered"
+        ],
     }
     if not run.injections:
         return ScenarioResult(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from healops.bench.chaos import GOALS, meets, plan_waves
+import pytest
+
+from healops.bench.chaos import GOALS, meets, only, plan_waves
 from healops.bench.chaos_plots import plot_distributions, plot_nab_scoreboard, plot_timeline, plot_ttr_per_fault
 from healops.bench.chaos_scoring import (
     Injected,
@@ -158,11 +160,44 @@ def test_the_plan_is_seeded_and_the_full_set_puts_every_fault_on_three_services(
     for f in singles:
         by_fault.setdefault(f.fault, set()).add(f.service)
     assert len(by_fault) == 9 and all(len(services) == 3 for services in by_fault.values())
-    assert {s.condition for s in full} >= {"llm_down", "llm_slow", "llm_garbage", "poison_message", "detector_crash"}
+    assert {s.condition for s in full} >= {
+        "llm_down",
+        "llm_slow",
+        "llm_garbage",
+        "poison_message",
+        "detector_crash",
+        "remediator_timeout",
+        "queue_delayed",
+    }
+    # Heal-Ops' own faults first: the poison message has the whole run to reach the dead-letter queue.
+    assert any(s.condition == "poison_message" for s in plan_waves(7, quick=False)[0])
     assert any(len(s.faults) == 2 for s in full)
     # At most one scenario per fault copy (5) in a wave; a wave-wide condition runs alone.
     assert all(len(wave) <= 5 for wave in plan_waves(7, quick=False))
     assert all(len(w) == 1 for w in plan_waves(7, quick=False) if w[0].condition in ("detector_crash", "queue_delayed"))
+
+
+def test_only_keeps_the_named_scenarios_packed_and_names_the_accepted_ones_for_an_unknown_one() -> None:
+    waves = plan_waves(7, quick=True, fault_copies=2)
+    chosen = only(waves, {"remediator_timeout:checkout", "llm_down:notifications", "queue_delayed:checkout"}, 2)
+    assert [[s.name for s in w] for w in chosen] == [
+        ["llm_down:notifications", "remediator_timeout:checkout"],
+        ["queue_delayed:checkout"],
+    ]
+    with pytest.raises(ValueError, match=r"unknown scenario\(s\): nope:edge; accepted: llm_down:notifications"):
+        only(waves, {"nope:edge"}, 2)
+
+
+def test_a_miss_says_why_from_the_records() -> None:
+    result = score_scenario(
+        run_of(injected(status="cleared", ended_by="bench-chaos")),
+        [opened("payments", T0 + 3)],
+        [Tried("inc-1", "payments", "restart_service", T0 + 10, T0 + 40, "not_recovered", "not_recovered", "no data")],
+        {},
+        tick_s=1.0,
+    )
+    assert result.injection_ends == ["error_storm@payments: cleared (bench-chaos)"]
+    assert result.not_recovered_because == ["restart_service@payments: no data"]
 
 
 def test_plots_are_written_as_png(tmp_path: Path) -> None:
