@@ -209,7 +209,7 @@ class Remediation:
         incident: IncidentMessage,
         record: IncidentRecord | None = None,
         *,
-        own_attempts: Sequence[Mapping[str, Any]] | None = None,
+        own_attempts: Sequence[RemediationAttempt] | None = None,
     ) -> IncidentContext:
         """What the planner sees: the signals and scores that opened the incident (its ``record``), the last
         ticks of metrics of the service and its dependencies, a few of the service's log lines from around the
@@ -248,22 +248,22 @@ class Remediation:
             )
         # A reopened incident's own earlier attempts first (they did not hold), then the service's latest.
         own = own_attempts if own_attempts is not None else self._own_attempts(incident)
-        latest = self.remediations.by_service(incident.service, limit=10).items
+        latest = self.remediations.latest_attempts(incident.service, limit=10)
         catalog_names = {s.name for s in catalog_specs()}
         seen: set[tuple[str, str]] = set()
         history = []
-        for item in [*own, *latest]:
-            key = (item["incident_id"], item["attempt_id"])
-            if key in seen or item.get("outcome") not in ACTED_OUTCOMES or item["action"] not in catalog_names:
+        for attempt in [*own, *latest]:
+            key = (attempt.incident_id, attempt.attempt_id)
+            if key in seen or attempt.outcome not in ACTED_OUTCOMES or attempt.action not in catalog_names:
                 continue
             seen.add(key)
             history.append(
                 PastRemediation(
-                    kind=item.get("incident_kind", "unknown")[:64],
-                    service=item["service"],
-                    action=item["action"],
-                    outcome="resolved" if item.get("verification") == "recovered" else "failed",
-                    this_incident=item["incident_id"] == incident.incident_id,
+                    kind=attempt.incident_kind[:64],
+                    service=attempt.service,
+                    action=attempt.action,
+                    outcome="resolved" if attempt.verification == "recovered" else "failed",
+                    this_incident=attempt.incident_id == incident.incident_id,
                 )
             )
         return IncidentContext(
@@ -298,15 +298,15 @@ class Remediation:
             pass  # a plan the adapter could not give in numbers: no baseline rather than a wrong one
         return baselines
 
-    def _own_attempts(self, incident: IncidentMessage) -> list[dict[str, Any]]:
+    def _own_attempts(self, incident: IncidentMessage) -> list[RemediationAttempt]:
         """The incident's attempts recorded before this episode (none are, on its first). This episode's own are
         left out: a plan step run again (an execution restarted after a restore) must number its attempts as the
         first run did, so the guard finds them. (An attempt recorded before attempts carried their episode counts
         as an earlier one.)"""
         if not incident.episode:
             return []
-        items = self.remediations.for_incident(incident.incident_id).items
-        return [a for a in items if int(a.get("episode", 0)) < incident.episode]
+        attempts = self.remediations.incident_attempts(incident.incident_id)
+        return [a for a in attempts if a.episode < incident.episode]
 
     def plan(self, incident: IncidentMessage, deadline: float | None = None, *, record: bool = True) -> RunState:
         """Plan the incident. ``deadline`` (a ``time.monotonic()`` instant: the Lambda's end, less a margin)
@@ -369,13 +369,13 @@ class Remediation:
         flight is not counted here: a slot is taken atomically once the rest of the guard allows (see guard)."""
         last: float | None = None
         failures: list[float] = []
-        for item in self.remediations.by_service(service, limit=50).items:
-            if item["incident_id"] == run.incident.incident_id or item.get("dry_run"):
+        for attempt in self.remediations.latest_attempts(service, limit=50):
+            if attempt.incident_id == run.incident.incident_id or attempt.dry_run:
                 continue
-            at = _epoch(item.get("ended_at") or item["started_at"]) * self.clock.time_scale
-            if item.get("outcome") in ACTED_OUTCOMES:
+            at = _epoch(attempt.ended_at or attempt.started_at) * self.clock.time_scale
+            if attempt.outcome in ACTED_OUTCOMES:
                 last = at if last is None else max(last, at)
-            if item.get("verification") == "not_recovered" or item.get("outcome") == AttemptOutcome.FAILED:
+            if attempt.verification == "not_recovered" or attempt.outcome == AttemptOutcome.FAILED:
                 failures.append(at)
         return GuardSnapshot(
             now=self._sim_now(),

@@ -56,6 +56,10 @@ class RemediationAttempt(BaseModel):
         default=None, description="the service's undoable fields before the action (catalog.UNDOABLE)"
     )
     compensation: str | None = Field(default=None, description="how an action that did not help was undone")
+    # The incident it served: its kind (for the planner's history) and its episode (0 until it reopens). An attempt
+    # recorded before these were written reads as an unknown kind of the first episode.
+    incident_kind: str = "unknown"
+    episode: int = 0
 
 
 class RemediationsRepository(DynamoRepository):
@@ -121,6 +125,14 @@ class RemediationsRepository(DynamoRepository):
         return self._query(
             "incident_id = :i", {":i": incident_id}, limit=limit, newest_first=False, page_token=page_token
         )
+
+    def incident_attempts(self, incident_id: str, limit: int = 100) -> list[RemediationAttempt]:
+        """An incident's attempts, first to last, as typed rows (the first ``limit``)."""
+        return [RemediationAttempt.model_validate(item) for item in self.for_incident(incident_id, limit).items]
+
+    def latest_attempts(self, service: str, limit: int) -> list[RemediationAttempt]:
+        """A service's latest ``limit`` attempts, newest first, as typed rows."""
+        return [RemediationAttempt.model_validate(item) for item in self.by_service(service, limit).items]
 
     def by_service(
         self, service: str, limit: int = 50, page_token: str | None = None, since: str | None = None

@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from healops.deploy.tables import create_tables
+from healops.models.remediation import AttemptOutcome, GuardDecision
 from healops.store.base import ConditionFailedError
 from healops.store.incidents import IncidentRecord, IncidentsRepository, InvalidTransitionError
 from healops.store.remediations import RemediationAttempt, RemediationsRepository, attempt_id, attempt_result
@@ -103,3 +104,37 @@ def test_an_attempt_reads_as_its_verdict_once_verified_and_as_its_outcome_before
     assert attempt_result({"verification": "recovered", "outcome": "verified"}) == "recovered"
     assert attempt_result({"verification": "skipped", "outcome": "dry_run"}) == "dry_run"
     assert attempt_result({}) == "started"
+
+
+def test_attempts_read_as_typed_rows_and_an_older_row_reads_with_the_defaults(repos: Any) -> None:
+    _, remediations = repos
+    remediations.record(
+        RemediationAttempt(
+            incident_id="inc-2",
+            attempt_id=attempt_id(1, "restart_service"),
+            service="checkout",
+            action="restart_service",
+            planner="offline",
+            guard_decision="needs_approval",
+            incident_kind="errors",
+            episode=1,
+        )
+    )
+    # An attempt recorded before attempts carried their incident's kind and episode.
+    remediations._put(
+        {
+            "incident_id": "inc-1",
+            "attempt_id": attempt_id(1, "failover"),
+            "service": "checkout",
+            "action": "failover",
+            "planner": "offline",
+            "guard_decision": "allow",
+            "outcome": "acted",
+            "started_at": "2020-01-01T00:00:00+00:00",
+        }
+    )
+    newest, older = remediations.latest_attempts("checkout", limit=10)
+    assert (newest.guard_decision, newest.outcome) == (GuardDecision.NEEDS_APPROVAL, AttemptOutcome.STARTED)
+    assert (newest.incident_kind, newest.episode) == ("errors", 1)
+    assert (older.outcome, older.incident_kind, older.episode) == (AttemptOutcome.ACTED, "unknown", 0)
+    assert [a.attempt_id for a in remediations.incident_attempts("inc-2")] == ["0001-restart_service"]
