@@ -18,10 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from healops.fleet.faults import FaultKind
 from healops.fleet.simulator import Simulator
 from healops.targets.ecs import EcsServiceActions, registration_of
-
-BAD_DEPLOY = "bad_deploy"
 
 
 @dataclass
@@ -65,7 +64,7 @@ class EcsBadDeploys:
                 continue
             state = sim.states[service]
             sim.states[service] = state.model_copy(
-                update={"faults": tuple(f for f in state.faults if f.fault != BAD_DEPLOY)}
+                update={"faults": tuple(f for f in state.faults if f.fault != FaultKind.BAD_DEPLOY)}
             )
             del self.bad_revisions[service]
             ended.append(service)
