@@ -21,8 +21,15 @@ Rules, in order, for the signals of tick ``t``:
    empties a leaking heap) then shows as strong signals on its root within ``reopen_ticks``, which reopen it
    by rule 2, instead of joining an episode the rest of the system thinks is over. Lagging kinds (a burn rate
    over the last hour) fire on after any fix: alone they neither reopen it nor open another.
+5. *Merging a caller's early episode.* Signals arrive one source at a time (an alarm's state change, a read of
+   the metrics), so a caller's errors can open an episode of its own a moment before its failing dependency's
+   signals arrive. An open episode opened at most ``merge_ticks`` ago, never reopened, with only errors or
+   latency (what a dependency's fault causes in its callers), whose root calls a service with a current strong
+   signal this tick, is merged: its services are linked to the dependency's episode, and it is resolved as
+   merged (the change ``merge`` names the episode it went into, so its incident is closed before its
+   remediation acts).
 
-``correlate`` returns the changes to apply (open, link, resolve, reopen) with the reasons in words; the state
+``correlate`` returns the changes to apply (open, link, resolve, reopen, merge) with the reasons in words; the state
 (:class:`CorrelationState`) is JSON-able and bounded.
 """
 
@@ -34,7 +41,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from healops.detection.signals import LAGGING_KINDS, Signal
+from healops.detection.signals import FAMILIES, LAGGING_KINDS, Signal
 
 STATE_VERSION = 1
 MAX_EPISODE_SIGNALS = 12  # strongest signals an episode keeps as evidence
@@ -48,6 +55,9 @@ class CorrelationConfig:
     reopen_ticks: int = 30  # a new episode on a root resolved this recently reopens it
     id_bucket_ticks: int = 15
     max_episodes: int = 500  # bound of the state: the oldest resolved episodes go first
+    # A caller's errors-only episode this young merges into its dependency's when that one's signals arrive
+    # (rule 5): both alarms of one crash fire at the same tick, the metrics' read a tick later.
+    merge_ticks: int = 2
 
 
 class DependencyGraph:
@@ -101,7 +111,8 @@ class Episode:
     last_signal_tick: int
     status: Literal["open", "resolved"] = "open"
     resolved_tick: int | None = None
-    resolved_by: Literal["quiet", "remediation"] | None = None
+    resolved_by: Literal["quiet", "remediation", "merged"] | None = None
+    merged_into: str | None = None  # the episode this one was merged into (rule 5)
     linked: list[str] = field(default_factory=list)
     predicted: bool = False
     eta_s: float | None = None
@@ -112,7 +123,7 @@ class Episode:
     def services(self) -> list[str]:
         return [self.root, *self.linked]
 
-    def resolve(self, tick: int, by: Literal["quiet", "remediation"]) -> None:
+    def resolve(self, tick: int, by: Literal["quiet", "remediation", "merged"]) -> None:
         self.status, self.resolved_tick, self.resolved_by = "resolved", tick, by
 
     def reopen(self, tick: int) -> None:
@@ -127,7 +138,7 @@ class Episode:
 
 @dataclass
 class Change:
-    action: Literal["open", "link", "resolve", "reopen"]
+    action: Literal["open", "link", "resolve", "reopen", "merge"]
     episode: Episode
     signals: list[Signal] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
@@ -166,6 +177,33 @@ def _strongest(signals: Sequence[Signal]) -> Signal:
     return sorted(signals, key=lambda s: (not s.strong, not s.predicted, -s.score, s.kind))[0]
 
 
+def _own_symptoms_only(episode: Episode) -> bool:
+    """Whether ``episode``'s evidence is only what a dependency's fault causes in a caller (errors, latency)."""
+    strong = [s for s in episode.signals if s.get("strong")]
+    families = {FAMILIES.get(s["kind"], "") for s in strong}
+    return episode.family not in LOCAL_FAMILIES and not families & LOCAL_FAMILIES
+
+
+def _mergeable(
+    state: CorrelationState, by_service: Mapping[str, Sequence[Signal]], tick: int, graph: DependencyGraph, ticks: int
+) -> dict[str, str]:
+    """Rule 5's candidates: open episode id -> the signalling dependency of its root it would merge under."""
+    found: dict[str, str] = {}
+    for episode in state.open_episodes():
+        if episode.reopened or episode.predicted or tick - episode.start_tick > ticks:
+            continue
+        if not _own_symptoms_only(episode):
+            continue
+        local_now = {s.family for s in by_service.get(episode.root, ()) if s.strong} & LOCAL_FAMILIES
+        if local_now:
+            continue  # its own fault shows now: it stays its own episode
+        for dep, _distance in graph.upstream(episode.root):
+            if any(s.strong for s in by_service.get(dep, ())):  # an alarm too (lagging, but it is about now)
+                found[episode.incident_id] = dep
+                break
+    return found
+
+
 def correlate(
     state: CorrelationState,
     signals: Sequence[Signal],
@@ -179,11 +217,13 @@ def correlate(
     for signal in signals:
         by_service.setdefault(signal.service, []).append(signal)
 
+    merging = _mergeable(state, by_service, tick, graph, c.merge_ticks)
+    staying = [e for e in state.open_episodes() if e.incident_id not in merging]
     member_of: dict[str, Episode] = {}
-    for episode in state.open_episodes():
+    for episode in staying:
         for service in episode.services:
             member_of.setdefault(service, episode)
-    for episode in state.open_episodes():  # a root's own episode wins over one it is linked to
+    for episode in staying:  # a root's own episode wins over one it is linked to
         member_of[episode.root] = episode
 
     # target of each signalling service: ("episode", id) or ("group", root)
@@ -215,6 +255,7 @@ def correlate(
             rooted_by_local.add(service)
 
     changes: list[Change] = []
+    landed: dict[str, Episode] = {}  # group key -> the episode its signals went to
     groups: dict[str, list[str]] = {}
     for service, (what, key) in target.items():
         groups.setdefault(f"{what}:{key}", []).append(service)
@@ -231,6 +272,7 @@ def correlate(
             if episode.predicted and forecasts:
                 # the freshest forecast: a read that steps ten ticks writes the incident after its last one
                 episode.eta_s = min(forecasts)
+            landed[group_key] = episode
             new_links = [m for m in members if m not in episode.services]
             if new_links:
                 episode.linked.extend(new_links)
@@ -263,6 +305,7 @@ def correlate(
             recent.linked = sorted(set(recent.linked) | set(linked))
             recent.add_signals(group_signals)
             changes.append(Change("reopen", recent, group_signals, reasons, reason[root]))
+            landed[group_key] = recent
             continue
         episode = Episode(
             incident_id=incident_id(root, lead.family, tick, c.id_bucket_ticks),
@@ -281,15 +324,51 @@ def correlate(
             existing.reopen(tick)
             existing.add_signals(group_signals)
             changes.append(Change("reopen", existing, group_signals, reasons, reason[root]))
+            landed[group_key] = existing
             continue
         state.episodes[episode.incident_id] = episode
         changes.append(Change("open", episode, group_signals, reasons, reason[root]))
+        landed[group_key] = episode
+
+    changes += _merge(state, merging, target, landed, tick)
 
     for episode in state.open_episodes():
         if tick - episode.last_signal_tick >= c.quiet_ticks:
             episode.resolve(tick, by="quiet")
             changes.append(Change("resolve", episode, [], [f"no signal for {tick - episode.last_signal_tick} ticks"]))
     _prune(state, tick, c)
+    return changes
+
+
+def _merge(
+    state: CorrelationState,
+    merging: Mapping[str, str],
+    target: Mapping[str, tuple[str, str]],
+    landed: Mapping[str, Episode],
+    tick: int,
+) -> list[Change]:
+    """Rule 5: each merging episode's services join the episode its root's dependency's signals went to."""
+    changes: list[Change] = []
+    for incident, dep in sorted(merging.items()):
+        caller = state.episodes[incident]
+        what, key = target[dep]
+        into = landed.get(f"{what}:{key}")
+        if into is None or into is caller:
+            continue  # the dependency's signals opened nothing (a fixed fault's lagging summaries): it stays
+        new_links = [s for s in caller.services if s not in into.services]
+        into.linked.extend(new_links)
+        into.signals = sorted(into.signals + caller.signals, key=lambda d: (not d.get("strong"), -float(d["score"])))[
+            :MAX_EPISODE_SIGNALS
+        ]
+        caller.resolve(tick, by="merged")
+        caller.merged_into = into.incident_id
+        why = (
+            f"{caller.root}'s incident {caller.incident_id}, opened {tick - caller.start_tick} ticks ago with only "
+            f"errors or latency, is merged into {into.incident_id}: {caller.root} calls {dep}, which signals now"
+        )
+        if new_links:
+            changes.append(Change("link", into, [], [why]))
+        changes.append(Change("merge", caller, [], [why]))
     return changes
 
 
@@ -318,6 +397,7 @@ def _recently_resolved(state: CorrelationState, root: str, tick: int, window: in
         for e in state.episodes.values()
         if e.root == root
         and e.status == "resolved"
+        and e.resolved_by != "merged"  # its root's signals belong to the episode it was merged into
         and e.resolved_tick is not None
         and tick - e.resolved_tick <= window
     ]

@@ -141,6 +141,13 @@ class IncidentSink:
                 self.decisions.append(episode.incident_id, _why(change), at.isoformat())
                 if current.status == "escalated":
                     self._announce_recovery(current, change)
+            elif change.action == "merge" and current.status in ("open", "remediating", "escalated"):
+                # A caller's symptoms of its dependency's fault: closed, so its remediation does not act on the
+                # caller (the act step reads the incident again: healops/remediation/engine.py).
+                self.incidents.transition(
+                    episode.incident_id, "resolved", merged_into=episode.merged_into, summary=current.summary
+                )
+                self.decisions.append(episode.incident_id, _why(change), at.isoformat())
             elif change.action == "reopen" and current.status in ("resolved", "escalated"):
                 updated = self.incidents.transition(
                     episode.incident_id,
@@ -248,6 +255,16 @@ def _record(change: Change, at: datetime, bucket: str | None, onset_at: datetime
 
 def _why(change: Change) -> list[DecisionStep]:
     e = change.episode
+    if change.action == "merge":
+        return [
+            DecisionStep(
+                phase="concluded",
+                actor="detector",
+                title=f"Merged into {e.merged_into}: {e.root}'s symptoms are its dependency's fault"[:200],
+                detail="; ".join(change.reasons)[:2000],
+                data={"merged_into": e.merged_into},
+            )
+        ]
     if change.action == "resolve":
         return [
             DecisionStep(

@@ -627,10 +627,39 @@ class Remediation:
             return [f"{len(slot.holders)} remediations in flight, at most {policy.max_concurrent} at once"]
         return []
 
+    def _merged_into(self, incident_id: str) -> str | None:
+        """The incident this one was merged into since it was planned (the detector found its service's symptoms
+        are a dependency's fault: healops/detection/correlate.py rule 5), or None."""
+        current = self.incidents.get(incident_id)
+        return current.merged_into if current is not None else None
+
+    def _merged(self, run: RunState, attempt: RemediationAttempt, merged_into: str) -> RunState:
+        """Stop without acting: the fault is a dependency's, remediated under ``merged_into``; nobody is paged."""
+        why = f"the incident was merged into {merged_into}: {run.incident.service}'s symptoms are a dependency's fault"
+        if attempt.outcome in PENDING_OUTCOMES and attempt.outcome != AttemptOutcome.ACTED:
+            self.remediations.update(
+                attempt,
+                outcome=AttemptOutcome.REFUSED_AT_ACT,
+                error=why[:500],
+                ended_at=_iso(self.now()),
+                task_token=None,
+            )
+        self._step(
+            run.incident.incident_id, "guarded", f"guard at act: refused {attempt.action} on {attempt.service}", why
+        )
+        run.tried.append(f"{attempt.action} on {attempt.service}: not acted ({why})")
+        run.current = None
+        self.release_holds(run.incident, run)
+        run.route = Route.RESOLVED
+        return run
+
     def act(self, run: RunState) -> RunState:
         attempt = self._attempt(run)
         entry = catalog_entry(attempt.action)
         request = validate_proposal(attempt.action, attempt.service, attempt.params)
+        merged_into = self._merged_into(run.incident.incident_id)
+        if merged_into is not None:
+            return self._merged(run, attempt, merged_into)
         refused = self._refusal_at_act(run, attempt)
         if refused:
             why = "; ".join(refused)

@@ -58,6 +58,9 @@ class IncidentRecord(BaseModel):
     escalated_at: str | None = None
     escalation_reason: str | None = Field(default=None, description="Why remediation handed it to humans, in words")
     reopened: int = Field(default=0, description="How many times the incident was reopened")
+    merged_into: str | None = Field(
+        default=None, description="The incident this one was merged into: a caller's symptoms of its dependency's fault"
+    )
     queued: bool = Field(
         default=True,
         description="False from the write that opens (or reopens) the incident until its message is on the queue: "

@@ -135,6 +135,32 @@ def test_an_alarm_in_alarm_joins_the_open_incident_of_its_service(aws: dict[str,
     assert IncidentsRepository("incidents", aws["dynamodb"]).get(opened) is not None
 
 
+def test_a_caller_s_alarm_handled_before_its_dependency_s_leaves_one_incident_rooted_at_the_dependency(
+    aws: dict[str, Any], fleet: Sim
+) -> None:
+    # Issue 25: a crash of search raises edge's error-rate alarm at the same tick; the fast path handles each alarm
+    # alone, edge's first. Edge's incident is opened, then merged into search's when search's alarm arrives.
+    runner = make_runner(aws, fleet)
+    at = ship(aws, fleet, 3)
+    caller, dependency = (
+        alarm_signal(f"healops-{s}-error-rate", "Threshold Crossed", runner.graph.services, fleet.tick)
+        for s in ("edge", "search")
+    )
+    assert caller is not None and dependency is not None
+    [edge_incident] = runner.on_signals([caller], at).created
+    report = runner.on_signals([dependency], at)
+    [search_incident] = report.created
+    assert report.changes == [f"open:{search_incident}", f"link:{search_incident}", f"merge:{edge_incident}"]
+    incidents = IncidentsRepository("incidents", aws["dynamodb"])
+    merged, root = incidents.get(edge_incident), incidents.get(search_incident)
+    assert merged is not None and merged.status == "resolved" and merged.merged_into == search_incident
+    assert root is not None and root.status == "open" and root.service == "search" and root.linked_services == ["edge"]
+    steps, _ = AgentDecisionsRepository("agent_decisions", aws["dynamodb"]).for_incident(edge_incident)
+    assert steps[-1].title.startswith(f"Merged into {search_incident}") and "edge calls search" in steps[-1].detail
+    # Handled again (a retried event), nothing changes.
+    assert runner.on_signals([dependency], at).changes == []
+
+
 def test_a_reopened_incident_is_enqueued_as_a_new_episode(aws: dict[str, Any]) -> None:
     from healops.detection.correlate import Change, Episode
 

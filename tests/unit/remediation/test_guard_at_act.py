@@ -138,3 +138,23 @@ def test_two_incidents_on_one_service_cannot_both_be_in_flight(dynamodb: Any) ->
     world.engine.escalate(incident("ledger-db", "errors"), run, None)
     third = world.engine.guard(world.engine.plan(incident("ledger-db", "latency", incident_id="unit-third")))
     assert third.route == "await_approval"
+
+
+def test_act_on_an_incident_merged_into_its_dependency_s_since_the_guard_does_not_act_and_pages_nobody(
+    dynamodb: Any,
+) -> None:
+    # Issue 25: the detector merged the caller's incident into its dependency's (correlation rule 5) after the
+    # plan chose a restart of the caller; the act step reads the incident again and stops there.
+    world = World(dynamodb, RemediationLimits())
+    world.engine.planner = planned(("restart_service", {}))
+    world.tick(5)
+    run = world.engine.guard(world.engine.plan(incident("edge", "errors")))
+    assert run.route == "act"
+    incidents = world.engine.incidents
+    incidents.transition("unit-edge-errors", "resolved", merged_into="search-errors-0")
+    run = world.engine.act(run)
+    assert world.fleet.applied == [] and run.route == "resolved"
+    [attempt] = world.engine.remediations.for_incident("unit-edge-errors").items
+    assert attempt["outcome"] == "refused_at_act" and "merged into search-errors-0" in attempt["error"]
+    assert world.engine.slots.holders() == {}
+    assert incidents.get("unit-edge-errors").status == "resolved"  # type: ignore[union-attr]
