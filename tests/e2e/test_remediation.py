@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ import pytest
 
 from healops.bench.remediation import SPIKE_DURATION_S, TARGETS
 from healops.deploy.stack import StackInfo
-from tests.e2e.conftest import TIME_SCALE
 from tests.e2e.stack_calls import invoke, tables
 from tests.helpers import wait_for
 
@@ -190,28 +188,31 @@ class Healed:
     final: dict[str, Any] | None = None
 
 
-# Simulated hours in which the faults are injected. The cause of the night misses (a cpu_spike at simulated night
-# opened no incident on the deployed stack in 5 of 5 runs) is found and fixed: injected right after the apply, the
-# spike fell in the detector's warm-up and was learned as its normal, and at night no timeouts raise the alarm
-# (docs/lab-notes.md). The wait stays until a run at night confirms it here. The fleet's clock runs at TIME_SCALE
-# from the epoch (a simulated day every 24 real minutes), so this waits at most 13 real minutes.
-DAYTIME_HOURS = range(8, 20)
+def wait_for_detector_warm_up(aws: Any, stack: StackInfo, services: list[str]) -> None:
+    """Until the detector has learned its warm-up on ``services`` (10 ticks, 10 s at time scale 60). Right after the
+    apply it has learned 3-8: a fault already there through more than 4 of those 10 ticks is its normal, and at
+    night the CPU spike has no timeouts for the error-rate alarm to see (docs/lab-notes.md)."""
+    from healops.detection.service import ServiceDetectorConfig
+    from healops.store.detector_state import DetectorStateRepository
 
+    repo = DetectorStateRepository(tables(stack)["detector_state"], aws("dynamodb"))
+    warmup = ServiceDetectorConfig().warmup_ticks
 
-def wait_for_fleet_daytime() -> None:
-    tick_seconds = 60.0
-    while True:
-        minute_of_day = math.floor(time.time() * TIME_SCALE / tick_seconds) % 1440
-        if minute_of_day // 60 in DAYTIME_HOURS:
-            return
-        time.sleep(5)
+    def learned() -> bool:
+        states = repo.get_many([f"service#{s}" for s in services])
+        return len(states) == len(services) and all(
+            state["levels"]["CPUPerRequest"][0] >= warmup for state, _ in states.values()
+        )
+
+    wait_for(learned, timeout=120, what=f"the detector's {warmup}-tick warm-up on {', '.join(services)}", interval=0.5)
 
 
 @pytest.fixture(scope="module")
 def healed(stack: StackInfo, aws: Any) -> Iterator[dict[str, Healed]]:
     """Every fault injected at once, each on its own service; the detector opens the incidents, the
-    remediator fixes and verifies them; this waits (approving as a human would) until all have ended."""
-    wait_for_fleet_daytime()
+    remediator fixes and verifies them; this waits (approving as a human would) until all have ended. The faults go
+    in at whatever simulated hour it is, once the detector has learned its warm-up."""
+    wait_for_detector_warm_up(aws, stack, sorted(set(FAULT_TARGETS.values())))
     since = datetime.now(UTC).isoformat()
     for fault, (service, params) in TARGETS.items():
         inject(aws, service, fault, params)
