@@ -76,6 +76,12 @@ class Opened:
     resolved_at: float | None = None
 
 
+# Outcomes of an attempt whose action was never carried out (healops/models/remediation.py AttemptOutcome): not a
+# remediation of the service, healthy or not. One still in flight, waiting for a human or interrupted counts: it may
+# have acted, or act yet.
+NEVER_ACTED = frozenset({"refused", "refused_at_act", "skipped", "dry_run", "denied", "approval_timed_out"})
+
+
 @dataclass(frozen=True)
 class Tried:
     """A remediation attempt as Heal-Ops recorded it."""
@@ -191,7 +197,7 @@ def score_scenario(
     ids = {i.incident_id for i in mine}
     tried = sorted((a for a in attempts if a.incident_id in ids), key=lambda a: a.started_at)
     faulted = {inj.service for inj in run.injections}
-    on_healthy = [f"{a.action}@{a.service}" for a in tried if a.service not in faulted and a.outcome != "refused"]
+    on_healthy = [f"{a.action}@{a.service}" for a in tried if a.service not in faulted and a.outcome not in NEVER_ACTED]
     calls = sum(llm_calls.get(i, (0, 0))[0] for i in ids)
     fallbacks = sum(llm_calls.get(i, (0, 0))[1] for i in ids)
     common = {

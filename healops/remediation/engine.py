@@ -627,15 +627,8 @@ class Remediation:
             return [f"{len(slot.holders)} remediations in flight, at most {policy.max_concurrent} at once"]
         return []
 
-    def _merged_into(self, incident_id: str) -> str | None:
-        """The incident this one was merged into since it was planned (the detector found its service's symptoms
-        are a dependency's fault: healops/detection/correlate.py rule 5), or None."""
-        current = self.incidents.get(incident_id)
-        return current.merged_into if current is not None else None
-
-    def _merged(self, run: RunState, attempt: RemediationAttempt, merged_into: str) -> RunState:
-        """Stop without acting: the fault is a dependency's, remediated under ``merged_into``; nobody is paged."""
-        why = f"the incident was merged into {merged_into}: {run.incident.service}'s symptoms are a dependency's fault"
+    def _refused_at_act(self, run: RunState, attempt: RemediationAttempt, why: str) -> None:
+        """Record that ``attempt`` was refused at the act step, and why (unless it is over or acted already)."""
         if attempt.outcome in PENDING_OUTCOMES and attempt.outcome != AttemptOutcome.ACTED:
             self.remediations.update(
                 attempt,
@@ -647,6 +640,17 @@ class Remediation:
         self._step(
             run.incident.incident_id, "guarded", f"guard at act: refused {attempt.action} on {attempt.service}", why
         )
+
+    def _merged_into(self, incident_id: str) -> str | None:
+        """The incident this one was merged into since it was planned (the detector found its service's symptoms
+        are a dependency's fault: healops/detection/correlate.py rule 5), or None."""
+        current = self.incidents.get(incident_id)
+        return current.merged_into if current is not None else None
+
+    def _merged(self, run: RunState, attempt: RemediationAttempt, merged_into: str) -> RunState:
+        """Stop without acting: the fault is a dependency's, remediated under ``merged_into``; nobody is paged."""
+        why = f"the incident was merged into {merged_into}: {run.incident.service}'s symptoms are a dependency's fault"
+        self._refused_at_act(run, attempt, why)
         run.tried.append(f"{attempt.action} on {attempt.service}: not acted ({why})")
         run.current = None
         self.release_holds(run.incident, run)
@@ -663,17 +667,7 @@ class Remediation:
         refused = self._refusal_at_act(run, attempt)
         if refused:
             why = "; ".join(refused)
-            if attempt.outcome in PENDING_OUTCOMES and attempt.outcome != AttemptOutcome.ACTED:
-                self.remediations.update(
-                    attempt,
-                    outcome=AttemptOutcome.REFUSED_AT_ACT,
-                    error=why[:500],
-                    ended_at=_iso(self.now()),
-                    task_token=None,
-                )
-            self._step(
-                run.incident.incident_id, "guarded", f"guard at act: refused {attempt.action} on {attempt.service}", why
-            )
+            self._refused_at_act(run, attempt, why)
             return self._next(run, f"{attempt.action} on {attempt.service}: refused when acting ({why})", False)
         before = self._latest(attempt.service)
         if attempt.outcome == AttemptOutcome.AWAITING_APPROVAL:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,17 @@ def test_an_action_on_a_caller_is_a_remediation_of_a_healthy_service() -> None:
     attempts = [tried("checkout", "restart_service", T0 + 5, "not_recovered"), tried("payments", "failover", T0 + 9)]
     result = score_scenario(run_of(injected()), [opened("checkout", T0 + 2)], attempts, {}, tick_s=1.0)
     assert result.actions_on_healthy == ["restart_service@checkout"]
+
+
+def test_an_attempt_on_a_caller_that_never_acted_is_no_remediation_of_it() -> None:
+    # The guard at act refused it (the caller's incident was merged into its dependency's), or a precondition failed.
+    attempts = [
+        replace(tried("checkout", "restart_service", T0 + 5, "pending"), outcome="refused_at_act"),
+        replace(tried("checkout", "rollback_deploy", T0 + 6, "pending"), outcome="skipped"),
+        replace(tried("checkout", "failover", T0 + 7, "pending"), outcome="interrupted"),
+    ]
+    result = score_scenario(run_of(injected()), [opened("checkout", T0 + 2)], attempts, {}, tick_s=1.0)
+    assert result.actions_on_healthy == ["failover@checkout"]  # interrupted: it may have acted
 
 
 def test_a_fault_the_bench_cleared_is_not_fixed_even_with_a_verified_attempt() -> None:
