@@ -20,10 +20,16 @@ import pytest
 
 from healops.bench.chaos import ChaosRun, Fault, Scenario, score, write_report
 from healops.deploy.stack import StackInfo
+from healops.detection.correlate import CorrelationConfig, CorrelationState
+from healops.detection.runner import CORRELATION_KEY
+from healops.store.detector_state import DetectorStateRepository
 from tests.e2e.conftest import TEST_VARIABLES
+from tests.e2e.stack_calls import tables
+from tests.helpers import wait_for
 
-# A crash on search-2 (its caller: edge-2). The other e2e files that touch search-2 or edge-2 make their own
-# incidents later and clear the service first.
+# A crash on search-2 (its caller: edge-2). tests/e2e/test_llm_provider.py has the detector open an incident on
+# search-2 later: the fixture leaves only once the crash's episodes are closed and past the reopen window, so that
+# incident is a new one rather than a reopening of the crash's.
 SCENARIO = Scenario("service_crash:search", "fault", (Fault("search", "service_crash"),))
 COPY = 2
 WAVE_TIMEOUT_S = 100.0
@@ -43,7 +49,9 @@ REPORT_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def chaos_report(stack: StackInfo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, Any], Path]]:
+def chaos_report(
+    stack: StackInfo, aws: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[dict[str, Any], Path]]:
     """One wave of the bench (the crash), scored and written as ``healops bench chaos`` does."""
     out = tmp_path_factory.mktemp("chaos")
     begun = time.monotonic()
@@ -62,6 +70,20 @@ def chaos_report(stack: StackInfo, tmp_path_factory: pytest.TempPathFactory) -> 
     }
     write_report(out, meta, results, agg, chaos, attempts, incidents)
     yield json.loads((out / "report.json").read_text()), out
+    leave_the_services_quiet(stack, aws, {"search-2", "edge-2"})
+
+
+def leave_the_services_quiet(stack: StackInfo, aws: Any, services: set[str]) -> None:
+    """Until no detector episode on ``services`` is open, then the reopen window as well: a fault injected on them
+    afterwards opens an incident of its own."""
+    states = DetectorStateRepository(tables(stack)["detector_state"], aws("dynamodb"))
+
+    def quiet() -> bool:
+        state = CorrelationState.from_state(states.get_versioned(CORRELATION_KEY)[0])
+        return not [e for e in state.open_episodes() if services & set(e.services)]
+
+    wait_for(quiet, timeout=180, interval=1.0, what=f"the detector's episodes on {sorted(services)} to close")
+    time.sleep((CorrelationConfig().reopen_ticks + 1) * 60.0 / stack.time_scale)
 
 
 def test_the_chaos_bench_scores_a_fixed_crash_and_a_quiet_control(chaos_report: tuple[dict[str, Any], Path]) -> None:

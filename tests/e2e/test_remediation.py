@@ -360,6 +360,9 @@ def test_guard_refusal_acts_on_nothing_and_is_audited(
                     "attempt_id": {"S": "0001-restart_service"},
                     "service": {"S": service},
                     "action": {"S": "restart_service"},
+                    # Every field a recorded attempt has (the engine reads them as RemediationAttempt rows).
+                    "planner": {"S": "offline"},
+                    "guard_decision": {"S": "allow"},
                     "started_at": {"S": now},
                     "ended_at": {"S": now},
                     "outcome": {"S": outcome},
