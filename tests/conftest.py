@@ -20,6 +20,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SLOW_FOLDERS.intersection(item.path.resolve().parents):
             item.add_marker(pytest.mark.slow)
+    # The chaos bench's wave goes last on the session stack: the crash it leaves on search-2 can keep that service's
+    # detector episode open for minutes (reopened after verified fixes: an open defect, docs/lab-notes.md), and an
+    # incident the detector opens there afterwards (tests/e2e/test_llm_provider.py) would join it.
+    items.sort(key=lambda item: item.path.name == "test_chaos_bench.py")
 
 
 def make_client(endpoint_url: str, service: str, **config: Any) -> Any:
