@@ -16,9 +16,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from healops.bench.loopback_server import LoopbackServer
 
 WRITES = ("DynamoDB_20120810.PutItem", "DynamoDB_20120810.TransactWriteItems")
 # Hop-by-hop headers: the proxy's own connection to each side, never forwarded.
@@ -41,7 +43,7 @@ def written_services(target: str, body: dict[str, Any], table: str) -> set[str]:
     return {str(p.get("Item", {}).get("service", {}).get("S", "")) for p in puts} - {""}
 
 
-class HoldingProxy:
+class HoldingProxy(LoopbackServer):
     """Forwards to ``upstream``; holds the answer of the first fleet-table write of each of ``services`` for
     ``hold_s`` seconds. ``held`` lists those writes. Use as a context manager (``url`` while running)."""
 
@@ -52,22 +54,7 @@ class HoldingProxy:
         self.held: list[Held] = []
         self._waiting = set(services)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="hold-proxy", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> HoldingProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler(), "hold-proxy")
 
     def _to_hold(self, target: str, raw: bytes) -> str | None:
         if target not in WRITES:

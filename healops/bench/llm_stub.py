@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from healops.bench.loopback_server import LoopbackServer
 from healops.fleet.faults import FaultKind, fault_type
 from healops.fleet.logtemplates import error_record
 from healops.llm.prompt import estimate_tokens
@@ -98,7 +98,7 @@ def _openai_body(text: str, request: StubRequest) -> dict[str, Any]:
     }
 
 
-class StubLLMServer:
+class StubLLMServer(LoopbackServer):
     """A threaded HTTP server on 127.0.0.1 (free port); ``with StubLLMServer(responder) as stub:``."""
 
     def __init__(self, responder: Responder) -> None:
@@ -138,22 +138,7 @@ class StubLLMServer:
                 except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
                     pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="stub-llm", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> StubLLMServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(Handler, "stub-llm")
 
 
 # ---- responders ------------------------------------------------------------------------------------
