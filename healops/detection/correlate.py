@@ -130,7 +130,11 @@ class Episode:
         self.status, self.resolved_tick, self.resolved_by, self.last_signal_tick = "open", None, None, tick
 
     def add_signals(self, signals: Iterable[Signal]) -> None:
-        merged = self.signals + [s.as_dict() for s in signals]
+        self.add_evidence([s.as_dict() for s in signals])
+
+    def add_evidence(self, signals: Iterable[dict[str, Any]]) -> None:
+        """Add signals already kept as evidence (another episode's, as dicts)."""
+        merged = self.signals + list(signals)
         # keep the strongest few, strong before weak, then by score; ties by order of arrival
         ranked = sorted(enumerate(merged), key=lambda p: (not p[1].get("strong"), -float(p[1]["score"]), p[0]))
         self.signals = [s for _, s in ranked[:MAX_EPISODE_SIGNALS]]
@@ -357,9 +361,7 @@ def _merge(
             continue  # the dependency's signals opened nothing (a fixed fault's lagging summaries): it stays
         new_links = [s for s in caller.services if s not in into.services]
         into.linked.extend(new_links)
-        into.signals = sorted(into.signals + caller.signals, key=lambda d: (not d.get("strong"), -float(d["score"])))[
-            :MAX_EPISODE_SIGNALS
-        ]
+        into.add_evidence(caller.signals)
         caller.resolve(tick, by="merged")
         caller.merged_into = into.incident_id
         why = (
